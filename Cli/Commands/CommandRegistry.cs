@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace FcgiExt.Cli.Commands;
+
+/// <summary>The list of subcommands; one class per command, each with a static Create().</summary>
+public static class CommandRegistry
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}

@@ -1,0 +1,31 @@
+using FcgiExt.RulesEngine.Model;
+using FcgiExt.RulesEngine.Triage;
+
+namespace FcgiExt.RulesEngine.Catalog;
+
+/// <summary>An owner as the catalog describes it.</summary>
+public sealed record Owner
+{
+    public required string Id { get; init; }            // "xdebug"
+    public required string Name { get; init; }          // "Xdebug"
+    public required string Category { get; init; }      // one of OwnerCategory
+    public string? ReportUrl { get; init; }
+    /// <summary>Where its symbols come from (text; may hold placeholders the catalog expands per module).</summary>
+    public string? Symbols { get; init; }
+    public string? Advice { get; init; }
+}
+
+/// <summary>What walking the faulting stack with the catalog produced.</summary>
+public sealed record StackWalkResult
+{
+    public IReadOnlyList<FrameDecision> Decisions { get; init; } = [];
+    /// <summary>The frame whose rule decided the owner (null when nothing decided).</summary>
+    public FrameDecision? Deciding { get; init; }
+    public Owner? Owner { get; init; }
+    public string? RuleId { get; init; }
+    /// <summary>"owner", "maybe", "last" or "default": how strong the deciding match was.</summary>
+    public string? Strength { get; init; }
+    /// <summary>Frames kept by "prefix" rules plus the deciding frame: the signature part of the bucket.</summary>
+    public IReadOnlyList<StackFrame> SignatureFrames { get; init; } = [];
+    public IReadOnlyList<string> Trace { get; init; } = [];
+}

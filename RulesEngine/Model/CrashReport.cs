@@ -1,0 +1,169 @@
+namespace FcgiExt.RulesEngine.Model;
+
+// The one crash model. Every source (debugger text readers, the DbgEng collector) fills it;
+// triage and every renderer only read it. Values unknown to a source stay null.
+
+public enum Architecture { Unknown, X86, X64, Arm64 }
+
+/// <summary>How the debugger found a frame; scanned frames lower the verdict's confidence.</summary>
+public enum FrameTrust { Unknown, Context, UnwindInfo, FramePointer, Scan, Inline }
+
+/// <summary>Symbol status of a module, as `lml`/`lmv` show it.</summary>
+public enum SymbolStatus { Unknown, PrivatePdb, PublicPdb, ExportOnly, None, Mismatched, Deferred }
+
+public enum AccessKind { Unknown, Read, Write, Execute }
+
+public sealed record ProcessInfo
+{
+    public string? Name { get; init; }           // "php-cgi.exe"
+    public Architecture Architecture { get; init; }
+    public string? CommandLine { get; init; }
+    public uint? ProcessId { get; init; }
+}
+
+public sealed record ExceptionInfo
+{
+    public uint Code { get; init; }
+    public uint Flags { get; init; }
+    public ulong? Address { get; init; }                          // ExceptionAddress
+    public IReadOnlyList<ulong> Parameters { get; init; } = [];   // ExceptionInformation[]
+    /// <summary>True for first chance, false for second chance, null when the source does not say.</summary>
+    public bool? FirstChance { get; init; }
+    /// <summary>For access violations: ExceptionInformation[0] (0 read, 1 write, 8 execute).</summary>
+    public AccessKind Access =>
+        Code != 0xC0000005 && Code != 0xC0000006 || Parameters.Count < 1 ? AccessKind.Unknown
+        : Parameters[0] switch { 0 => AccessKind.Read, 1 => AccessKind.Write, 8 => AccessKind.Execute, _ => AccessKind.Unknown };
+    /// <summary>For access violations: ExceptionInformation[1], the address that was touched.</summary>
+    public ulong? TargetAddress =>
+        (Code == 0xC0000005 || Code == 0xC0000006) && Parameters.Count >= 2 ? Parameters[1] : null;
+}
+
+public sealed record StackFrame
+{
+    public int Index { get; init; }
+    public ulong? InstructionPointer { get; init; }
+    public ulong? ChildStackPointer { get; init; }
+    public ulong? ReturnAddress { get; init; }
+    /// <summary>The engine's module name (dbgeng turns '-' and '.' into '_'), or the image name from text sources.</summary>
+    public string? Module { get; init; }
+    public string? Function { get; init; }
+    public ulong? Displacement { get; init; }
+    public string? SourceFile { get; init; }
+    public int? SourceLine { get; init; }
+    public FrameTrust Trust { get; init; }
+    public bool Inline { get; init; }
+
+    /// <summary>module!function+0xdisp, as WinDbg prints it.</summary>
+    public string Display
+    {
+        get
+        {
+            if (Module is null && Function is null)
+                return InstructionPointer is { } ip ? $"0x{ip:x}" : "<unknown>";
+            var s = Function is null ? Module! : $"{Module}!{Function}";
+            if (Displacement is > 0) s += $"+0x{Displacement:x}";
+            else if (Function is null && InstructionPointer is { } ip2 && Displacement is null) s += $"+0x{ip2:x}";
+            return s;
+        }
+    }
+}
+
+public sealed record ThreadInfo
+{
+    public uint? Id { get; init; }
+    public int? Index { get; init; }      // the debugger's thread number (~N)
+    public IReadOnlyList<StackFrame> Frames { get; init; } = [];
+}
+
+public sealed record ModuleInfo
+{
+    /// <summary>Image file name, e.g. "php_xdebug-3.3.1-8.3-vs16-x86_64.dll", when known.</summary>
+    public string? FileName { get; init; }
+    /// <summary>Engine module name, e.g. "php_xdebug_3_3_1_8_3_vs16_x86_64".</summary>
+    public string? Name { get; init; }
+    public string? Path { get; init; }
+    public ulong? Base { get; init; }
+    public ulong? Size { get; init; }
+    public uint? Timestamp { get; init; }
+    public string? FileVersion { get; init; }
+    public string? PdbName { get; init; }
+    public Guid? PdbGuid { get; init; }
+    public uint? PdbAge { get; init; }
+    public SymbolStatus Symbols { get; init; }
+    /// <summary>The symbol file the debugger loaded, when it says.</summary>
+    public string? SymbolFile { get; init; }
+
+    /// <summary>Best display name: the image file name, else the engine name.</summary>
+    public string DisplayName => FileName ?? Name ?? Path ?? "?";
+
+    public bool Contains(ulong address) => Base is { } b && Size is { } s && address >= b && address < b + s;
+}
+
+/// <summary>A line a reader could not use: never dropped silently.</summary>
+public sealed record SkippedLine(int LineNumber, string Text);
+
+public sealed record DataSource
+{
+    /// <summary>"windbg-text", "event-log", "wer", "ruby-crash-report", "debugdiag", "dbgeng", …</summary>
+    public string Kind { get; init; } = "unknown";
+    public string? Path { get; init; }
+    public IReadOnlyList<SkippedLine> SkippedLines { get; init; } = [];
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
+
+public sealed record CrashReport
+{
+    public ProcessInfo Process { get; init; } = new();
+    /// <summary>Null when the process did not stop on an exception (e.g. a dump taken at exit).</summary>
+    public ExceptionInfo? Exception { get; init; }
+    public ThreadInfo? FaultingThread { get; init; }
+    public IReadOnlyList<ModuleInfo> Modules { get; init; } = [];
+    public DataSource Source { get; init; } = new();
+    /// <summary>What the source itself concluded, when it says (e.g. !analyze's FAILURE_BUCKET_ID): kept for reference only.</summary>
+    public string? SourceBucket { get; init; }
+    /// <summary>When the crash happened, if known (WER, event log, dump header).</summary>
+    public DateTimeOffset? Time { get; init; }
+
+    public IReadOnlyList<StackFrame> Frames => FaultingThread?.Frames ?? [];
+
+    /// <summary>Finds a module by image file name or engine name (case-insensitive), or by address.</summary>
+    public ModuleInfo? FindModule(string? name, ulong? address = null)
+    {
+        if (name is not null)
+        {
+            foreach (var m in Modules)
+                if (ModuleNames.Same(m.Name, name) || ModuleNames.Same(m.FileName, name) ||
+                    ModuleNames.Same(ModuleNames.EngineName(m.FileName), name))
+                    return m;
+        }
+        if (address is { } a)
+            foreach (var m in Modules)
+                if (m.Contains(a)) return m;
+        return null;
+    }
+}
+
+/// <summary>Module name rules shared by readers, catalog and triage.</summary>
+public static class ModuleNames
+{
+    /// <summary>dbgeng's module name for an image: file name without extension, '-' and '.' turned into '_'.</summary>
+    public static string? EngineName(string? fileName)
+    {
+        if (string.IsNullOrEmpty(fileName)) return null;
+        var f = fileName.Replace('\\', '/');
+        f = f[(f.LastIndexOf('/') + 1)..];
+        int dot = f.LastIndexOf('.');
+        if (dot > 0 && f.Length - dot <= 4) f = f[..dot];
+        return f.Replace('-', '_').Replace('.', '_');
+    }
+
+    /// <summary>The file name of a path in any case and separator style.</summary>
+    public static string FileName(string path)
+    {
+        var f = path.Replace('\\', '/');
+        return f[(f.LastIndexOf('/') + 1)..];
+    }
+
+    public static bool Same(string? a, string? b) =>
+        a is not null && b is not null && string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Launcher for the `fcgi` command: builds Cli/ on first use and whenever a source file changed,
+# then runs it. Works on a fresh clone (the .NET SDK must be on PATH).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+out="$root/.cache/cli"
+stamp="$out/.built"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export FCGI_REPO_ROOT="$root"
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "fcgi: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 2
+fi
+needs_build() {
+  [ -f "$stamp" ] || return 0
+  [ -n "$(find "$root/Cli" "$root/RulesEngine" "$root/FcgiExt" "$root/Directory.Build.props" \
+          \( -name bin -o -name obj \) -prune -o -type f -newer "$stamp" -print -quit 2>/dev/null)" ]
+}
+if needs_build; then
+  mkdir -p "$out"
+  if ! dotnet build "$root/Cli/Cli.csproj" -c Release -o "$out" -nologo -v:q -clp:ErrorsOnly >"$out/build.log" 2>&1; then
+    cat "$out/build.log" >&2; echo "fcgi: build failed" >&2; exit 2
+  fi
+  touch "$stamp"
+fi
+exec dotnet "$out/fcgi.dll" "$@"

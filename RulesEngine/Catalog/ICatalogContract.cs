@@ -29,3 +29,17 @@ public sealed record StackWalkResult
     public IReadOnlyList<StackFrame> SignatureFrames { get; init; } = [];
     public IReadOnlyList<string> Trace { get; init; } = [];
 }
+
+/// <summary>What triage needs from a rules catalog (RuleCatalog implements it; tests may fake it).</summary>
+public interface IOwnerCatalog
+{
+    /// <summary>Walks the faulting stack top-down with the rules (ignore / sentinel / prefix / owner / maybe / last / default).</summary>
+    StackWalkResult Walk(CrashReport crash);
+
+    /// <summary>The owner a module belongs to regardless of function (used for symbol advice), or null.</summary>
+    Owner? OwnerOfModule(ModuleInfo module, CrashReport crash);
+
+    /// <summary>Where to get the right symbols for a module, e.g. the exact PHP debug pack file name
+    /// for that php8ts.dll version, thread safety and architecture; null when the catalog knows nothing.</summary>
+    string? WhereToGetSymbols(ModuleInfo module, CrashReport crash);
+}

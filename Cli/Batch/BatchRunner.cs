@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using FcgiExt.RulesEngine.Reporting;
+
+namespace FcgiExt.Cli.Batch;
+
+/// <summary>A per-dump failure the batch records as a one-line error and goes on.</summary>
+public sealed class DumpAnalysisException(string message) : Exception(message);
+
+/// <summary>One engine session that can analyse dumps one after the other (kept alive across dumps).</summary>
+public interface IDumpAnalyzer : IAsyncDisposable
+{
+    /// <summary>The !fcgi -json contract for one dump. Throws DumpAnalysisException for a dump it cannot triage.</summary>
+    Task<JsonObject> AnalyzeAsync(string dumpPath, CancellationToken cancellation);
+}
+
+public sealed record BatchOptions
+{
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+    public TimeSpan PerDumpTimeout { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>
+/// Runs dumps through N long-lived analyzers in parallel. A dump that times out or kills its
+/// engine costs only that engine: the worker replaces it and goes on with the next dump.
+/// </summary>
+public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions options)
+{
+    public event Action<DumpOutcome>? DumpFinished;
+    public event Action<string>? DumpStarted;
+
+    public async Task<List<DumpOutcome>> RunAsync(IReadOnlyList<DumpEntry> dumps, CancellationToken cancellation)
+    {
+        var results = new List<DumpOutcome>();
+        var queue = Channel.CreateUnbounded<DumpEntry>();
+        foreach (var d in dumps) queue.Writer.TryWrite(d);
+        queue.Writer.Complete();
+        int workers = Math.Max(1, Math.Min(options.Parallelism, dumps.Count));
+        var tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkerAsync(queue.Reader, results, cancellation))).ToArray();
+        await Task.WhenAll(tasks);
+        return results;
+    }
+
+    async Task WorkerAsync(ChannelReader<DumpEntry> queue, List<DumpOutcome> results, CancellationToken cancellation)
+    {
+        IDumpAnalyzer? analyzer = null;
+        try
+        {
+            while (!cancellation.IsCancellationRequested && queue.TryRead(out var dump))
+            {
+                DumpStarted?.Invoke(dump.Name);
+                var outcome = await AnalyzeOneAsync(dump, () => analyzer ??= createAnalyzer(), async () =>
+                {
+                    if (analyzer is not null) await analyzer.DisposeAsync();
+                    analyzer = null;
+                }, cancellation);
+                if (outcome is null) break; // cancelled: leave the dump for --resume
+                lock (results) results.Add(outcome);
+                DumpFinished?.Invoke(outcome);
+            }
+        }
+        finally
+        {
+            if (analyzer is not null) await analyzer.DisposeAsync();
+        }
+    }
+
+    async Task<DumpOutcome?> AnalyzeOneAsync(DumpEntry dump, Func<IDumpAnalyzer> analyzer, Func<Task> dropAnalyzer, CancellationToken cancellation)
+    {
+        if (dump.LocalPath is null)
+            return new DumpOutcome { Dump = dump.Name, Error = dump.Error ?? "not available" };
+        var header = MinidumpHeader.TryRead(dump.LocalPath, out var headerError);
+        if (header is null)
+            return new DumpOutcome { Dump = dump.Name, Error = $"{dump.Name}: {headerError}" };
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(options.PerDumpTimeout);
+        try
+        {
+            var json = await analyzer().AnalyzeAsync(dump.LocalPath, timeout.Token);
+            return new DumpOutcome { Dump = dump.Name, Result = json, DumpTime = header.Time };
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            await dropAnalyzer();
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            await dropAnalyzer(); // a hung engine is killed; the next dump gets a fresh one
+            return new DumpOutcome { Dump = dump.Name, DumpTime = header.Time,
+                Error = $"{dump.Name}: timed out after {options.PerDumpTimeout.TotalSeconds:0} s" };
+        }
+        catch (DumpAnalysisException e)
+        {
+            return new DumpOutcome { Dump = dump.Name, DumpTime = header.Time, Error = $"{dump.Name}: {e.Message}" };
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            await dropAnalyzer(); // the engine process died or its pipe broke
+            return new DumpOutcome { Dump = dump.Name, DumpTime = header.Time, Error = $"{dump.Name}: engine failed: {e.Message}" };
+        }
+    }
+}

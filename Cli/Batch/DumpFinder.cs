@@ -1,0 +1,86 @@
+using System.IO.Compression;
+
+namespace FcgiExt.Cli.Batch;
+
+/// <summary>A dump to triage: its name in reports and where its bytes are on disk.</summary>
+/// <param name="Name">What reports show: the path as found, or "pack.zip!folder/x.dmp" for a dump inside a zip.</param>
+/// <param name="LocalPath">A file the engine can open (an extracted copy for zip entries), or null when it could not be made.</param>
+/// <param name="Error">Why it could not be made available, if so.</param>
+public sealed record DumpEntry(string Name, string? LocalPath, string? Error = null);
+
+/// <summary>
+/// Finds dumps under the given paths: *.dmp and *.mdmp files, recursively, and the same inside
+/// .zip files (DebugDiag packs dumps that way). Zip entries are extracted once into a cache folder
+/// keyed by the archive's size and time, so a resumed batch does not extract again.
+/// </summary>
+public sealed class DumpFinder(string extractCache)
+{
+    static readonly string[] DumpExtensions = [".dmp", ".mdmp"];
+
+    public static bool IsDumpName(string name) =>
+        DumpExtensions.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Paths that do not exist are reported through <paramref name="missing"/>.</summary>
+    public IEnumerable<DumpEntry> Find(IEnumerable<string> paths, List<string> missing)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            IEnumerable<string> files;
+            if (File.Exists(path)) files = [path];
+            else if (Directory.Exists(path))
+                files = Directory.EnumerateFiles(path, "*", new EnumerationOptions
+                {
+                    RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None,
+                }).Order(StringComparer.Ordinal);
+            else { missing.Add(path); continue; }
+
+            foreach (var file in files)
+            {
+                if (!seen.Add(Path.GetFullPath(file))) continue;
+                if (IsDumpName(file)) yield return new DumpEntry(file, file);
+                else if (file.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+                    foreach (var e in FromZip(file)) yield return e;
+            }
+        }
+    }
+
+    IEnumerable<DumpEntry> FromZip(string zipPath)
+    {
+        var entries = new List<DumpEntry>();
+        try
+        {
+            using var zip = ZipFile.OpenRead(zipPath);
+            var info = new FileInfo(zipPath);
+            var folder = Path.Combine(extractCache,
+                $"{Path.GetFileNameWithoutExtension(zipPath)}-{info.Length:x}-{info.LastWriteTimeUtc.Ticks:x}");
+            foreach (var entry in zip.Entries.Where(e => IsDumpName(e.FullName)).OrderBy(e => e.FullName, StringComparer.Ordinal))
+            {
+                var name = $"{zipPath}!{entry.FullName}";
+                try
+                {
+                    // Entry names come from the archive: never let "../" escape the cache folder.
+                    var target = Path.GetFullPath(Path.Combine(folder, entry.FullName.Replace('\\', '/').TrimStart('/')));
+                    if (!target.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    { entries.Add(new DumpEntry(name, null, "unsafe path inside the zip")); continue; }
+                    if (!File.Exists(target) || new FileInfo(target).Length != entry.Length)
+                    {
+                        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                        entry.ExtractToFile(target + ".part", overwrite: true);
+                        File.Move(target + ".part", target, overwrite: true);
+                    }
+                    entries.Add(new DumpEntry(name, target));
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+                {
+                    entries.Add(new DumpEntry(name, null, "cannot extract from the zip: " + e.Message));
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            entries.Add(new DumpEntry(zipPath, null, "not a readable zip: " + e.Message));
+        }
+        return entries;
+    }
+}

@@ -1,0 +1,204 @@
+using System.IO.Compression;
+using System.Text.Json.Nodes;
+using FcgiExt.Cli.Batch;
+using FcgiExt.RulesEngine.Reporting;
+using NUnit.Framework;
+
+namespace FcgiExt.Tests.Batch;
+
+public class BatchPiecesTests
+{
+    string _dir = "";
+
+    [SetUp] public void SetUp() { _dir = Path.Combine(Path.GetTempPath(), "fcgi-batch-" + Guid.NewGuid().ToString("n")); Directory.CreateDirectory(_dir); }
+    [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+
+    static byte[] FakeMinidump(uint time = 1_700_000_000)
+    {
+        var b = new byte[64];
+        BitConverter.GetBytes(0x504D444Du).CopyTo(b, 0);
+        BitConverter.GetBytes(0xA793u).CopyTo(b, 4);
+        BitConverter.GetBytes(1u).CopyTo(b, 8);     // one stream
+        BitConverter.GetBytes(32u).CopyTo(b, 12);   // directory right after the header
+        BitConverter.GetBytes(time).CopyTo(b, 20);
+        return b;
+    }
+
+    [Test]
+    public void Header_accepts_a_minidump_and_reads_its_time()
+    {
+        var h = MinidumpHeader.TryRead(new MemoryStream(FakeMinidump()), out var error);
+        Assert.That(error, Is.Null);
+        Assert.That(h!.Time, Is.EqualTo(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000)));
+    }
+
+    [TestCase("this is not a dump, just some text that someone renamed\n", "not a minidump (it is a text file)")]
+    [TestCase("", "empty file, not a minidump")]
+    [TestCase("MDMP", "truncated: 4 bytes, shorter than a minidump header")]
+    public void Header_rejects_bad_files_with_one_line(string content, string expected)
+    {
+        var h = MinidumpHeader.TryRead(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(content)), out var error);
+        Assert.That(h, Is.Null);
+        Assert.That(error, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Header_rejects_a_dump_cut_before_its_stream_directory()
+    {
+        var b = FakeMinidump();
+        BitConverter.GetBytes(1000u).CopyTo(b, 12);
+        Assert.That(MinidumpHeader.TryRead(new MemoryStream(b), out var error), Is.Null);
+        Assert.That(error, Does.StartWith("truncated: the stream directory ends past the end of the file"));
+    }
+
+    [Test]
+    public void Finder_finds_dumps_recursively_and_inside_zips_and_reports_missing_paths()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "a", "b"));
+        File.WriteAllBytes(Path.Combine(_dir, "a", "one.dmp"), FakeMinidump());
+        File.WriteAllBytes(Path.Combine(_dir, "a", "b", "two.MDMP"), FakeMinidump());
+        File.WriteAllText(Path.Combine(_dir, "a", "notes.txt"), "x");
+        using (var zip = ZipFile.Open(Path.Combine(_dir, "pack.zip"), ZipArchiveMode.Create))
+        {
+            using (var s = zip.CreateEntry("w3wp/php-cgi__PID__1.dmp").Open()) s.Write(FakeMinidump());
+            using (var s = zip.CreateEntry("readme.txt").Open()) s.WriteByte(65);
+        }
+        File.WriteAllText(Path.Combine(_dir, "broken.zip"), "not a zip");
+
+        var missing = new List<string>();
+        var found = new DumpFinder(Path.Combine(_dir, "cache")).Find([_dir, Path.Combine(_dir, "nope")], missing).ToList();
+
+        Assert.That(missing, Is.EqualTo(new[] { Path.Combine(_dir, "nope") }));
+        var names = found.Select(f => f.Name.Replace(_dir, "")).ToList();
+        Assert.That(names, Is.EquivalentTo(new[] { "/a/b/two.MDMP", "/a/one.dmp", "/broken.zip", "/pack.zip!w3wp/php-cgi__PID__1.dmp" }));
+        var zipped = found.Single(f => f.Name.Contains('!'));
+        Assert.That(File.ReadAllBytes(zipped.LocalPath!), Is.EqualTo(FakeMinidump()));
+        Assert.That(found.Single(f => f.Name.EndsWith("broken.zip")).Error, Does.StartWith("not a readable zip"));
+    }
+
+    static JsonObject Contract(string bucket, string owner, string confidence = "high") => new()
+    {
+        ["schema_version"] = 1,
+        ["verdict"] = new JsonObject { ["owner"] = owner, ["category"] = "php-extension", ["confidence"] = confidence, ["bucket"] = bucket, ["owner_module"] = "php_xdebug.dll" },
+        ["exception"] = new JsonObject { ["code"] = "0xc0000005", ["class"] = "NULL_POINTER_WRITE" },
+        ["next_steps"] = new JsonArray(new JsonObject { ["text"] = "Take a full dump", ["command"] = ".dump /ma x.dmp" }),
+    };
+
+    [Test]
+    public void Report_groups_buckets_biggest_first_with_times_examples_and_lowest_confidence()
+    {
+        var t1 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        var t2 = t1.AddHours(5);
+        var report = BatchReport.Build([
+            new DumpOutcome { Dump = "d1.dmp", Result = Contract("B_small", "Ruby core"), DumpTime = t1 },
+            new DumpOutcome { Dump = "d2.dmp", Result = Contract("A_big", "Xdebug"), DumpTime = t2 },
+            new DumpOutcome { Dump = "d3.dmp", Result = Contract("A_big", "Xdebug", "medium"), DumpTime = t1 },
+            new DumpOutcome { Dump = "bad.dmp", Error = "bad.dmp: not a minidump (it is a text file)" },
+        ]);
+        Assert.That(report.Buckets.Select(b => (b.Bucket, b.Count)), Is.EqualTo(new[] { ("A_big", 2), ("B_small", 1) }));
+        var big = report.Buckets[0];
+        Assert.That((big.Owner, big.Confidence, big.FirstSeen, big.LastSeen), Is.EqualTo(("Xdebug", "medium", (DateTimeOffset?)t1, (DateTimeOffset?)t2)));
+        Assert.That(big.ExampleDumps, Is.EqualTo(new[] { "d2.dmp", "d3.dmp" }));
+        Assert.That(big.NextSteps, Is.EqualTo(new[] { "Take a full dump: .dump /ma x.dmp" }));
+        Assert.That(report.Failed, Is.EqualTo(1));
+
+        var json = JsonNode.Parse(BatchReportRenderers.Json(report))!.AsObject();
+        Assert.That(json["dumps"]!.AsArray().Count, Is.EqualTo(4));
+        var bad = json["dumps"]!.AsArray().Single(d => d!["dump"]!.GetValue<string>() == "bad.dmp")!;
+        Assert.That(bad["error"]!.GetValue<string>(), Does.Contain("text file"));
+        var good = json["dumps"]!.AsArray().Single(d => d!["dump"]!.GetValue<string>() == "d1.dmp")!;
+        Assert.That(good["verdict"]!["owner"]!.GetValue<string>(), Is.EqualTo("Ruby core"));
+        Assert.That(json["buckets"]![0]!["count"]!.GetValue<int>(), Is.EqualTo(2));
+
+        var md = BatchReportRenderers.Markdown(report);
+        Assert.That(md, Does.Contain("| 1 | 2 | Xdebug |").And.Contain("error: bad.dmp: not a minidump"));
+        var text = BatchReportRenderers.Text(report);
+        Assert.That(text, Does.Contain("4 dump(s): 3 triaged, 1 could not be triaged; 2 bucket(s)"));
+        var html = BatchReportRenderers.Html(report);
+        Assert.That(html, Does.Contain("<svg id=\"bucket-chart\"").And.Contain("<table id=\"dumps\">"));
+    }
+
+    [Test]
+    public void Html_escapes_text_from_dumps_and_catalogs()
+    {
+        var report = BatchReport.Build([new DumpOutcome { Dump = "<script>alert(1)</script>.dmp", Result = Contract("B<img src=x>", "<b>evil</b>") }]);
+        var html = BatchReportRenderers.Html(report);
+        Assert.That(html, Does.Not.Contain("<script>").And.Not.Contain("<b>evil").And.Not.Contain("<img"));
+    }
+
+    [Test]
+    public void Results_log_round_trips_and_ignores_a_torn_last_line()
+    {
+        var path = Path.Combine(_dir, "results.jsonl");
+        using (var log = new ResultsLog(path, append: false))
+        {
+            log.Append(new DumpOutcome { Dump = "a.dmp", Result = Contract("X", "Xdebug"), DumpTime = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000) });
+            log.Append(new DumpOutcome { Dump = "b.dmp", Error = "b.dmp: timed out after 5 s" });
+        }
+        File.AppendAllText(path, "{\"dump\": \"c.dmp\", \"verd");
+        var read = ResultsLog.Read(path, out int torn);
+        Assert.That(torn, Is.EqualTo(1));
+        Assert.That(read.Select(r => r.Dump), Is.EqualTo(new[] { "a.dmp", "b.dmp" }));
+        Assert.That(read[0].Get("verdict", "owner"), Is.EqualTo("Xdebug"));
+        Assert.That(read[0].DumpTime, Is.EqualTo(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000)));
+        Assert.That(read[1].Error, Is.EqualTo("b.dmp: timed out after 5 s"));
+    }
+
+    sealed class FakeAnalyzer(Func<string, CancellationToken, Task<JsonObject>> analyze, List<FakeAnalyzer> created) : IDumpAnalyzer
+    {
+        public bool Disposed;
+        public Task<JsonObject> AnalyzeAsync(string dumpPath, CancellationToken cancellation) => analyze(dumpPath, cancellation);
+        public ValueTask DisposeAsync() { Disposed = true; return ValueTask.CompletedTask; }
+        public FakeAnalyzer Register() { lock (created) created.Add(this); return this; }
+    }
+
+    [Test]
+    public async Task Runner_keeps_going_past_bad_hung_and_failing_dumps_and_replaces_a_hung_engine()
+    {
+        foreach (var n in new[] { "ok1", "hang", "ok2", "fail" })
+            File.WriteAllBytes(Path.Combine(_dir, n + ".dmp"), FakeMinidump());
+        File.WriteAllText(Path.Combine(_dir, "text.dmp"), "hello, I am text\n");
+        var created = new List<FakeAnalyzer>();
+        var runner = new BatchRunner(() => new FakeAnalyzer(async (path, ct) =>
+        {
+            if (path.EndsWith("hang.dmp")) await Task.Delay(Timeout.Infinite, ct);
+            if (path.EndsWith("fail.dmp")) throw new DumpAnalysisException("the engine could not open the dump");
+            return Contract("B", "Xdebug");
+        }, created).Register(), new BatchOptions { Parallelism = 1, PerDumpTimeout = TimeSpan.FromMilliseconds(300) });
+
+        var missing = new List<string>();
+        var dumps = new DumpFinder(Path.Combine(_dir, "cache")).Find([_dir], missing).ToList();
+        var results = await runner.RunAsync(dumps, CancellationToken.None);
+
+        Assert.That(results, Has.Count.EqualTo(5));
+        string? Err(string n) => results.Single(r => r.Dump.EndsWith(n)).Error;
+        Assert.That(Err("ok1.dmp"), Is.Null);
+        Assert.That(Err("ok2.dmp"), Is.Null);
+        Assert.That(Err("hang.dmp"), Does.EndWith("timed out after 0 s"));
+        Assert.That(Err("fail.dmp"), Does.EndWith(": the engine could not open the dump"));
+        Assert.That(Err("text.dmp"), Does.EndWith("text.dmp: not a minidump (it is a text file)"));
+        Assert.That(created, Has.Count.EqualTo(2), "the hung engine is replaced by a fresh one");
+        Assert.That(created.All(a => a.Disposed), Is.True);
+    }
+
+    [Test]
+    public async Task Runner_uses_N_engines_in_parallel()
+    {
+        for (int i = 0; i < 6; i++) File.WriteAllBytes(Path.Combine(_dir, $"d{i}.dmp"), FakeMinidump());
+        int running = 0, peak = 0;
+        var created = new List<FakeAnalyzer>();
+        var runner = new BatchRunner(() => new FakeAnalyzer(async (_, ct) =>
+        {
+            int now = Interlocked.Increment(ref running);
+            lock (created) peak = Math.Max(peak, now);
+            await Task.Delay(100, ct);
+            Interlocked.Decrement(ref running);
+            return Contract("B", "Xdebug");
+        }, created).Register(), new BatchOptions { Parallelism = 3 });
+        var dumps = new DumpFinder(Path.Combine(_dir, "cache")).Find([_dir], []).ToList();
+        var results = await runner.RunAsync(dumps, CancellationToken.None);
+        Assert.That(results, Has.Count.EqualTo(6));
+        Assert.That(created, Has.Count.EqualTo(3), "one long-lived engine per worker");
+        Assert.That(peak, Is.EqualTo(3));
+    }
+}

@@ -136,7 +136,7 @@ public static class BatchReportRenderers
         sb.AppendLine("<html lang=\"en\"><head><meta charset=\"utf-8\"><title>FastCGI crash triage</title>");
         sb.AppendLine("<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}" +
                       "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f0f0f0}" +
-                      "code{font-size:90%}.err{color:#a00}svg text{font-size:12px;font-family:system-ui,sans-serif}</style>");
+                      "code{font-size:90%;word-break:break-all}td ul{margin:0;padding-left:1.2em;min-width:18em}.err{color:#a00}svg text{font-size:12px;font-family:system-ui,sans-serif}</style>");
         sb.AppendLine("</head><body>");
         sb.AppendLine("<h1>FastCGI crash triage</h1>");
         sb.AppendLine($"<p id=\"summary\">{H(Summary(r))}</p>");

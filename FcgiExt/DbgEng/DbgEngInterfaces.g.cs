@@ -120,7 +120,7 @@ public unsafe partial interface IDebugControl5
     /* slot 31 */ [PreserveSig] int GetStackTrace(ulong frameOffset, ulong stackOffset, ulong instructionOffset, DEBUG_STACK_FRAME* frames, uint framesSize, uint* framesFilled);
     /* slot 32 */ [PreserveSig] int _GetReturnOffset();
     /* slot 33 */ [PreserveSig] int _OutputStackTrace();
-    /* slot 34 */ [PreserveSig] int _GetDebuggeeType();
+    /* slot 34 */ [PreserveSig] int GetDebuggeeType(out uint class, out uint qualifier);
     /* slot 35 */ [PreserveSig] int GetActualProcessorType(out uint type);
     /* slot 36 */ [PreserveSig] int _GetExecutingProcessorType();
     /* slot 37 */ [PreserveSig] int _GetNumberPossibleExecutingProcessorTypes();
@@ -181,7 +181,7 @@ public unsafe partial interface IDebugControl5
     /* slot 92 */ [PreserveSig] int _SetExceptionFilterSecondCommand();
     /* slot 93 */ [PreserveSig] int WaitForEvent(uint flags, uint timeout);
     /* slot 94 */ [PreserveSig] int _GetLastEventInformation();
-    /* slot 95 */ [PreserveSig] int _GetCurrentTimeDate();
+    /* slot 95 */ [PreserveSig] int GetCurrentTimeDate(out uint timeDate);
     /* slot 96 */ [PreserveSig] int _GetCurrentSystemUpTime();
     /* slot 97 */ [PreserveSig] int _GetDumpFormatFlags();
     /* slot 98 */ [PreserveSig] int _GetNumberTextReplacements();
@@ -262,9 +262,9 @@ public unsafe partial interface IDebugControl5
     /* slot 171 */ [PreserveSig] int GetContextStackTraceEx(void* startContext, uint startContextSize, DEBUG_STACK_FRAME_EX* frames, uint framesSize, void* frameContexts, uint frameContextsSize, uint frameContextsEntrySize, uint* framesFilled);
 }
 
-/// <summary>dbgeng.h IDebugSymbols3: 126 slots, declared up to slot 89 (GetModuleNameStringWide).</summary>
-[GeneratedComInterface(StringMarshalling = StringMarshalling.Utf16), Guid("f02fbecc-50ac-4f36-9ad9-c975e8f32ff8")]
-public unsafe partial interface IDebugSymbols3
+/// <summary>dbgeng.h IDebugSymbols5: 135 slots, declared up to slot 134 (SetScopeFrameByIndexEx).</summary>
+[GeneratedComInterface(StringMarshalling = StringMarshalling.Utf16), Guid("c65fa83e-1e69-475e-8e0e-b5d79e9cc17e")]
+public unsafe partial interface IDebugSymbols5
 {
     /* slot 3 */ [PreserveSig] int GetSymbolOptions(out uint options);
     /* slot 4 */ [PreserveSig] int AddSymbolOptions(uint options);
@@ -353,6 +353,51 @@ public unsafe partial interface IDebugSymbols3
     /* slot 87 */ [PreserveSig] int _GetSourceFileLineOffsetsWide();
     /* slot 88 */ [PreserveSig] int GetModuleVersionInformationWide(uint index, ulong @base, string item, void* buffer, uint bufferSize, uint* verInfoSize);
     /* slot 89 */ [PreserveSig] int GetModuleNameStringWide(uint which, uint index, ulong @base, char* buffer, uint bufferSize, uint* nameSize);
+    /* slot 90 */ [PreserveSig] int _GetConstantNameWide();
+    /* slot 91 */ [PreserveSig] int _GetFieldNameWide();
+    /* slot 92 */ [PreserveSig] int _IsManagedModule();
+    /* slot 93 */ [PreserveSig] int _GetModuleByModuleName2();
+    /* slot 94 */ [PreserveSig] int _GetModuleByModuleName2Wide();
+    /* slot 95 */ [PreserveSig] int _GetModuleByOffset2();
+    /* slot 96 */ [PreserveSig] int _AddSyntheticModule();
+    /* slot 97 */ [PreserveSig] int _AddSyntheticModuleWide();
+    /* slot 98 */ [PreserveSig] int _RemoveSyntheticModule();
+    /* slot 99 */ [PreserveSig] int _GetCurrentScopeFrameIndex();
+    /* slot 100 */ [PreserveSig] int _SetScopeFrameByIndex();
+    /* slot 101 */ [PreserveSig] int _SetScopeFromJitDebugInfo();
+    /* slot 102 */ [PreserveSig] int _SetScopeFromStoredEvent();
+    /* slot 103 */ [PreserveSig] int _OutputSymbolByOffset();
+    /* slot 104 */ [PreserveSig] int _GetFunctionEntryByOffset();
+    /* slot 105 */ [PreserveSig] int _GetFieldTypeAndOffset();
+    /* slot 106 */ [PreserveSig] int _GetFieldTypeAndOffsetWide();
+    /* slot 107 */ [PreserveSig] int _AddSyntheticSymbol();
+    /* slot 108 */ [PreserveSig] int _AddSyntheticSymbolWide();
+    /* slot 109 */ [PreserveSig] int _RemoveSyntheticSymbol();
+    /* slot 110 */ [PreserveSig] int _GetSymbolEntriesByOffset();
+    /* slot 111 */ [PreserveSig] int _GetSymbolEntriesByName();
+    /* slot 112 */ [PreserveSig] int _GetSymbolEntriesByNameWide();
+    /* slot 113 */ [PreserveSig] int _GetSymbolEntryByToken();
+    /* slot 114 */ [PreserveSig] int _GetSymbolEntryInformation();
+    /* slot 115 */ [PreserveSig] int _GetSymbolEntryString();
+    /* slot 116 */ [PreserveSig] int _GetSymbolEntryStringWide();
+    /* slot 117 */ [PreserveSig] int _GetSymbolEntryOffsetRegions();
+    /* slot 118 */ [PreserveSig] int _GetSymbolEntryBySymbolEntry();
+    /* slot 119 */ [PreserveSig] int _GetSourceEntriesByOffset();
+    /* slot 120 */ [PreserveSig] int _GetSourceEntriesByLine();
+    /* slot 121 */ [PreserveSig] int _GetSourceEntriesByLineWide();
+    /* slot 122 */ [PreserveSig] int _GetSourceEntryString();
+    /* slot 123 */ [PreserveSig] int _GetSourceEntryStringWide();
+    /* slot 124 */ [PreserveSig] int _GetSourceEntryOffsetRegions();
+    /* slot 125 */ [PreserveSig] int _GetSourceEntryBySourceEntry();
+    /* slot 126 */ [PreserveSig] int _GetScopeEx();
+    /* slot 127 */ [PreserveSig] int _SetScopeEx();
+    /* slot 128 */ [PreserveSig] int _GetNameByInlineContext();
+    /* slot 129 */ [PreserveSig] int GetNameByInlineContextWide(ulong offset, uint inlineContext, char* nameBuffer, uint nameBufferSize, uint* nameSize, ulong* displacement);
+    /* slot 130 */ [PreserveSig] int _GetLineByInlineContext();
+    /* slot 131 */ [PreserveSig] int GetLineByInlineContextWide(ulong offset, uint inlineContext, uint* line, char* fileBuffer, uint fileBufferSize, uint* fileSize, ulong* displacement);
+    /* slot 132 */ [PreserveSig] int _OutputSymbolByInlineContext();
+    /* slot 133 */ [PreserveSig] int GetCurrentScopeFrameIndexEx(uint flags, out uint index);
+    /* slot 134 */ [PreserveSig] int SetScopeFrameByIndexEx(uint flags, uint index);
 }
 
 /// <summary>dbgeng.h IDebugSystemObjects4: 48 slots, declared up to slot 46 (GetCurrentProcessExecutableNameWide).</summary>
@@ -478,7 +523,7 @@ public static class DbgEngSlotCounts
 {
     public const int IDebugClient5 = 95;
     public const int IDebugControl5 = 174;
-    public const int IDebugSymbols3 = 126;
+    public const int IDebugSymbols5 = 135;
     public const int IDebugSystemObjects4 = 48;
     public const int IDebugAdvanced3 = 13;
     public const int IDebugDataSpaces4 = 44;

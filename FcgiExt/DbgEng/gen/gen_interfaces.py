@@ -24,16 +24,18 @@ WANTED = {
     'IDebugControl5': ('b2ffe162-2412-429f-8d1d-5bf6dd824696', 174, [
         'GetInterrupt', 'SetInterrupt', 'GetStackTrace', 'GetActualProcessorType', 'GetEffectiveProcessorType',
         'IsPointer64Bit', 'GetEngineOptions', 'AddEngineOptions', 'RemoveEngineOptions', 'SetEngineOptions',
-        'GetExecutionStatus', 'WaitForEvent', 'GetNumberEventFilters',
+        'GetExecutionStatus', 'WaitForEvent', 'GetNumberEventFilters', 'GetCurrentTimeDate', 'GetDebuggeeType',
         'OutputWide', 'ControlledOutputWide', 'ExecuteWide', 'GetLastEventInformationWide',
         'GetStoredEventInformation', 'GetStackTraceEx', 'GetContextStackTraceEx',
     ]),
-    'IDebugSymbols3': ('f02fbecc-50ac-4f36-9ad9-c975e8f32ff8', 126, [
+    # IDebugSymbols5 (Windows 8 and later engines): the inline-frame name and line lookups.
+    'IDebugSymbols5': ('c65fa83e-1e69-475e-8e0e-b5d79e9cc17e', 135, [
         'GetSymbolOptions', 'AddSymbolOptions', 'RemoveSymbolOptions', 'SetSymbolOptions',
         'GetNumberModules', 'GetModuleByIndex', 'GetModuleByOffset', 'GetModuleParameters',
         'GetNameByOffsetWide', 'GetLineByOffsetWide', 'GetModuleNameStringWide', 'GetModuleVersionInformationWide',
         'GetSymbolPathWide', 'SetSymbolPathWide', 'AppendSymbolPathWide', 'GetImagePathWide', 'SetImagePathWide',
-        'AppendImagePathWide', 'ReloadWide',
+        'AppendImagePathWide', 'ReloadWide', 'GetNameByInlineContextWide', 'GetLineByInlineContextWide',
+        'GetCurrentScopeFrameIndexEx', 'SetScopeFrameByIndexEx',
     ]),
     'IDebugSystemObjects4': ('489468e6-7d0f-4af5-87ab-25207454d553', 48, [
         'GetEventThread', 'GetEventProcess', 'GetCurrentThreadId', 'SetCurrentThreadId', 'GetCurrentProcessId',

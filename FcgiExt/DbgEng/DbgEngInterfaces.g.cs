@@ -120,7 +120,7 @@ public unsafe partial interface IDebugControl5
     /* slot 31 */ [PreserveSig] int GetStackTrace(ulong frameOffset, ulong stackOffset, ulong instructionOffset, DEBUG_STACK_FRAME* frames, uint framesSize, uint* framesFilled);
     /* slot 32 */ [PreserveSig] int _GetReturnOffset();
     /* slot 33 */ [PreserveSig] int _OutputStackTrace();
-    /* slot 34 */ [PreserveSig] int GetDebuggeeType(out uint class, out uint qualifier);
+    /* slot 34 */ [PreserveSig] int GetDebuggeeType(out uint @class, out uint qualifier);
     /* slot 35 */ [PreserveSig] int GetActualProcessorType(out uint type);
     /* slot 36 */ [PreserveSig] int _GetExecutingProcessorType();
     /* slot 37 */ [PreserveSig] int _GetNumberPossibleExecutingProcessorTypes();

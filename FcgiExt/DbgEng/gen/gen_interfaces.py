@@ -61,6 +61,11 @@ STRUCTS = {'PDEBUG_STACK_FRAME': 'DEBUG_STACK_FRAME*', 'PDEBUG_STACK_FRAME_EX': 
            'PDEBUG_MODULE_PARAMETERS': 'DEBUG_MODULE_PARAMETERS*', 'PDEBUG_MODULE_AND_ID': 'DEBUG_MODULE_AND_ID*',
 'PVOID': 'void*', 'PCSTR': 'byte*', 'PSTR': 'byte*',
            'PWSTR': 'char*', 'REFIID': 'Guid*', 'PVOID*': 'void**'}
+CSHARP_KEYWORDS = set('''abstract as base bool break byte case catch char checked class const continue decimal default delegate do
+    double else enum event explicit extern false finally fixed float for foreach goto if implicit in int interface internal is
+    lock long namespace new null object operator out override params private protected public readonly ref return sbyte
+    sealed short sizeof stackalloc static string struct switch this throw true try typeof uint ulong unchecked unsafe
+    ushort using virtual void volatile while'''.split())
 INTERFACES = {'PDEBUG_OUTPUT_CALLBACKS_WIDE': 'IDebugOutputCallbacksWide'}
 
 
@@ -111,7 +116,7 @@ def strip_annotations(p):
 def cs_param(iface, method, p):
     annot, ctype, name = strip_annotations(p)
     name = name[0].lower() + name[1:]
-    if name in ('base', 'string', 'object', 'params', 'out', 'in', 'ref', 'event', 'checked'):
+    if name in CSHARP_KEYWORDS:
         name = '@' + name
     if ctype in SCALARS:
         return f'{SCALARS[ctype]} {name}'

@@ -1,0 +1,381 @@
+using Architecture = FcgiExt.RulesEngine.Model.Architecture;
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.DbgEng;
+
+public sealed record CollectorOptions
+{
+    /// <summary>Load every module's symbols first (`.reload /f`), so each module gets its real status instead of
+    /// "deferred". The extension may turn this off when the symbol path points at a slow server.</summary>
+    public bool LoadAllSymbols { get; init; } = true;
+    public int MaxFrames { get; init; } = 256;
+    /// <summary>Checked with the engine's Ctrl+Break flag in every loop.</summary>
+    public CancellationToken Cancellation { get; init; }
+}
+
+/// <summary>Asks the engine what it knows about the current target and fills the crash model. It decides nothing
+/// (no owner, no class): RulesEngine does that from the model. Honours Ctrl+Break (GetInterrupt) in its loops.</summary>
+public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? options = null)
+{
+    readonly CollectorOptions _options = options ?? new CollectorOptions();
+    readonly List<string> _notes = [];
+
+    public CrashReport Collect(string? dumpPath = null)
+    {
+        _notes.Clear();
+        var control = engine.Control;
+        if (_options.LoadAllSymbols)
+        {
+            int hr = engine.Symbols.ReloadWide("/f");
+            if (hr < 0) _notes.Add($".reload /f failed: {Hresult.Describe(hr)}");
+            CheckInterrupt();
+        }
+        var arch = ProcessorArchitecture();
+        var exception = StoredEvent(out uint eventThread, out byte[]? context);
+        var thread = FaultingThread(eventThread, context);
+        var modules = Modules();
+        DateTimeOffset? time = null;
+        if (control.GetCurrentTimeDate(out uint seconds) >= 0 && seconds != 0)
+            time = DateTimeOffset.FromUnixTimeSeconds(seconds);
+        return new CrashReport
+        {
+            Process = Process(arch),
+            Exception = exception,
+            FaultingThread = thread,
+            Modules = modules,
+            Time = time,
+            Source = new DataSource { Kind = "dbgeng", Path = dumpPath, Notes = [.. _notes] },
+        };
+    }
+
+    void CheckInterrupt()
+    {
+        if (_options.Cancellation.IsCancellationRequested || engine.InterruptRequested())
+            throw new DbgEngInterruptedException();
+    }
+
+    Architecture ProcessorArchitecture()
+    {
+        if (engine.Control.GetEffectiveProcessorType(out uint machine) < 0 &&
+            engine.Control.GetActualProcessorType(out machine) < 0)
+            return Architecture.Unknown;
+        return machine switch
+        {
+            DbgEng.IMAGE_FILE_MACHINE_AMD64 => Architecture.X64,
+            DbgEng.IMAGE_FILE_MACHINE_I386 => Architecture.X86,
+            DbgEng.IMAGE_FILE_MACHINE_ARM64 => Architecture.Arm64,
+            _ => Architecture.Unknown,
+        };
+    }
+
+    ProcessInfo Process(Architecture arch)
+    {
+        var so = engine.SystemObjects;
+        uint? pid = so.GetCurrentProcessSystemId(out uint sysId) >= 0 ? sysId : null;
+        string? exe = Utf16.Read((b, n, needed) => so.GetCurrentProcessExecutableNameWide(b, n, needed));
+        return new ProcessInfo
+        {
+            Name = string.IsNullOrEmpty(exe) ? null : ModuleNames.FileName(exe),
+            Architecture = arch,
+            ProcessId = pid,
+            CommandLine = CommandLine(arch),
+        };
+    }
+
+    /// <summary>PEB → ProcessParameters → CommandLine. Minidumps rarely hold that memory: null then.</summary>
+    string? CommandLine(Architecture arch)
+    {
+        if (arch is not (Architecture.X64 or Architecture.X86)) return null;
+        if (engine.SystemObjects.GetCurrentProcessPeb(out ulong peb) < 0 || peb == 0) return null;
+        bool x64 = arch == Architecture.X64;
+        ulong parameters = ReadPointer(peb + (x64 ? 0x20u : 0x10u), x64);
+        if (parameters == 0) return null;
+        ulong unicodeString = parameters + (x64 ? 0x70u : 0x40u);
+        ushort length = 0;
+        if (engine.DataSpaces.ReadVirtual(unicodeString, &length, 2, null) < 0 || length == 0 || length > 65534) return null;
+        ulong buffer = ReadPointer(unicodeString + (x64 ? 8u : 4u), x64);
+        if (buffer == 0) return null;
+        char[] chars = new char[length / 2];
+        uint read = 0;
+        fixed (char* p = chars)
+            if (engine.DataSpaces.ReadVirtual(buffer, p, length, &read) < 0 || read != length) return null;
+        return new string(chars);
+    }
+
+    ulong ReadPointer(ulong address, bool x64)
+    {
+        ulong value = 0;
+        uint read = 0;
+        return engine.DataSpaces.ReadVirtual(address, &value, x64 ? 8u : 4u, &read) >= 0 && read == (x64 ? 8u : 4u) ? value : 0;
+    }
+
+    /// <summary>The stored exception event (a dump's exception stream) with its context; in a live session, the last
+    /// event when it is an exception. Null when the target did not stop on an exception.</summary>
+    ExceptionInfo? StoredEvent(out uint eventThread, out byte[]? context)
+    {
+        var control = engine.Control;
+        context = null;
+        eventThread = DbgEng.DEBUG_ANY_ID;
+        var extra = new DEBUG_LAST_EVENT_INFO_EXCEPTION();
+        byte[] contextBuffer = new byte[DbgEng.CONTEXT_BUFFER_SIZE];
+        uint contextUsed = 0, extraUsed = 0, type, pid, tid;
+        int hr;
+        fixed (byte* c = contextBuffer)
+            hr = control.GetStoredEventInformation(out type, out pid, out tid, c, (uint)contextBuffer.Length, &contextUsed,
+                &extra, (uint)sizeof(DEBUG_LAST_EVENT_INFO_EXCEPTION), &extraUsed);
+        bool stored = hr >= 0 && type == DbgEng.DEBUG_EVENT_EXCEPTION;
+        if (stored)
+        {
+            context = contextBuffer.AsSpan(0, (int)Math.Min(contextUsed, (uint)contextBuffer.Length)).ToArray();
+            if (context.Length == 0) context = null;
+        }
+        else
+        {
+            _notes.Add(hr >= 0 ? $"stored event is not an exception (type 0x{type:x})" : $"no stored event ({Hresult.Describe(hr)})");
+        }
+
+        // The last event says first/second chance; in a live session it is the only source.
+        var last = new DEBUG_LAST_EVENT_INFO_EXCEPTION();
+        uint lastUsed = 0;
+        int lhr = control.GetLastEventInformationWide(out uint lastType, out _, out uint lastTid, &last,
+            (uint)sizeof(DEBUG_LAST_EVENT_INFO_EXCEPTION), &lastUsed, null, 0, null);
+        bool lastIsException = lhr >= 0 && lastType == DbgEng.DEBUG_EVENT_EXCEPTION && lastUsed >= sizeof(EXCEPTION_RECORD64);
+        if (!stored)
+        {
+            if (!lastIsException)
+            {
+                if (lhr >= 0) eventThread = lastTid;
+                return null;
+            }
+            extra = last;
+            tid = lastTid;
+        }
+        eventThread = tid;
+        ref var record = ref extra.ExceptionRecord;
+        var parameters = new ulong[Math.Min(record.NumberParameters, 15u)];
+        for (int i = 0; i < parameters.Length; i++) parameters[i] = record.ExceptionInformation[i];
+        // A dump does not record first or second chance (the engine says "not available"), whatever the field holds.
+        bool isDump = control.GetDebuggeeType(out _, out uint qualifier) >= 0 && qualifier >= DbgEng.DEBUG_DUMP_SMALL;
+        bool? firstChance = !isDump && lastIsException && last.ExceptionRecord.ExceptionCode == record.ExceptionCode
+            && lastUsed >= sizeof(DEBUG_LAST_EVENT_INFO_EXCEPTION) ? last.FirstChance != 0 : null;
+        return new ExceptionInfo
+        {
+            Code = record.ExceptionCode,
+            Flags = record.ExceptionFlags,
+            Address = record.ExceptionAddress,
+            Parameters = parameters,
+            FirstChance = firstChance,
+        };
+    }
+
+    ThreadInfo? FaultingThread(uint eventThread, byte[]? context)
+    {
+        var so = engine.SystemObjects;
+        if (eventThread == DbgEng.DEBUG_ANY_ID && so.GetEventThread(out uint t) >= 0) eventThread = t;
+        if (eventThread == DbgEng.DEBUG_ANY_ID) { _notes.Add("no event thread"); return null; }
+        if (so.GetCurrentThreadId(out uint previous) < 0) previous = DbgEng.DEBUG_ANY_ID;
+        try
+        {
+            if (so.SetCurrentThreadId(eventThread) < 0) { _notes.Add($"cannot select thread {eventThread}"); return null; }
+            uint? systemId = so.GetCurrentThreadSystemId(out uint sysId) >= 0 ? sysId : null;
+            var raw = Walk(context);
+            var frames = new List<StackFrame>(raw.Length);
+            for (int i = 0; i < raw.Length; i++)
+            {
+                CheckInterrupt();
+                frames.Add(Frame(raw, i, context is not null));
+            }
+            return new ThreadInfo { Id = systemId, Index = (int)eventThread, Frames = frames };
+        }
+        finally
+        {
+            if (previous != DbgEng.DEBUG_ANY_ID && previous != eventThread) so.SetCurrentThreadId(previous);
+        }
+    }
+
+    /// <summary>The frames from the exception context (what `.ecxr; kn` shows), else the thread's own stack.</summary>
+    DEBUG_STACK_FRAME_EX[] Walk(byte[]? context)
+    {
+        var frames = new DEBUG_STACK_FRAME_EX[_options.MaxFrames];
+        uint filled = 0;
+        int hr = -1;
+        fixed (DEBUG_STACK_FRAME_EX* f = frames)
+        {
+            if (context is not null)
+            {
+                fixed (byte* c = context)
+                    hr = engine.Control.GetContextStackTraceEx(c, (uint)context.Length, f, (uint)frames.Length, null, 0, 0, &filled);
+                if (hr < 0 || filled == 0)
+                    _notes.Add($"stack from the exception context failed ({Hresult.Describe(hr)}): the thread's own stack is used");
+            }
+            if (hr < 0 || filled == 0)
+            {
+                filled = 0;
+                hr = engine.Control.GetStackTraceEx(0, 0, 0, f, (uint)frames.Length, &filled);
+                if (hr < 0) { _notes.Add($"no stack: {Hresult.Describe(hr)}"); filled = 0; }
+            }
+        }
+        return frames.AsSpan(0, (int)filled).ToArray();
+    }
+
+    StackFrame Frame(DEBUG_STACK_FRAME_EX[] raw, int i, bool fromContext)
+    {
+        var f = raw[i];
+        ulong ip = f.InstructionOffset;
+        bool inline = f.IsInline;
+        var symbols = engine.Symbols;
+        var displacementBox = new ulong[1];   // heap cells: the lambdas below cannot take a local's address
+        string? name = Utf16.Read((b, n, needed) =>
+        {
+            fixed (ulong* d = displacementBox)
+                return inline ? symbols.GetNameByInlineContextWide(ip, f.InlineFrameContext, b, n, needed, d)
+                              : symbols.GetNameByOffsetWide(ip, b, n, needed, d);
+        });
+        ulong displacement = displacementBox[0];
+        string? module = null, function = null;
+        if (!string.IsNullOrEmpty(name))
+        {
+            int bang = name.IndexOf('!');
+            if (bang < 0) module = name;
+            else { module = name[..bang]; function = name[(bang + 1)..]; }
+        }
+        else
+        {
+            module = ModuleNameAt(ip);
+            displacement = 0;
+        }
+        // A caller frame's address is a return address: its line is the call's, one byte earlier (as kn shows it).
+        // The top frame, and a frame the unwinder entered through a trap or inline, point at the instruction itself.
+        bool returnAddress = i > 0 && !inline && !raw[i - 1].IsInline;
+        ulong lineAddress = returnAddress ? ip - 1 : ip;
+        var lineBox = new uint[1];
+        string? file = Utf16.Read((b, n, needed) =>
+        {
+            fixed (uint* l = lineBox)
+                return inline ? symbols.GetLineByInlineContextWide(lineAddress, f.InlineFrameContext, l, b, n, needed, null)
+                              : symbols.GetLineByOffsetWide(lineAddress, l, b, n, needed, null);
+        });
+        return new StackFrame
+        {
+            Index = i,
+            InstructionPointer = ip,
+            ChildStackPointer = f.StackOffset,
+            ReturnAddress = f.ReturnOffset,
+            Module = module,
+            Function = function,
+            Displacement = function is null && module is null ? null : displacement,
+            SourceFile = string.IsNullOrEmpty(file) ? null : file,
+            SourceLine = string.IsNullOrEmpty(file) ? null : (int)lineBox[0],
+            Inline = inline,
+            Trust = Trust(f, i, fromContext),
+        };
+    }
+
+    /// <summary>How the frame was found. dbgeng does not report the unwinder's method per frame, so this reads it from
+    /// what the frame carries: the context itself, an inline record, a function table entry (x64 unwind data), or
+    /// neither (a frame-pointer or scanned frame; on x64 without unwind data the engine had to guess).</summary>
+    FrameTrust Trust(DEBUG_STACK_FRAME_EX f, int i, bool fromContext)
+    {
+        if (f.IsInline) return FrameTrust.Inline;
+        if (i == 0) return fromContext ? FrameTrust.Context : FrameTrust.Unknown;
+        if (f.FuncTableEntry != 0) return FrameTrust.UnwindInfo;
+        if (f.Virtual != 0) return FrameTrust.Scan;
+        return f.FrameMachine == DbgEng.IMAGE_FILE_MACHINE_AMD64 ? FrameTrust.Scan : FrameTrust.FramePointer;
+    }
+
+    string? ModuleNameAt(ulong address)
+    {
+        uint index = 0;
+        ulong moduleBase = 0;
+        if (engine.Symbols.GetModuleByOffset(address, 0, &index, &moduleBase) < 0) return null;
+        return ModuleName(DbgEng.DEBUG_MODNAME_MODULE, moduleBase);
+    }
+
+    string? ModuleName(uint which, ulong moduleBase)
+    {
+        var symbols = engine.Symbols;
+        string? s = Utf16.Read((b, n, needed) => symbols.GetModuleNameStringWide(which, DbgEng.DEBUG_ANY_ID, moduleBase, b, n, needed));
+        return string.IsNullOrEmpty(s) ? null : s;
+    }
+
+    IReadOnlyList<ModuleInfo> Modules()
+    {
+        var symbols = engine.Symbols;
+        if (symbols.GetNumberModules(out uint loaded, out _) < 0) { _notes.Add("no module list"); return []; }
+        var result = new List<ModuleInfo>((int)loaded);
+        for (uint i = 0; i < loaded; i++)
+        {
+            CheckInterrupt();
+            if (symbols.GetModuleByIndex(i, out ulong moduleBase) < 0) continue;
+            var p = new DEBUG_MODULE_PARAMETERS();
+            if (symbols.GetModuleParameters(1, &moduleBase, 0, &p) < 0) continue;
+            string? image = ModuleName(DbgEng.DEBUG_MODNAME_IMAGE, moduleBase);
+            string? loadedImage = ModuleName(DbgEng.DEBUG_MODNAME_LOADED_IMAGE, moduleBase);
+            string? symbolFile = ModuleName(DbgEng.DEBUG_MODNAME_SYMBOL_FILE, moduleBase);
+            var info = ImagehlpModule(moduleBase);
+            string path = image ?? loadedImage ?? "";
+            result.Add(new ModuleInfo
+            {
+                FileName = path.Length > 0 ? ModuleNames.FileName(path) : null,
+                Name = ModuleName(DbgEng.DEBUG_MODNAME_MODULE, moduleBase),
+                Path = path.Length > 0 ? path : null,
+                Base = moduleBase,
+                Size = p.Size,
+                Timestamp = p.TimeDateStamp == 0 || p.TimeDateStamp == 0xFFFFFFFF ? null : p.TimeDateStamp,
+                FileVersion = FileVersion(moduleBase),
+                PdbName = info is { } m1 && Fixed(m1, 2) is { Length: > 0 } cv ? cv : null,
+                PdbGuid = info is { } m2 && m2.PdbSig70 != Guid.Empty ? m2.PdbSig70 : null,
+                PdbAge = info is { } m3 && m3.PdbSig70 != Guid.Empty ? m3.PdbAge : null,
+                Symbols = Status(p.SymbolType, info),
+                SymbolFile = info is { } m4 && Fixed(m4, 1) is { Length: > 0 } pdb ? pdb
+                    : p.SymbolType is DbgEng.DEBUG_SYMTYPE_NONE or DbgEng.DEBUG_SYMTYPE_DEFERRED ? null : symbolFile,
+            });
+        }
+        return result;
+    }
+
+    /// <summary>dbghelp's record of the module: PDB name and signature from the image's CodeView record, the PDB that
+    /// was loaded, and what it holds (line numbers and types = private symbols; publics only = stripped).</summary>
+    IMAGEHLP_MODULEW64? ImagehlpModule(ulong moduleBase)
+    {
+        var info = new IMAGEHLP_MODULEW64 { SizeOfStruct = (uint)sizeof(IMAGEHLP_MODULEW64) };
+        uint size = 0;
+        int hr = engine.Advanced.GetSymbolInformationWide(DbgEng.DEBUG_SYMINFO_IMAGEHLP_MODULEW64, moduleBase, 0,
+            &info, (uint)sizeof(IMAGEHLP_MODULEW64), &size, null, 0, null);
+        return hr >= 0 ? info : null;
+    }
+
+    /// <summary>1: LoadedPdbName, 2: CVData (the PDB path recorded in the image).</summary>
+    static string Fixed(IMAGEHLP_MODULEW64 m, int which) =>
+        which == 1 ? Utf16.FromFixed(m.LoadedPdbName, 256) : Utf16.FromFixed(m.CVData, 260 * 3);
+
+    static SymbolStatus Status(uint symbolType, IMAGEHLP_MODULEW64? info)
+    {
+        switch (symbolType)
+        {
+            case DbgEng.DEBUG_SYMTYPE_DEFERRED: return SymbolStatus.Deferred;
+            case DbgEng.DEBUG_SYMTYPE_NONE: return SymbolStatus.None;
+            case DbgEng.DEBUG_SYMTYPE_EXPORT: return SymbolStatus.ExportOnly;
+            case DbgEng.DEBUG_SYMTYPE_PDB or DbgEng.DEBUG_SYMTYPE_DIA:
+                if (info is not { } m) return SymbolStatus.PublicPdb;
+                if (m.PdbUnmatched != 0 || m.DbgUnmatched != 0) return SymbolStatus.Mismatched;
+                return m.LineNumbers != 0 || m.TypeInfo != 0 ? SymbolStatus.PrivatePdb : SymbolStatus.PublicPdb;
+            case DbgEng.DEBUG_SYMTYPE_COFF or DbgEng.DEBUG_SYMTYPE_CODEVIEW or DbgEng.DEBUG_SYMTYPE_SYM:
+                return SymbolStatus.PublicPdb;
+            default: return SymbolStatus.Unknown;
+        }
+    }
+
+    /// <summary>VS_FIXEDFILEINFO's file version ("8.3.4.0"); null when the dump holds no version resource.</summary>
+    string? FileVersion(ulong moduleBase)
+    {
+        Span<uint> fixedInfo = stackalloc uint[13];   // sizeof(VS_FIXEDFILEINFO) = 52
+        uint size = 0;
+        fixed (uint* p = fixedInfo)
+            if (engine.Symbols.GetModuleVersionInformationWide(DbgEng.DEBUG_ANY_ID, moduleBase, "\\", p, 52, &size) < 0 || size < 16)
+                return null;
+        if (fixedInfo[0] != 0xFEEF04BD) return null;  // VS_FFI_SIGNATURE
+        uint ms = fixedInfo[2], ls = fixedInfo[3];
+        return $"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}";
+    }
+}

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.DbgEng;
+
+/// <summary>One request of `fcgihost serve`: a JSON object on one line of standard input.</summary>
+public sealed record ServeRequest
+{
+    public string Dump { get; init; } = "";
+    [JsonPropertyName("sympath")] public string? SymbolPath { get; init; }
+    [JsonPropertyName("exepath")] public string? ImagePath { get; init; }
+    /// <summary>Commands to run (as after cdb -c); their output comes back in "output".</summary>
+    public string? Commands { get; init; }
+    /// <summary>Fill the crash model ("report"); on by default.</summary>
+    public bool Collect { get; init; } = true;
+    /// <summary>`.reload /f` before collecting, so every module has its real symbol status.</summary>
+    public bool LoadAllSymbols { get; init; } = true;
+}
+
+/// <summary>One answer line of `fcgihost serve`: the report and/or the command output, or the one-line error.</summary>
+public sealed record ServeResponse
+{
+    public string Dump { get; init; } = "";
+    public string? Error { get; init; }
+    public string? Output { get; init; }
+    public CrashReport? Report { get; init; }
+    public double Seconds { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = false)]
+[JsonSerializable(typeof(CrashReport))]
+[JsonSerializable(typeof(ServeRequest))]
+[JsonSerializable(typeof(ServeResponse))]
+public sealed partial class HostJson : JsonSerializerContext
+{
+}
+
+/// <summary>The engine host's commands, shared by fcgihost.exe (run under Wine on Linux) and by `fcgi engine` on
+/// Windows (in process):
+///   engine  &lt;dump&gt; [--sympath p] [--exepath p] -c "cmds"   the engine's output, like cdb -z &lt;dump&gt; -c "cmds"
+///   collect &lt;dump&gt; [--sympath p] [--exepath p] [--no-reload] the crash model as JSON
+///   serve                                               one JSON request per stdin line, one JSON answer line each
+/// Exit codes: 0 done, 1 the dump could not be opened or the engine failed, 2 usage.</summary>
+public static class EngineHost
+{
+    public const string Usage =
+        "usage: fcgihost engine <dump> [--sympath <paths>] [--exepath <paths>] -c \"<commands>\"\n" +
+        "       fcgihost collect <dump> [--sympath <paths>] [--exepath <paths>] [--no-reload]\n" +
+        "       fcgihost serve      (one JSON request per line on stdin: {\"dump\":…,\"sympath\":…,\"exepath\":…,\"commands\":…,\"collect\":true})";
+
+    sealed record Arguments(string Mode, string Dump, SessionOptions Session, string? Commands, bool Reload);
+
+    public static int Run(string[] args, Stream stdout, TextWriter stderr, TextReader stdin, string? engineFolder = null)
+    {
+        if (args.Length >= 1 && args[0] is "serve" or "--serve")
+            return Serve(stdin, stdout, stderr, engineFolder);
+        if (Parse(args, out var error) is not { } a)
+        {
+            stderr.WriteLine($"fcgihost: {error}");
+            stderr.WriteLine(Usage);
+            return 2;
+        }
+        // Check the file before starting the engine: a bad file costs nothing and says what is wrong with it.
+        if (DumpFile.Problem(a.Dump) is { } problem) { stderr.WriteLine($"fcgihost: {problem}"); return 1; }
+        try
+        {
+            using var engine = DebugEngine.Create(engineFolder);
+            if (a.Mode == "engine")
+            {
+                engine.SetOutput((_, text) => Write(stdout, text));
+                engine.Open(a.Dump, a.Session);
+                int hr = engine.Execute(a.Commands!, echo: true);
+                engine.EndSession();
+                stdout.Flush();
+                if (hr < 0) { stderr.WriteLine($"fcgihost: {a.Dump}: the engine failed the commands: {Hresult.Describe(hr)}"); return 1; }
+                return 0;
+            }
+            engine.SetOutput(null);   // collect: the report is the output; the engine's chatter is not
+            engine.Open(a.Dump, a.Session);
+            var report = new Collector(engine.Interfaces, new CollectorOptions { LoadAllSymbols = a.Reload }).Collect(a.Dump);
+            engine.EndSession();
+            Write(stdout, JsonSerializer.Serialize(report, HostJson.Default.CrashReport) + "\n");
+            stdout.Flush();
+            return 0;
+        }
+        catch (Exception e)
+        {
+            stdout.Flush();
+            stderr.WriteLine($"fcgihost: {OneLine(e, a.Dump)}");
+            return 1;
+        }
+    }
+
+    static Arguments? Parse(string[] args, out string error)
+    {
+        error = "";
+        if (args.Length == 0 || args[0] is not ("engine" or "collect")) { error = "missing command (engine, collect or serve)"; return null; }
+        string mode = args[0];
+        string? dump = null, sympath = null, exepath = null, commands = null;
+        bool reload = true;
+        for (int i = 1; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string? Value() => i + 1 < args.Length ? args[++i] : null;
+            switch (arg)
+            {
+                case "--sympath" or "-y": sympath = Value() ?? Fail(ref error, $"{arg} needs a value"); break;
+                case "--exepath" or "-i": exepath = Value() ?? Fail(ref error, $"{arg} needs a value"); break;
+                case "-c": commands = Value() ?? Fail(ref error, "-c needs the commands"); break;
+                case "--no-reload": reload = false; break;
+                default:
+                    if (arg.StartsWith('-') && arg.Length > 1) { error = $"unknown option {arg}"; return null; }
+                    if (dump is not null) { error = $"one dump only ({dump}, then {arg})"; return null; }
+                    dump = arg;
+                    break;
+            }
+            if (error.Length > 0) return null;
+        }
+        if (dump is null) { error = "missing the dump file"; return null; }
+        if (mode == "engine" && string.IsNullOrEmpty(commands)) { error = "engine needs -c \"<commands>\""; return null; }
+        return new Arguments(mode, dump, new SessionOptions { SymbolPath = sympath, ImagePath = exepath }, commands, reload);
+    }
+
+    static string? Fail(ref string error, string message) { error = message; return null; }
+
+    /// <summary>serve: one engine (one DebugCreate) for every request; EndSession between dumps. A failing dump is an
+    /// answer with "error"; only a broken engine (DebugCreate) or closed stdin ends the loop.</summary>
+    static int Serve(TextReader stdin, Stream stdout, TextWriter stderr, string? engineFolder)
+    {
+        DebugEngine engine;
+        try { engine = DebugEngine.Create(engineFolder); }
+        catch (Exception e) { stderr.WriteLine($"fcgihost: {OneLine(e, null)}"); return 1; }
+        using (engine)
+        {
+            var output = new CapturedOutput();
+            engine.SetOutput(null);
+            string? line;
+            while ((line = stdin.ReadLine()) is not null)
+            {
+                if (line.Trim().Length == 0) continue;
+                var watch = Stopwatch.StartNew();
+                ServeResponse response;
+                ServeRequest? request = null;
+                try
+                {
+                    request = JsonSerializer.Deserialize(line, HostJson.Default.ServeRequest);
+                    if (request is null || string.IsNullOrWhiteSpace(request.Dump)) throw new FormatException("request without \"dump\"");
+                    engine.SetOutput(null);
+                    engine.Open(request.Dump, new SessionOptions { SymbolPath = request.SymbolPath, ImagePath = request.ImagePath });
+                    string? text = null;
+                    if (!string.IsNullOrEmpty(request.Commands))
+                    {
+                        output.Take();
+                        engine.SetOutput(output.Append);
+                        engine.Execute(request.Commands, echo: true);
+                        engine.SetOutput(null);
+                        text = output.Take();
+                    }
+                    CrashReport? report = request.Collect
+                        ? new Collector(engine.Interfaces, new CollectorOptions { LoadAllSymbols = request.LoadAllSymbols }).Collect(request.Dump)
+                        : null;
+                    response = new ServeResponse { Dump = request.Dump, Output = text, Report = report };
+                }
+                catch (Exception e)
+                {
+                    response = new ServeResponse { Dump = request?.Dump ?? "", Error = OneLine(e, request?.Dump) };
+                }
+                finally
+                {
+                    engine.SetOutput(null);
+                    try { engine.EndSession(); } catch { /* the next Open starts clean or reports its own error */ }
+                }
+                response = response with { Seconds = Math.Round(watch.Elapsed.TotalSeconds, 3) };
+                Write(stdout, JsonSerializer.Serialize(response, HostJson.Default.ServeResponse) + "\n");
+                stdout.Flush();
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>A one-line error: DbgEngException messages already name the file; others get it prefixed.</summary>
+    static string OneLine(Exception e, string? dump)
+    {
+        string message = (e.Message ?? e.GetType().Name).ReplaceLineEndings(" ").Trim();
+        if (e is JsonException) message = $"bad request: {message}";
+        return dump is null || message.Contains(dump, StringComparison.OrdinalIgnoreCase) ? message : $"{dump}: {message}";
+    }
+
+    static void Write(Stream stdout, string text)
+    {
+        // Raw bytes: no console encoding or CRLF translation (Wine's console CRT would add CRs).
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        stdout.Write(bytes, 0, bytes.Length);
+    }
+}

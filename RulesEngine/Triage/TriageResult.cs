@@ -56,6 +56,9 @@ public sealed record FrameDecision
 
 public sealed record NextStep
 {
+    /// <summary>What the step is about ("symbols", "page-heap", "exit-config", "report", "dump", "verbose", "class"):
+    /// lets a batch report or the extension pick or group steps without parsing text.</summary>
+    public string Kind { get; init; } = "class";
     public required string Text { get; init; }
     /// <summary>A debugger or shell command the user can run, when the step is one (a DML link in the extension).</summary>
     public string? Command { get; init; }

@@ -1,0 +1,71 @@
+using FcgiExt.RulesEngine.Model;
+using FcgiExt.RulesEngine.Triage;
+
+namespace FcgiExt.RulesEngine.Rendering;
+
+/// <summary>How every renderer spells values, so text, JSON, Markdown and HTML agree.</summary>
+public static class RenderFormat
+{
+    public static string? Address(ulong? value) => value is { } v ? $"0x{v:x}" : null;
+
+    public static string? Code(uint? code) => code is { } c ? ExceptionCodes.Hex(c) : null;
+
+    public static string Lower(Confidence c) => c switch
+    {
+        Confidence.High => "high", Confidence.Medium => "medium", _ => "low",
+    };
+
+    public static string? Access(AccessKind a) => a switch
+    {
+        AccessKind.Read => "read", AccessKind.Write => "write", AccessKind.Execute => "execute", _ => null,
+    };
+
+    public static string Trust(FrameTrust t) => t switch
+    {
+        FrameTrust.Context => "context", FrameTrust.UnwindInfo => "unwind-info", FrameTrust.FramePointer => "frame-pointer",
+        FrameTrust.Scan => "scan", FrameTrust.Inline => "inline", _ => "unknown",
+    };
+
+    public static string Symbols(SymbolStatus s) => s switch
+    {
+        SymbolStatus.PrivatePdb => "private-pdb", SymbolStatus.PublicPdb => "public-pdb", SymbolStatus.ExportOnly => "export-only",
+        SymbolStatus.None => "none", SymbolStatus.Mismatched => "mismatched", SymbolStatus.Deferred => "deferred", _ => "unknown",
+    };
+
+    public static string Architecture(Model.Architecture a) => a switch
+    {
+        Model.Architecture.X86 => "x86", Model.Architecture.X64 => "x64", Model.Architecture.Arm64 => "arm64", _ => "unknown",
+    };
+
+    /// <summary>"module!function+0x1a [file @ line]" — a frame as WinDbg prints it with source lines on.</summary>
+    public static string FrameWithSource(StackFrame f) =>
+        f.SourceFile is { Length: > 0 } file ? $"{f.Display} [{file} @ {f.SourceLine?.ToString() ?? "?"}]" : f.Display;
+
+    /// <summary>A short tag for a frame's decision: "ignore (rule)", "OWNER Xdebug (rule)" …</summary>
+    public static string DecisionTag(FrameDecision d)
+    {
+        string rule = d.RuleId is { Length: > 0 } r ? $" ({r})" : "";
+        return d.Action switch
+        {
+            "owner" => $"OWNER {d.Owner}{rule}",
+            "maybe" => $"maybe {d.Owner}{rule}",
+            "last" => $"last-resort {d.Owner}{rule}",
+            "default" => $"default {d.Owner}{rule}",
+            "no-rule" => "no rule",
+            _ => d.Action + rule,
+        };
+    }
+
+    /// <summary>"Xdebug (php-extension)", or "none (voluntary exit)".</summary>
+    public static string OwnerLine(Verdict v) =>
+        v.Owner == Triager.NoOwner ? "none (voluntary exit, not a crash)" : $"{v.Owner} ({v.Category})";
+
+    public static string ExceptionHeadline(TriageResult r)
+    {
+        var ex = r.Crash.Exception;
+        if (ex is null)
+            return r.Exception is null ? "No exception recorded, and no exit call on the stack" : $"No exception: {r.Exception.Name}";
+        var name = ExceptionCodes.NameOf(ex.Code);
+        return $"{ExceptionCodes.Hex(ex.Code)}{(name is null ? "" : " " + name)} — {r.Exception?.Name}";
+    }
+}

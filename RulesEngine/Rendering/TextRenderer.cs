@@ -1,0 +1,177 @@
+using FcgiExt.RulesEngine.Model;
+using FcgiExt.RulesEngine.Triage;
+
+namespace FcgiExt.RulesEngine.Rendering;
+
+/// <summary>
+/// The report as the user reads it in a console or the debugger, in the order of the procedure: symbols,
+/// exception, stack (each frame tagged with the rule that decided it), verdict, next steps. Verbose adds the
+/// per-frame explanation and the whole trace. Plain text or DML depends only on the output.
+/// </summary>
+public static class TextRenderer
+{
+    public static string Render(TriageResult result, bool verbose = false, bool dml = false)
+    {
+        var writer = new StringWriter();
+        Render(result, new TextWriterOutput(writer, dml), verbose);
+        return writer.ToString();
+    }
+
+    public static void Render(TriageResult r, ReportOutput o, bool verbose = false)
+    {
+        var crash = r.Crash;
+        o.Bold("FcgiExt triage");
+        o.Text($": {crash.Process.Name ?? "process unknown"}");
+        if (crash.Process.Architecture != Architecture.Unknown) o.Text($" ({RenderFormat.Architecture(crash.Process.Architecture)})");
+        if (crash.Process.ProcessId is { } pid) o.Text($", pid {pid}");
+        o.Text($" — from {crash.Source.Kind}");
+        if (crash.Source.Path is { } path) o.Text($" {path}");
+        o.Line();
+        if (crash.Source.SkippedLines.Count > 0)
+        {
+            o.Warning($"The reader skipped {crash.Source.SkippedLines.Count} line(s) it could not read" + (verbose ? ":" : " (-v lists them)."));
+            o.Line();
+            if (verbose)
+                foreach (var s in crash.Source.SkippedLines)
+                    o.Line($"    line {s.LineNumber}: {s.Text}");
+        }
+        foreach (var note in crash.Source.Notes) o.Line($"Note: {note}");
+        o.Line();
+
+        Section(o, 1, "Symbols");
+        RenderSymbols(r, o);
+
+        Section(o, 2, "Exception");
+        RenderException(r, o);
+
+        Section(o, 3, "Stack" + (crash.FaultingThread?.Index is { } tn ? $" (thread ~{tn}" + (crash.FaultingThread.Id is { } tid ? $", id 0x{tid:x})" : ")") : ""));
+        RenderStack(r, o, verbose);
+
+        Section(o, 4, "Verdict");
+        RenderVerdict(r, o);
+
+        Section(o, 5, "Next steps");
+        int n = 1;
+        foreach (var step in r.NextSteps)
+        {
+            o.Line($"  {n++}. {step.Text}");
+            if (step.Command is { } cmd)
+            {
+                o.Text("       ");
+                o.Command(cmd);
+                o.Line();
+            }
+        }
+
+        if (verbose && r.Explanation.Count > 0)
+        {
+            o.Line();
+            o.Bold("Explanation");
+            o.Line();
+            foreach (var line in r.Explanation) o.Line($"  {line}");
+        }
+    }
+
+    static void Section(ReportOutput o, int number, string title)
+    {
+        o.Bold($"[{number}] {title}");
+        o.Line();
+    }
+
+    static void RenderSymbols(TriageResult r, ReportOutput o)
+    {
+        var s = r.Symbols;
+        if (s.Missing.Count + s.ExportOnly.Count + s.Mismatched.Count == 0)
+        {
+            o.Line(r.Crash.Modules.Count == 0
+                ? "  No module list in the source: symbol status unknown (add `lml` or `lmv` output for it)."
+                : "  Every module has symbols.");
+            o.Line();
+            return;
+        }
+        void List(string label, IReadOnlyList<ModuleSymbolAdvice> list)
+        {
+            foreach (var m in list)
+            {
+                o.Text($"  {label,-12} ");
+                if (m.OnFaultingStack) o.Warning(m.Module); else o.Text(m.Module);
+                o.Line(m.OnFaultingStack ? "  (on the faulting stack)" : "");
+                o.Line($"               get them: {m.WhereToGet ?? "not known to the catalog; ask the module's vendor for its PDB"}");
+            }
+        }
+        List("missing", s.Missing);
+        List("export only", s.ExportOnly);
+        List("mismatched", s.Mismatched);
+        o.Line();
+    }
+
+    static void RenderException(TriageResult r, ReportOutput o)
+    {
+        o.Line($"  {RenderFormat.ExceptionHeadline(r)}");
+        if (r.Exception is { } cls)
+        {
+            o.Text("  class: ");
+            o.Bold(cls.Class);
+            o.Line();
+            if (cls.Detail is { } d) o.Line($"  {d}");
+        }
+        if (r.Crash.Exception is { } ex)
+        {
+            var parts = new List<string>();
+            if (ex.Address is { } a) parts.Add($"at {RenderFormat.Address(a)}");
+            if (RenderFormat.Access(ex.Access) is { } acc) parts.Add($"{acc} of {RenderFormat.Address(ex.TargetAddress) ?? "?"}");
+            if (ex.FirstChance is { } fc) parts.Add(fc ? "first chance" : "second chance");
+            if (parts.Count > 0) o.Line("  " + string.Join(", ", parts));
+        }
+        o.Line();
+    }
+
+    static void RenderStack(TriageResult r, ReportOutput o, bool verbose)
+    {
+        if (r.Frames.Count == 0)
+        {
+            o.Line("  No frames.");
+            o.Line();
+            return;
+        }
+        var deciding = r.Verdict.OwnerFrame;
+        int width = Math.Min(70, r.Frames.Max(d => RenderFormat.FrameWithSource(d.Frame).Length));
+        foreach (var d in r.Frames)
+        {
+            var text = RenderFormat.FrameWithSource(d.Frame);
+            o.Text($"  {d.Frame.Index:d2} ");
+            bool decided = d.Action is "owner" or "maybe" or "last" or "default" && d.Frame.Display == deciding;
+            if (decided) o.Bold(text.PadRight(width)); else o.Text(text.PadRight(width));
+            o.Text("  ");
+            o.Text(RenderFormat.DecisionTag(d));
+            if (d.Frame.Trust == FrameTrust.Scan) o.Warning("  [scanned]");
+            o.Line();
+            if (verbose) o.Line($"       {d.Explanation}");
+        }
+        o.Line();
+    }
+
+    static void RenderVerdict(TriageResult r, ReportOutput o)
+    {
+        var v = r.Verdict;
+        o.Text("  owner:       ");
+        o.Bold(RenderFormat.OwnerLine(v));
+        o.Line();
+        if (v.OwnerFrame is not null) o.Line($"  frame:       {v.OwnerFrame}" + (v.OwnerModule is null ? "" : $" in {v.OwnerModule}"));
+        if (v.Rule is not null) o.Line($"  rule:        {v.Rule}");
+        o.Line($"  confidence:  {RenderFormat.Lower(v.Confidence)}");
+        foreach (var reason in v.ConfidenceReasons) o.Line($"               - {reason}");
+        o.Text("  bucket:      ");
+        o.Bold(v.Bucket);
+        o.Line();
+        if (v.ReportUrl is not null)
+        {
+            o.Text("  report to:   ");
+            o.Url(v.ReportUrl);
+            o.Line();
+        }
+        if (v.SymbolsHint is not null) o.Line($"  symbols:     {v.SymbolsHint}");
+        if (v.Advice is not null) o.Line($"  advice:      {v.Advice}");
+        o.Line();
+    }
+}

@@ -56,7 +56,7 @@ internal sealed partial class AnalyzeReader : IBlockReader
                 if (fm.Success) builder.AddModule(new ModuleInfo { Name = fm.Groups["name"].Value, Base = Hex.Parse(fm.Groups["base"].Value) });
                 break;
             case "FAILURE_BUCKET_ID":
-                if (value.Length > 0) builder.SourceBucket = value;
+                if (value.Length > 0) { builder.SourceBucket = value; BucketFrame(value, builder); }
                 break;
             case "BUCKET_ID" or "DEFAULT_BUCKET_ID":
                 if (value.Length > 0 && builder.SourceBucket is null) builder.SourceBucket = value;
@@ -88,6 +88,23 @@ internal sealed partial class AnalyzeReader : IBlockReader
     }
 
     ulong? analyzeParameter1, analyzeParameter2;
+
+    /// <summary>
+    /// !analyze's bucket ends with the frame it blamed ("…_c0000005_php8.dll!ir_fix_bb_order"). When the paste
+    /// has no stack at all, that frame is the only one there is: it is offered with the lowest priority and
+    /// a note says where it came from.
+    /// </summary>
+    static void BucketFrame(string bucket, CrashReportBuilder builder)
+    {
+        // The module!function part follows the exception code: "<CLASS>_<code>_<module>!<function>".
+        var m = Regex.Match(bucket, @"_[0-9a-fA-F]{8}_(?<module>[^!\s]+)!(?<function>[^\s!+]+)");
+        if (!m.Success || m.Groups["module"].Value.Equals("Unknown", StringComparison.OrdinalIgnoreCase)) return;
+        var file = m.Groups["module"].Value;
+        builder.AddStack(new CrashReportBuilder.StackCandidate("windbg-text", CrashReportBuilder.PriorityBucket,
+            [new StackFrame { Module = ModuleNames.EngineName(file) ?? file, Function = m.Groups["function"].Value, Trust = FrameTrust.Unknown }], null, null));
+        if (!builder.HasStackAbove(CrashReportBuilder.PriorityBucket))
+            builder.Note("The only frame comes from !analyze's failure bucket (" + bucket + "): the paste holds no stack.");
+    }
 
     static string FirstToken(string s) => s.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
 
@@ -122,7 +139,7 @@ internal sealed partial class AnalyzeReader : IBlockReader
     {
         switch (key)
         {
-            case "Failure.Bucket": builder.SourceBucket ??= value; break;
+            case "Failure.Bucket": builder.SourceBucket ??= value; BucketFrame(value, builder); break;
             case "Failure.Exception.Code":
                 if (Hex.ParseCode(value) is { } c) builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Analyze); break;
             case "Failure.Exception.IP.Address":
@@ -131,6 +148,8 @@ internal sealed partial class AnalyzeReader : IBlockReader
             case "AV.Type" or "AV.Fault":
                 var kind = value.ToLowerInvariant() switch { "read" => AccessKind.Read, "write" => AccessKind.Write, "execute" => AccessKind.Execute, _ => AccessKind.Unknown };
                 if (kind != AccessKind.Unknown) builder.AccessFromText ??= (kind, null);
+                // !analyze writes AV.* keys only for access violations.
+                builder.SetCode(0xC0000005, CrashReportBuilder.ExceptionStrength.Inferred);
                 break;
         }
     }

@@ -16,7 +16,7 @@ internal sealed class CrashReportBuilder
     // a plain k may be any thread; Ruby's and DebugDiag's reports name the crash; the event log and WER only
     // give module+offset.
     public const int PriorityAnalyze = 60, PriorityKAfterEcxr = 55, PriorityDebugDiagFaulting = 52, PriorityRuby = 50,
-        PriorityK = 40, PriorityDebugDiag = 30, PriorityFaultingInstruction = 20, PriorityEventLog = 10;
+        PriorityK = 40, PriorityDebugDiag = 30, PriorityFaultingInstruction = 20, PriorityEventLog = 10, PriorityBucket = 5;
 
     readonly List<StackCandidate> stacks = [];
     readonly List<ModuleInfo> modules = [];

@@ -53,7 +53,10 @@ internal sealed partial class DebugDiagReader : IBlockReader
         if (m.Groups["kind"].Success)
             builder.AccessFromText ??= (m.Groups["kind"].Value.StartsWith("write", StringComparison.OrdinalIgnoreCase) ? AccessKind.Write : AccessKind.Read,
                 Hex.Parse(m.Groups["target"].Value));
-        if (int.TryParse(m.Groups["thread"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var thread)) builder.FaultingThreadIndex ??= thread;
+        int? thread = int.TryParse(m.Groups["thread"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var t) ? t : null;
+        if (thread is not null) builder.FaultingThreadIndex ??= thread;
+        var dumpProcess = Regex.Match(dump, @"^(?:.*[\\/])?(?<name>[^\\/_]+\.exe)_", RegexOptions.IgnoreCase);
+        if (!proc.Success && dumpProcess.Success) builder.ProcessName ??= dumpProcess.Groups["name"].Value;
         var path = m.Groups["path"].Value.Trim();
         var file = ModuleNames.FileName(path);
         builder.AddModule(new ModuleInfo { FileName = file, Name = ModuleNames.EngineName(file), Path = path.Contains('\\') || path.Contains('/') ? path : null });
@@ -131,6 +134,6 @@ internal sealed partial class DebugDiagReader : IBlockReader
     [GeneratedRegex(@"^Thread (?<n>\d+) - System ID (?<id>\d+)", RegexOptions.IgnoreCase)] private static partial Regex ThreadHeader();
     [GeneratedRegex(@"^(?:#\s+)?(?:Function|Frame|Entry point|Create time|Time spent in (?:user|kernel) mode|Call Stack|Full Call Stack|Thread type|Arg \d|Source|Instruction Pointer|Return Address|Stack Address)\b", RegexOptions.IgnoreCase)]
     private static partial Regex TableChrome();
-    [GeneratedRegex(@"^In (?<dump>\S+\.dmp) the assembly instruction at (?<site>\S+) in (?<path>.+?)(?: from (?<vendor>.+?))? has caused an? (?<what>.+?) exception \((?<code>0x[0-9A-Fa-f]+)\)(?: when trying to (?<kind>read from|write to) memory location (?<target>0x[0-9A-Fa-f]+))? on thread (?<thread>\d+)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^In (?<dump>\S+\.dmp) the assembly instruction at (?<site>\S+) in (?<path>.+?)(?: from (?<vendor>.+?))? has caused an? (?<what>.+?) exception \((?<code>0x[0-9A-Fa-f]+)\)(?: when trying to (?<kind>read from|write to) memory location (?<target>(?:0x)?[0-9A-Fa-f]+))?(?: on thread (?<thread>\d+))?", RegexOptions.IgnoreCase)]
     private static partial Regex Summary();
 }

@@ -93,7 +93,7 @@ internal sealed partial class EventLogReader : IBlockReader
     private static partial Regex ModLine();
     [GeneratedRegex(@"^(?<key>Faulting application name|Faulting module name|Exception code|Fault offset|Faulting process id|Faulting application start time|Faulting application path|Faulting module path|Report Id|Faulting package full name|Faulting package-relative application ID)\s*:\s*(?<value>.*)$", RegexOptions.IgnoreCase)]
     private static partial Regex Field();
-    [GeneratedRegex(@"Faulting application (?<app>\S+?),? version (?<appver>[^,]*),\s*time stamp (?<appts>0x[0-9a-fA-F]+),\s*faulting module (?<mod>\S+?),? version (?<modver>[^,]*),\s*time stamp (?<modts>0x[0-9a-fA-F]+),\s*exception code (?<code>0x[0-9a-fA-F]+),\s*fault offset (?<offset>0x[0-9a-fA-F]+)(?:,\s*process id (?<pid>0x[0-9a-fA-F]+))?", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"Faulting application (?<app>\S+?),? version\s*(?<appver>[^,]*),\s*time stamp (?<appts>0x[0-9a-fA-F]+),\s*faulting module (?<mod>\S+?),? version\s*(?<modver>[^,]*),\s*time stamp (?<modts>0x[0-9a-fA-F]+),\s*exception code (?<code>0x[0-9a-fA-F]+),\s*fault offset (?<offset>0x[0-9a-fA-F]+)(?:,\s*process id (?<pid>0x[0-9a-fA-F]+))?", RegexOptions.IgnoreCase)]
     private static partial Regex Legacy();
 }
 

@@ -99,7 +99,10 @@ internal sealed partial class RegisterReader : IBlockReader
     public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
     {
         var first = lines[start];
-        if (first.Command is not null || !RegisterLine().IsMatch(first.Text)) return 0;
+        if (first.Command is not null) return 0;
+        if (!RegisterLine().IsMatch(first.Text))
+            return InstructionSymbol().IsMatch(first.Text.Trim()) && start + 1 < lines.Count && Disassembly().IsMatch(lines[start + 1].Text.Trim())
+                ? ReadInstruction(lines, start, builder) : 0;
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
         {
@@ -118,7 +121,13 @@ internal sealed partial class RegisterReader : IBlockReader
             if (lines.Skip(start).Take(i - start).Any(l => Regex.IsMatch(l.Text, $@"\b{reg}=")))
                 builder.SetArchitecture(arch);
         // The faulting instruction: "module!function+0x1f:" and the disassembly line under it.
-        if (i + 1 < lines.Count && lines[i].Command is null && InstructionSymbol().Match(lines[i].Text.Trim()) is { Success: true } sym)
+        if (i + 1 < lines.Count && lines[i].Command is null) i += ReadInstruction(lines, i, builder);
+        return Math.Max(1, i - start);
+    }
+
+    static int ReadInstruction(IReadOnlyList<TextLine> lines, int i, CrashReportBuilder builder)
+    {
+        if (InstructionSymbol().Match(lines[i].Text.Trim()) is { Success: true } sym && i + 1 < lines.Count && lines[i + 1].Command is null)
         {
             var dis = Disassembly().Match(lines[i + 1].Text.Trim());
             if (dis.Success)
@@ -129,10 +138,12 @@ internal sealed partial class RegisterReader : IBlockReader
                     builder.AddStack(new CrashReportBuilder.StackCandidate("windbg-text", CrashReportBuilder.PriorityFaultingInstruction,
                         [new StackFrame { InstructionPointer = ip, Module = site.Module, Function = site.Function, Displacement = site.Displacement, Trust = FrameTrust.Context }], null, null));
                 builder.Note($"Faulting instruction: {sym.Groups["site"].Value} {dis.Groups["rest"].Value.Trim()}");
-                i += 2;
+                builder.AddKind("windbg-text");
+                if (dis.Groups["addr"].Value.Contains('`') || dis.Groups["addr"].Value.Length == 16) builder.SetArchitecture(Architecture.X64);
+                return 2;
             }
         }
-        return Math.Max(1, i - start);
+        return 0;
     }
 
     [GeneratedRegex(@"^\s*(?:[re]?[a-d]x|[re]?[sd]i|[re]?[sb]p|[re]ip|r\d{1,2}|eflags)=[0-9a-fA-F`]+\s+\S+=", RegexOptions.IgnoreCase)] private static partial Regex RegisterLine();

@@ -90,6 +90,8 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         }
         if (frames.Count == 0) return i - start;
         builder.AddKind("ruby-crash-report");
+        // Windows Ruby prints 16-digit addresses for a 64-bit process.
+        if (frames.Any(f => f.Address is > 0xFFFFFFFF)) builder.SetArchitecture(Architecture.X64);
         var kept = DropHandlerFrames(frames, builder);
         var stack = new List<StackFrame>(kept.Count);
         for (int n = 0; n < kept.Count; n++)

@@ -31,10 +31,13 @@ internal sealed partial class StackTextReader : IBlockReader
         while (i < lines.Count)
         {
             var line = lines[i];
-            if (line.Command is not null || line.IsBlank)
+            if (line.Command is not null) break;
+            if (line.IsBlank)
             {
-                // !analyze puts a blank line between STACK_TEXT: and the frames in some versions.
-                if (parsed.Count == 0 && line.IsBlank && i == start + 1) { i++; continue; }
+                // !analyze puts a blank line between STACK_TEXT: and the frames; blogs and some pastes
+                // double-space every line. A blank line followed by a frame does not end the block.
+                if (i + 1 < lines.Count && lines[i + 1].Command is null && !lines[i + 1].IsBlank &&
+                    (parsed.Count > 0 || header) && ParseWithContinuations(lines, i + 1, true).Frame is not null) { i++; continue; }
                 break;
             }
             var text = line.Text.Trim();

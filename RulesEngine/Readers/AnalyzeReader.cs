@@ -18,6 +18,15 @@ internal sealed partial class AnalyzeReader : IBlockReader
         if (line.Command is not null) return 0;
         var text = line.Text.Trim();
 
+        var dump = LoadingDump().Match(text);
+        if (dump.Success)
+        {
+            // "Loading Dump File [C:\dumps\php-cgi.exe.6700.dmp]" (procdump, WER and DebugDiag name dumps after the process).
+            var exe = Regex.Match(ModuleNames.FileName(dump.Groups["path"].Value), @"^(?<name>.+?\.exe)(?=[._]|$)", RegexOptions.IgnoreCase);
+            if (exe.Success) builder.ProcessName ??= exe.Groups["name"].Value;
+            builder.AddKind("windbg-text");
+            return 1;
+        }
         var kv = KeyValueKey().Match(text);
         if (kv.Success)
         {
@@ -172,6 +181,7 @@ internal sealed partial class AnalyzeReader : IBlockReader
         or "WAIT_CHAIN_COMMAND" or "DETOURED_IMAGE" or "INVALID_POINTER_READ" or "EXCEPTION_PARAMETER3" or "EXCEPTION_PARAMETER4";
 
     [GeneratedRegex(@"^(?<name>[A-Z][A-Z0-9_]{2,}):(?:\s+(?<value>.*))?$")] private static partial Regex Field();
+    [GeneratedRegex(@"^Loading Dump File \[(?<path>[^\]]+)\]", RegexOptions.IgnoreCase)] private static partial Regex LoadingDump();
     [GeneratedRegex(@"^Key\s*:\s*(?<key>[\w.]+)\s*$")] private static partial Regex KeyValueKey();
     [GeneratedRegex(@"^Value\s*:\s*(?<value>.*)$")] private static partial Regex KeyValueValue();
 }

@@ -71,8 +71,10 @@ internal static partial class InputText
     {
         var s = ScriptOrStyle().Replace(html, " ");
         s = Comment().Replace(s, " ");
-        // Newlines inside the HTML source are layout, not content (a table row may span several source lines).
-        s = s.Replace("\r", " ").Replace("\n", " ");
+        // Newlines inside a table row are layout (a row may span several source lines); elsewhere they are
+        // kept, because pasted HTML is often mixed with plain text whose lines matter.
+        s = s.Replace("\r", "");
+        s = TableRow().Replace(s, m => m.Value.Replace('\n', ' '));
         s = CellEnd().Replace(s, "\t");
         s = LineBreak().Replace(s, "\n");
         s = AnyTag().Replace(s, "");
@@ -85,6 +87,7 @@ internal static partial class InputText
 
     [GeneratedRegex(@"<(script|style)\b[^>]*>.*?</\1\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)] private static partial Regex ScriptOrStyle();
     [GeneratedRegex(@"<!--.*?-->", RegexOptions.Singleline)] private static partial Regex Comment();
+    [GeneratedRegex(@"<tr\b.*?</tr\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)] private static partial Regex TableRow();
     [GeneratedRegex(@"</t[dh]\s*>", RegexOptions.IgnoreCase)] private static partial Regex CellEnd();
     [GeneratedRegex(@"<br\s*/?>|</?(?:tr|p|div|h[1-6]|li|table|thead|tbody|pre|ul|ol)\b[^>]*>", RegexOptions.IgnoreCase)] private static partial Regex LineBreak();
     [GeneratedRegex(@"</?[a-zA-Z][^<>]*>")] private static partial Regex AnyTag();

@@ -102,7 +102,12 @@ internal sealed partial class StackTextReader : IBlockReader
         if (i + 1 < lines.Count && lines[i + 1].Command is null && !lines[i + 1].IsBlank)
         {
             var next = lines[i + 1].Text.Trim();
-            bool nextStandsAlone = Parse(next, inBlock) is not null || IsScanWarning(next) || next.StartsWith("***", StringComparison.Ordinal);
+            // A continuation like "DLER+0x42" parses as a bare call site too; only a line with columns or a
+            // frame number stands on its own after a line cut at the wrap width.
+            var nextFrame = Parse(next, inBlock);
+            bool wrappedAtWidthEarly = lines[i].Text.Length >= 78;
+            bool nextStandsAlone = (nextFrame is not null && (!wrappedAtWidthEarly || nextFrame.Columns.Count > 0 || nextFrame.Number is not null || nextFrame.Inline))
+                                   || IsScanWarning(next) || next.StartsWith("***", StringComparison.Ordinal);
             bool wrappedAtWidth = lines[i].Text.Length >= 78;
             if (!nextStandsAlone && (alone is null || wrappedAtWidth))
             {
@@ -165,7 +170,7 @@ internal sealed partial class StackTextReader : IBlockReader
         // Evidence this is a frame and not prose: columns, a frame number with a symbol, or a header above it.
         bool symbolic = site.Module is not null && (site.Function is not null || site.Displacement is not null);
         if (columns.Count >= 2 || inline) return new FrameLine(number, columns, inline, site);
-        if (number is not null && (symbolic || (inBlock && site.Module is not null))) return new FrameLine(number, columns, inline, site);
+if (number is not null && (symbolic || (inBlock && (site.Module is not null || site.Address is not null)))) return new FrameLine(number, columns, inline, site);
         if (inBlock && columns.Count == 0 && symbolic && callSiteAt == 0) return new FrameLine(number, columns, inline, site);
         return null;
     }

@@ -73,6 +73,8 @@ public sealed record ThreadInfo
     public uint? Id { get; init; }
     public int? Index { get; init; }      // the debugger's thread number (~N)
     public IReadOnlyList<StackFrame> Frames { get; init; } = [];
+    /// <summary>Register values at the fault, by lower-case name ("rip", "rsp", "eax"…), when the source shows them.</summary>
+    public IReadOnlyDictionary<string, ulong> Registers { get; init; } = new Dictionary<string, ulong>();
 }
 
 public sealed record ModuleInfo

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace FcgiExt.RulesEngine.Readers;
+
+/// <summary>A parsed "module!function+0xdisp [file @ line]" as debuggers print a frame's call site.</summary>
+internal sealed record CallSite(string? Module, string? Function, ulong? Displacement, ulong? Address, string? SourceFile, int? SourceLine);
+
+internal static partial class CallSiteParser
+{
+    /// <summary>
+    /// Parses a call site; null when the text is not one. Accepts `module!function+0x12`, `module!function+12`
+    /// (DebugDiag and old !analyze write hex without 0x), `module!function(args)+0x12` (kp), `module+0x1234`,
+    /// `module` alone (kc), a bare address (`0x7ffb1234`, `00007ffb`1234abcd`), `&lt;Unloaded_x.dll&gt;+0x12`, followed by
+    /// `[file @ line]`, kv's `(FPO: …)` / `(CONV: …)` notes, a second address or a source path — those trail the
+    /// call site and are taken apart here.
+    /// </summary>
+    public static CallSite? Parse(string text)
+    {
+        var s = text.Trim();
+        if (s.Length == 0) return null;
+        string? file = null; int? line = null;
+
+        var src = SourceSuffix().Match(s);
+        if (src.Success)
+        {
+            file = src.Groups["file"].Value.Trim();
+            line = int.TryParse(src.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : null;
+            s = s[..src.Index].TrimEnd();
+        }
+        s = KvNotes().Replace(s, "").TrimEnd();
+
+        // Bare address (address-only frame).
+        var first = FirstToken(s);
+        if (Hex.IsAddressToken(first) || (first.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(first) is not null && !first.Contains('!')))
+        {
+            if (first.Length < s.Length && !TrailerIsHarmless(s[first.Length..])) return null;
+            return new CallSite(null, null, null, Hex.Parse(first), file, line);
+        }
+
+        var m = Symbol().Match(s);
+        if (!m.Success) return null;
+        var rest = s[m.Length..].Trim();
+        if (rest.Length > 0)
+        {
+            // Trailing "second address" or a source path the paster left after the frame.
+            var trailing = SourceLike().Match(rest);
+            if (trailing.Success && file is null)
+            {
+                file = trailing.Groups["file"].Value;
+                if (int.TryParse(trailing.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var tl)) line = tl;
+            }
+            else if (!TrailerIsHarmless(rest)) return null;
+        }
+
+        var module = m.Groups["module"].Value;
+        if (module.StartsWith('<') && module.EndsWith('>')) module = module[1..^1];
+        if (module.StartsWith("Unloaded_", StringComparison.OrdinalIgnoreCase)) module = module["Unloaded_".Length..];
+        string? function = m.Groups["function"].Success && m.Groups["function"].Value.Length > 0 ? m.Groups["function"].Value : null;
+        ulong? disp = m.Groups["disp"].Success ? Hex.Parse(m.Groups["disp"].Value) : null;
+        if (!IsPlausibleModule(module)) return null;
+        return new CallSite(module, function, disp, null, file, line);
+    }
+
+    static string FirstToken(string s)
+    {
+        int sp = s.IndexOf(' ');
+        return sp < 0 ? s : s[..sp];
+    }
+
+    /// <summary>What may follow a call site: another address, a source path, "(FPO…)" leftovers.</summary>
+    static bool TrailerIsHarmless(string rest)
+    {
+        foreach (var t in rest.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (Hex.IsAddressToken(t.Trim('[', ']', '(', ')', ','))) continue;
+            if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(t.Trim('[', ']', '(', ')', ',')) is not null) continue;
+            if (SourceLike().IsMatch(t)) continue;
+            return false;
+        }
+        return true;
+    }
+
+    static bool IsPlausibleModule(string module)
+    {
+        if (module.Length == 0 || module.Length > 260) return false;
+        foreach (var c in module)
+            if (char.IsWhiteSpace(c) || c is '(' or ')' or '[' or ']' or '"' or '\'' or ',' or ';' or '=') return false;
+        return true;
+    }
+
+    // module!function(args)+0xdisp | module!function+disp | module+0xdisp | module
+    // Function names may hold C++ templates and operators; args (kp) may hold anything but are balanced parentheses.
+    [GeneratedRegex(@"^(?<module>[<A-Za-z_0-9$][^\s!+()]*?)(?:!(?<function>[^\s()+]+(?:\s*<[^>]*>)?[^\s()+]*)(?<args>\((?>[^()]+|\((?<d>)|\)(?<-d>))*(?(d)(?!))\))?)?(?:\+(?<disp>(?:0x)?[0-9a-fA-F`]+))?(?=\s|$)")]
+    private static partial Regex Symbol();
+
+    [GeneratedRegex(@"\s*\[(?<file>[^\[\]]+?)\s*@\s*(?<line>\d+)\s*\]\s*$")] private static partial Regex SourceSuffix();
+    [GeneratedRegex(@"\s*\((?:FPO|CONV|TrapFrame|KTRAP_FRAME|Inline)[^)]*\)")] private static partial Regex KvNotes();
+    // "vm_dump.c:759", "C:\src\php\Zend\zend.c(1499)", "/tmp/x/base.c:1532"
+    [GeneratedRegex(@"^(?<file>(?:[A-Za-z]:)?[\\/\w.\-~ ]*\.(?:c|cc|cpp|cxx|h|hpp|inl|asm|s|y|l|rb))(?:[:(](?<line>\d+)\)?)?$", RegexOptions.IgnoreCase)]
+    private static partial Regex SourceLike();
+}

@@ -1,0 +1,197 @@
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.RulesEngine.Readers;
+
+/// <summary>
+/// Collects what every format reader found in one text and merges it into one CrashReport.
+/// Several readers may say the same thing (the exception code from `.exr -1`, `.lastevent`, !analyze and
+/// the event log): the first value a stronger source gives wins, see <see cref="ExceptionStrength"/>.
+/// </summary>
+internal sealed class CrashReportBuilder
+{
+    /// <summary>A stack one reader found, with how much it is trusted to be the faulting thread's.</summary>
+    internal sealed record StackCandidate(string Kind, int Priority, List<StackFrame> Frames, int? ThreadIndex, uint? ThreadId);
+
+    // Stack priorities: !analyze's STACK_TEXT is the faulting thread by construction; a k after .ecxr is too;
+    // a plain k may be any thread; Ruby's and DebugDiag's reports name the crash; the event log and WER only
+    // give module+offset.
+    public const int PriorityAnalyze = 60, PriorityKAfterEcxr = 55, PriorityDebugDiagFaulting = 52, PriorityRuby = 50,
+        PriorityK = 40, PriorityDebugDiag = 30, PriorityFaultingInstruction = 20, PriorityEventLog = 10, PriorityBucket = 5;
+
+    readonly List<StackCandidate> stacks = [];
+    readonly List<ModuleInfo> modules = [];
+    readonly List<SkippedLine> skipped = [];
+    readonly List<string> notes = [];
+    readonly List<string> kinds = [];
+    readonly Dictionary<string, ulong> registers = new(StringComparer.Ordinal);
+
+    public string? ProcessName;
+    public Architecture Architecture;
+    public uint? ProcessId, FaultingThreadId;
+    public int? FaultingThreadIndex;
+    public string? SourceBucket;
+    public DateTimeOffset? Time;
+
+    // Exception pieces, each remembered with the strength of its source.
+    uint? code; int codeStrength = -1;
+    uint? flags; ulong? address; int addressStrength = -1;
+    List<ulong>? parameters; int parametersStrength = -1;
+    bool? firstChance; bool firstChanceKnown;
+    /// <summary>Read/write and target address known from prose ("Attempt to write to address 0", READ_ADDRESS).</summary>
+    public (AccessKind Kind, ulong? Target)? AccessFromText;
+
+    /// <summary>Source strengths for exception fields: an exception record beats a summary line.</summary>
+    public static class ExceptionStrength { public const int Inferred = 0, Summary = 1, Event = 2, Analyze = 3, Record = 4; }
+
+    public void AddKind(string kind) { if (!kinds.Contains(kind)) kinds.Add(kind); }
+    public void Note(string note) { if (!notes.Contains(note)) notes.Add(note); }
+    public void Skip(TextLine line) { if (!skipped.Any(s => s.LineNumber == line.Number)) skipped.Add(new SkippedLine(line.Number, line.Raw.TrimEnd())); }
+
+    public void SetCode(uint value, int strength)
+    {
+        if (strength > codeStrength) { code = value; codeStrength = strength; }
+    }
+    public bool HasCode => code is not null;
+    public void SetFlags(uint value) => flags ??= value;
+    public void SetAddress(ulong value, int strength)
+    {
+        if (strength > addressStrength) { address = value; addressStrength = strength; }
+    }
+    public void SetParameters(List<ulong> values, int strength)
+    {
+        if (strength > parametersStrength) { parameters = values; parametersStrength = strength; }
+    }
+    public void SetFirstChance(bool? value)
+    {
+        if (firstChanceKnown && firstChance is not null) return;
+        firstChance = value; firstChanceKnown = true;
+    }
+
+    public void SetArchitecture(Architecture a)
+    {
+        if (Architecture == Architecture.Unknown) Architecture = a;
+    }
+
+    public void SetRegister(string name, ulong value) => registers.TryAdd(name.ToLowerInvariant(), value);
+    public bool HasRegisters => registers.Count > 0;
+
+    public void AddStack(StackCandidate candidate)
+    {
+        if (candidate.Frames.Count > 0) stacks.Add(candidate);
+    }
+
+    public bool HasStackAbove(int priority) => stacks.Any(s => s.Priority > priority);
+
+    /// <summary>Adds or merges a module. Entries are the same module when their engine names match.</summary>
+    public void AddModule(ModuleInfo m)
+    {
+        var key = KeyOf(m);
+        if (key is null) return;
+        int i = modules.FindIndex(x => ModuleNames.Same(KeyOf(x), key));
+        if (i < 0) { modules.Add(m with { Name = m.Name ?? ModuleNames.EngineName(m.FileName ?? m.Path) }); return; }
+        var o = modules[i];
+        modules[i] = o with
+        {
+            FileName = o.FileName ?? m.FileName,
+            Name = o.Name ?? m.Name,
+            Path = o.Path ?? m.Path,
+            Base = o.Base ?? m.Base,
+            Size = o.Size ?? m.Size,
+            Timestamp = o.Timestamp ?? m.Timestamp,
+            FileVersion = o.FileVersion ?? m.FileVersion,
+            PdbName = o.PdbName ?? m.PdbName,
+            PdbGuid = o.PdbGuid ?? m.PdbGuid,
+            PdbAge = o.PdbAge ?? m.PdbAge,
+            // A definite status (from lm or a symbol warning) replaces Unknown and Deferred.
+            Symbols = o.Symbols is SymbolStatus.Unknown or SymbolStatus.Deferred && m.Symbols != SymbolStatus.Unknown ? m.Symbols : o.Symbols,
+            SymbolFile = o.SymbolFile ?? m.SymbolFile,
+        };
+    }
+
+    static string? KeyOf(ModuleInfo m) => m.Name ?? ModuleNames.EngineName(m.FileName ?? m.Path);
+
+    public CrashReport Build(string? sourcePath)
+    {
+        var chosen = ChooseStack();
+        List<StackFrame> frames = chosen?.Frames ?? [];
+        frames = FillFrameZero(frames);
+        for (int i = 0; i < frames.Count; i++)
+            if (frames[i].Index != i) frames[i] = frames[i] with { Index = i };
+
+        // Modules named only in frames still belong in the module list, so triage can look up their status.
+        foreach (var f in frames)
+            if (f.Module is { } name && !modules.Any(m => ModuleNames.Same(m.Name, name) || ModuleNames.Same(m.FileName, name)))
+                modules.Add(new ModuleInfo { Name = name });
+
+        ExceptionInfo? exception = null;
+        if (code is { } c)
+        {
+            var ps = parameters ?? [];
+            if (ps.Count == 0 && (c == 0xC0000005 || c == 0xC0000006) && AccessFromText is { Kind: not AccessKind.Unknown } a)
+                ps = [a.Kind switch { AccessKind.Write => 1UL, AccessKind.Execute => 8UL, _ => 0UL }, .. a.Target is { } t ? new[] { t } : []];
+            exception = new ExceptionInfo { Code = c, Flags = flags ?? 0, Address = address, Parameters = ps, FirstChance = firstChance };
+        }
+
+        var kind = chosen?.Kind ?? (kinds.Count > 0 ? kinds[0] : "unknown");
+        var allNotes = new List<string>(notes);
+        var others = kinds.Where(k => k != kind).ToList();
+        if (others.Count > 0) allNotes.Add("Also read from this text: " + string.Join(", ", others) + ".");
+        if (chosen is null && kinds.Count == 0) allNotes.Add("No debugger output was recognized in this text.");
+
+        ThreadInfo? thread = frames.Count > 0 || registers.Count > 0
+            ? new ThreadInfo
+            {
+                Id = chosen?.ThreadId ?? FaultingThreadId,
+                Index = chosen?.ThreadIndex ?? FaultingThreadIndex,
+                Frames = frames,
+                Registers = new Dictionary<string, ulong>(registers),
+            }
+            : null;
+
+        return new CrashReport
+        {
+            Process = new ProcessInfo { Name = ProcessName, Architecture = Architecture, ProcessId = ProcessId },
+            Exception = exception,
+            FaultingThread = thread,
+            Modules = modules.ToList(),
+            Source = new DataSource
+            {
+                Kind = kind,
+                Path = sourcePath,
+                SkippedLines = skipped.OrderBy(s => s.LineNumber).ToList(),
+                Notes = allNotes,
+            },
+            SourceBucket = SourceBucket,
+            Time = Time,
+        };
+    }
+
+    StackCandidate? ChooseStack()
+    {
+        if (stacks.Count == 0) return null;
+        // DebugDiag lists every thread: prefer the one its summary names.
+        if (FaultingThreadIndex is { } ti)
+        {
+            var named = stacks.Where(s => s.Kind == "debugdiag" && s.ThreadIndex == ti).OrderByDescending(s => s.Priority).FirstOrDefault();
+            if (named is not null && !stacks.Any(s => s.Priority > PriorityDebugDiagFaulting))
+                return named;
+        }
+        var best = stacks[0];
+        foreach (var s in stacks) if (s.Priority > best.Priority) best = s;
+        return best;
+    }
+
+    /// <summary>Frame 0's instruction pointer is not in k's columns: take it from the registers or the exception address.</summary>
+    List<StackFrame> FillFrameZero(List<StackFrame> frames)
+    {
+        if (frames.Count == 0) return frames;
+        var list = new List<StackFrame>(frames);
+        if (list[0].InstructionPointer is null)
+        {
+            ulong? ip = registers.TryGetValue("rip", out var rip) ? rip : registers.TryGetValue("eip", out var eip) ? eip : null;
+            ip ??= addressStrength >= ExceptionStrength.Analyze ? address : null;
+            if (ip is not null) list[0] = list[0] with { InstructionPointer = ip };
+        }
+        return list;
+    }
+}

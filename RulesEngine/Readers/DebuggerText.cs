@@ -1,0 +1,95 @@
+using System.Text;
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.RulesEngine.Readers;
+
+/// <summary>A debugger text file that cannot be read at all; the message is one line naming the file.</summary>
+public sealed class DebuggerTextException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Reads text people already have — a pasted WinDbg session, `!analyze -v`, the Application log's crash
+/// event, a WER Report.wer, Ruby's crash report, a DebugDiag report — into one <see cref="CrashReport"/>.
+/// Every line is offered to each format reader; what several readers find is merged (a WinDbg paste often
+/// holds `.lastevent`, `.exr -1`, `r`, `k` and `lml` together).
+///
+/// Prose: a line no reader recognizes as the start of its block or as one of its single-line fields is
+/// prose (a sentence, a heading, a Markdown fence, the debugger's banner) and is ignored. A reader that
+/// has recognized a block reports every line inside it that it could not use in DataSource.SkippedLines;
+/// a block ends at a blank line, a prompt, or two unusable lines in a row.
+/// </summary>
+public static class DebuggerText
+{
+    /// <summary>Reads a text; never throws (garbage in gives a report with no frames and a note).</summary>
+    public static CrashReport Read(string text, string? sourcePath = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var builder = new CrashReportBuilder();
+        var state = new ReadState();
+        var lines = InputText.Split(text);
+        // Order matters where two formats could claim a line: module lists before headerless k frames
+        // (an lm line has two addresses too), !analyze fields before the generic ones.
+        IBlockReader[] readers =
+        [
+            new ModuleListReader(), new AnalyzeReader(), new StackTextReader(), new ExceptionRecordReader(), new RegisterReader(),
+            new EventLogReader(), new WerReportReader(), new RubyCrashReportReader(), new DebugDiagReader(),
+        ];
+        int i = 0;
+        while (i < lines.Count)
+        {
+            var line = lines[i];
+            if (line.Command is { } command)
+            {
+                state.LastCommand = command;
+                if (command.StartsWith(".ecxr", StringComparison.OrdinalIgnoreCase) || command.StartsWith(".cxr", StringComparison.OrdinalIgnoreCase))
+                    state.InExceptionContext = true;
+                else if (command.StartsWith('~') || command.StartsWith(".thread", StringComparison.OrdinalIgnoreCase))
+                    state.InExceptionContext = false;
+                i++;
+                continue;
+            }
+            if (line.IsBlank) { i++; continue; }
+            int used = 0;
+            foreach (var reader in readers)
+            {
+                used = reader.TryRead(lines, i, builder, state);
+                if (used > 0) break;
+            }
+            if (used == 0 && SymbolWarnings.TryHandle(line.Text.Trim(), builder)) used = 1;
+            i += Math.Max(1, used);
+        }
+        return builder.Build(sourcePath);
+    }
+
+    /// <summary>
+    /// Reads a file, decoding UTF-16 LE/BE and UTF-8 by their byte order marks (Report.wer is UTF-16 LE with
+    /// a BOM) and UTF-16 LE without one when every other byte is zero. Throws <see cref="DebuggerTextException"/>
+    /// with a one-line message naming the file when it cannot be read.
+    /// </summary>
+    public static CrashReport ReadFile(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new DebuggerTextException($"{path}: cannot read the file ({e.Message.TrimEnd('.')}).", e);
+        }
+        return Read(Decode(bytes), path);
+    }
+
+    /// <summary>Text from bytes by BOM; without one, UTF-16 when it looks like it, else UTF-8 (invalid bytes become U+FFFD).</summary>
+    public static string Decode(byte[] bytes)
+    {
+        if (bytes.Length >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE) return Encoding.Unicode.GetString(bytes, 2, (bytes.Length - 2) & ~1);
+        if (bytes.Length >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF) return Encoding.BigEndianUnicode.GetString(bytes, 2, (bytes.Length - 2) & ~1);
+        if (bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) return Encoding.UTF8.GetString(bytes, 3, bytes.Length - 3);
+        if (bytes.Length >= 4)
+        {
+            // No BOM: ASCII text written as UTF-16 has a zero in every other byte.
+            int sample = Math.Min(bytes.Length & ~1, 512), zeroOdd = 0, zeroEven = 0;
+            for (int k = 0; k < sample; k += 2) { if (bytes[k + 1] == 0) zeroOdd++; if (bytes[k] == 0) zeroEven++; }
+            if (zeroOdd > sample / 4 && zeroEven == 0) return Encoding.Unicode.GetString(bytes, 0, bytes.Length & ~1);
+            if (zeroEven > sample / 4 && zeroOdd == 0) return Encoding.BigEndianUnicode.GetString(bytes, 0, bytes.Length & ~1);
+        }
+        return Encoding.UTF8.GetString(bytes);
+    }
+}

@@ -1,0 +1,230 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.RulesEngine.Readers;
+
+/// <summary>
+/// The Windows Application log's crash event (source "Application Error", event ID 1000), as Event Viewer
+/// shows it ("Faulting application name: php-cgi.exe, version: …" one field a line) and in the one-sentence
+/// form of Windows Server 2008 and older ("Faulting application php-cgi.exe, version …, faulting module …,
+/// exception code 0xc0000005, fault offset 0x…"). It gives a one-frame stack: faulting module + offset.
+/// </summary>
+internal sealed partial class EventLogReader : IBlockReader
+{
+    public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
+    {
+        var first = lines[start];
+        if (first.Command is not null) return 0;
+        var text = first.Text.Trim();
+
+        var legacy = Legacy().Match(text);
+        if (legacy.Success)
+        {
+            Apply(builder, legacy.Groups["app"].Value, legacy.Groups["appver"].Value, legacy.Groups["appts"].Value,
+                legacy.Groups["mod"].Value, legacy.Groups["modver"].Value, legacy.Groups["modts"].Value,
+                legacy.Groups["code"].Value, legacy.Groups["offset"].Value, legacy.Groups["pid"].Value, null, null);
+            return 1;
+        }
+        if (!AppLine().IsMatch(text)) return 0;
+
+        var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        int i = start;
+        while (i < lines.Count && lines[i].Command is null)
+        {
+            var t = lines[i].Text.Trim();
+            var f = Field().Match(t);
+            if (!f.Success) break;
+            fields.TryAdd(f.Groups["key"].Value, f.Groups["value"].Value.Trim());
+            i++;
+        }
+        var app = AppLine().Match(fields.TryGetValue("Faulting application name", out var a) ? "Faulting application name: " + a : text);
+        var mod = fields.TryGetValue("Faulting module name", out var mv) ? ModLine().Match(mv) : Match.Empty;
+        Apply(builder,
+            app.Groups["name"].Value, app.Groups["ver"].Value, app.Groups["ts"].Value,
+            mod.Success ? mod.Groups["name"].Value : "", mod.Success ? mod.Groups["ver"].Value : "", mod.Success ? mod.Groups["ts"].Value : "",
+            fields.GetValueOrDefault("Exception code", ""), fields.GetValueOrDefault("Fault offset", ""),
+            fields.GetValueOrDefault("Faulting process id", ""), fields.GetValueOrDefault("Faulting application path"),
+            fields.GetValueOrDefault("Faulting module path"));
+        return i - start;
+    }
+
+    static void Apply(CrashReportBuilder builder, string app, string appVersion, string appTimestamp, string module, string moduleVersion,
+        string moduleTimestamp, string code, string offset, string pid, string? appPath, string? modulePath)
+    {
+        builder.AddKind("event-log");
+        app = app.Trim().TrimEnd(',');
+        if (app.Length > 0)
+        {
+            builder.ProcessName ??= app;
+            builder.AddModule(new ModuleInfo
+            {
+                FileName = app, Name = ModuleNames.EngineName(app), Path = NullIfEmpty(appPath),
+                FileVersion = NullIfEmpty(appVersion), Timestamp = (uint?)Hex.Parse(appTimestamp),
+            });
+        }
+        if (Hex.Parse(pid) is { } p && p <= uint.MaxValue) builder.ProcessId ??= (uint)p;
+        if (Hex.ParseCode(code) is { } c) builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Event);
+        var off = offset.Trim();
+        // WER writes a 64-bit process's offset with 16 digits and a 32-bit one's with 8.
+        var digits = off.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? off.Length - 2 : off.Length;
+        if (digits == 16) builder.SetArchitecture(Architecture.X64);
+        else if (digits == 8) builder.SetArchitecture(Architecture.X86);
+        module = module.Trim().TrimEnd(',');
+        if (module.Length > 0 && !module.Equals("unknown", StringComparison.OrdinalIgnoreCase))
+        {
+            var engine = ModuleNames.EngineName(module)!;
+            builder.AddModule(new ModuleInfo
+            {
+                FileName = module, Name = engine, Path = NullIfEmpty(modulePath),
+                FileVersion = NullIfEmpty(moduleVersion), Timestamp = (uint?)Hex.Parse(moduleTimestamp),
+            });
+            builder.AddStack(new CrashReportBuilder.StackCandidate("event-log", CrashReportBuilder.PriorityEventLog,
+                [new StackFrame { Module = engine, Displacement = Hex.Parse(off), Trust = FrameTrust.Context }], null, null));
+        }
+        builder.Note("The Application log event gives only the faulting module and offset: one frame, no function names.");
+    }
+
+    static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    [GeneratedRegex(@"^Faulting application name:\s*(?<name>[^,]+?)\s*(?:,\s*version:\s*(?<ver>[^,]*?))?\s*(?:,\s*time stamp:\s*(?<ts>0x[0-9a-fA-F]+))?\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex AppLine();
+    [GeneratedRegex(@"^(?<name>[^,]+?)\s*(?:,\s*version:\s*(?<ver>[^,]*?))?\s*(?:,\s*time stamp:\s*(?<ts>0x[0-9a-fA-F]+))?\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex ModLine();
+    [GeneratedRegex(@"^(?<key>Faulting application name|Faulting module name|Exception code|Fault offset|Faulting process id|Faulting application start time|Faulting application path|Faulting module path|Report Id|Faulting package full name|Faulting package-relative application ID)\s*:\s*(?<value>.*)$", RegexOptions.IgnoreCase)]
+    private static partial Regex Field();
+    [GeneratedRegex(@"Faulting application (?<app>\S+?),? version\s*(?<appver>[^,]*),\s*time stamp (?<appts>0x[0-9a-fA-F]+),\s*faulting module (?<mod>\S+?),? version\s*(?<modver>[^,]*),\s*time stamp (?<modts>0x[0-9a-fA-F]+),\s*exception code (?<code>0x[0-9a-fA-F]+),\s*fault offset (?<offset>0x[0-9a-fA-F]+)(?:,\s*process id (?<pid>0x[0-9a-fA-F]+))?", RegexOptions.IgnoreCase)]
+    private static partial Regex Legacy();
+}
+
+/// <summary>
+/// WER's Report.wer (key=value lines: EventType, Sig[n].Name/Value, AppPath, LoadedModule[n]) and the
+/// "Problem signature" text of the Reliability Monitor and event 1001 (P1…P10, or "Fault Module Name:"…).
+/// </summary>
+internal sealed partial class WerReportReader : IBlockReader
+{
+    public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
+    {
+        var first = lines[start];
+        if (first.Command is not null) return 0;
+        var text = first.Text.Trim();
+        if (WerStart().IsMatch(text)) return ReadReportWer(lines, start, builder);
+        if (text.StartsWith("Problem signature", StringComparison.OrdinalIgnoreCase) || ProblemDetailStart().IsMatch(text))
+            return ReadProblemSignature(lines, start, builder);
+        return 0;
+    }
+
+    static int ReadReportWer(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder)
+    {
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var loaded = new List<string>();
+        int i = start;
+        while (i < lines.Count && lines[i].Command is null)
+        {
+            var t = lines[i].Text.Trim();
+            if (t.Length == 0) { if (i + 1 < lines.Count && KeyValue().IsMatch(lines[i + 1].Text.Trim())) { i++; continue; } break; }
+            var kv = KeyValue().Match(t);
+            if (!kv.Success)
+            {
+                if (i + 1 < lines.Count && KeyValue().IsMatch(lines[i + 1].Text.Trim())) { builder.Skip(lines[i]); i++; continue; }
+                break;
+            }
+            var key = kv.Groups["key"].Value;
+            if (key.StartsWith("LoadedModule[", StringComparison.OrdinalIgnoreCase)) loaded.Add(kv.Groups["value"].Value.Trim());
+            else values.TryAdd(key, kv.Groups["value"].Value.Trim());
+            i++;
+        }
+        var sig = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (int n = 0; n < 16; n++)
+            if (values.TryGetValue($"Sig[{n}].Name", out var name) && values.TryGetValue($"Sig[{n}].Value", out var value))
+                sig.TryAdd(name, value);
+        builder.AddKind("wer");
+        if (values.TryGetValue("EventTime", out var ft) && long.TryParse(ft, NumberStyles.None, CultureInfo.InvariantCulture, out var fileTime) &&
+            fileTime > 0 && fileTime < DateTime.MaxValue.ToFileTimeUtc())
+            builder.Time ??= DateTimeOffset.FromFileTime(fileTime).ToUniversalTime();
+        var appPath = values.GetValueOrDefault("AppPath");
+        ApplySignature(builder, sig, values.GetValueOrDefault("EventType"), appPath, loaded);
+        foreach (var path in loaded)
+        {
+            var file = ModuleNames.FileName(path);
+            builder.AddModule(new ModuleInfo { FileName = file, Name = ModuleNames.EngineName(file), Path = path });
+        }
+        return Math.Max(1, i - start);
+    }
+
+    static int ReadProblemSignature(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder)
+    {
+        var sig = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var positional = new Dictionary<int, string>();
+        string? eventName = null;
+        int i = lines[start].Text.Trim().StartsWith("Problem signature", StringComparison.OrdinalIgnoreCase) ? start + 1 : start;
+        while (i < lines.Count && lines[i].Command is null)
+        {
+            var t = lines[i].Text.Trim();
+            Match m;
+            if ((m = Positional().Match(t)).Success) positional[int.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture)] = m.Groups["v"].Value.Trim();
+            else if ((m = Named().Match(t)).Success)
+            {
+                if (m.Groups["k"].Value.Equals("Problem Event Name", StringComparison.OrdinalIgnoreCase)) eventName = m.Groups["v"].Value.Trim();
+                else sig.TryAdd(m.Groups["k"].Value, m.Groups["v"].Value.Trim());
+            }
+            else break;
+            i++;
+        }
+        // Look back a few lines for "Event Name: APPCRASH" (event 1001 puts it above the signature).
+        for (int b = Math.Max(0, start - 4); b < start && eventName is null; b++)
+            if (Regex.Match(lines[b].Text.Trim(), @"^(?:Problem )?Event Name:\s*(\S+)", RegexOptions.IgnoreCase) is { Success: true } en) eventName = en.Groups[1].Value;
+        if (positional.Count >= 4 && sig.Count == 0)
+        {
+            bool bex = eventName?.StartsWith("BEX", StringComparison.OrdinalIgnoreCase) == true;
+            string[] names = ["Application Name", "Application Version", "Application Timestamp", "Fault Module Name", "Fault Module Version",
+                "Fault Module Timestamp", bex ? "Exception Offset" : "Exception Code", bex ? "Exception Code" : "Exception Offset"];
+            for (int n = 1; n <= names.Length; n++)
+                if (positional.TryGetValue(n, out var v) && v.Length > 0) sig[names[n - 1]] = v;
+        }
+        if (sig.Count == 0) return 0;
+        builder.AddKind("wer");
+        ApplySignature(builder, sig, eventName, null, []);
+        return Math.Max(1, i - start);
+    }
+
+    static void ApplySignature(CrashReportBuilder builder, Dictionary<string, string> sig, string? eventType, string? appPath, List<string> loaded)
+    {
+        if (eventType is not null) builder.Note($"WER event type: {eventType}.");
+        var app = sig.GetValueOrDefault("Application Name");
+        if (!string.IsNullOrEmpty(app))
+        {
+            builder.ProcessName ??= app;
+            builder.AddModule(new ModuleInfo
+            {
+                FileName = app, Name = ModuleNames.EngineName(app), Path = appPath,
+                FileVersion = sig.GetValueOrDefault("Application Version"), Timestamp = (uint?)Hex.Parse(sig.GetValueOrDefault("Application Timestamp")),
+            });
+        }
+        if (Hex.ParseCode(sig.GetValueOrDefault("Exception Code")) is { } code) builder.SetCode(code, CrashReportBuilder.ExceptionStrength.Event);
+        var module = sig.GetValueOrDefault("Fault Module Name");
+        var offset = sig.GetValueOrDefault("Exception Offset") ?? "";
+        var digits = offset.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? offset.Length - 2 : offset.Length;
+        if (digits == 16) builder.SetArchitecture(Architecture.X64); else if (digits == 8) builder.SetArchitecture(Architecture.X86);
+        if (!string.IsNullOrEmpty(module) && !module.Equals("unknown", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = loaded.FirstOrDefault(p => ModuleNames.Same(ModuleNames.FileName(p), module));
+            var engine = ModuleNames.EngineName(module)!;
+            builder.AddModule(new ModuleInfo
+            {
+                FileName = module, Name = engine, Path = path,
+                FileVersion = sig.GetValueOrDefault("Fault Module Version"), Timestamp = (uint?)Hex.Parse(sig.GetValueOrDefault("Fault Module Timestamp")),
+            });
+            builder.AddStack(new CrashReportBuilder.StackCandidate("wer", CrashReportBuilder.PriorityEventLog,
+                [new StackFrame { Module = engine, Displacement = Hex.Parse(offset), Trust = FrameTrust.Context }], null, null));
+        }
+        builder.Note("WER's signature gives only the faulting module and offset: one frame, no function names.");
+    }
+
+    [GeneratedRegex(@"^(?:Version=\d|EventType=|Sig\[\d+\]\.(?:Name|Value)=|ReportIdentifier=|AppPath=|LoadedModule\[\d+\]=)", RegexOptions.IgnoreCase)] private static partial Regex WerStart();
+    [GeneratedRegex(@"^(?<key>[A-Za-z][\w.\[\]]*)=(?<value>.*)$")] private static partial Regex KeyValue();
+    [GeneratedRegex(@"^P(?<n>\d{1,2}):\s*(?<v>.*)$")] private static partial Regex Positional();
+    [GeneratedRegex(@"^(?<k>Problem Event Name|Application Name|Application Version|Application Timestamp|Fault Module Name|Fault Module Version|Fault Module Timestamp|Exception Code|Exception Offset|OS Version|Locale ID|Additional Information \d+)\s*:\s*(?<v>.*)$", RegexOptions.IgnoreCase)]
+    private static partial Regex Named();
+    [GeneratedRegex(@"^Problem Event Name\s*:\s*\S+", RegexOptions.IgnoreCase)] private static partial Regex ProblemDetailStart();
+}

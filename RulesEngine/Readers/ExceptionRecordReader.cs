@@ -1,0 +1,155 @@
+using System.Text.RegularExpressions;
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.RulesEngine.Readers;
+
+/// <summary>
+/// `.exr -1` (also under !analyze's EXCEPTION_RECORD), `.lastevent` and the debugger's event line
+/// "(1bf8.2bf8): Access violation - code c0000005 (first chance)".
+/// </summary>
+internal sealed partial class ExceptionRecordReader : IBlockReader
+{
+    public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
+    {
+        var line = lines[start];
+        if (line.Command is not null) return 0;
+        var text = line.Text.Trim();
+
+        var ev = EventLine().Match(text);
+        if (ev.Success)
+        {
+            builder.AddKind("windbg-text");
+            if (Hex.ParseCode(ev.Groups["code"].Value) is { } code) builder.SetCode(code, CrashReportBuilder.ExceptionStrength.Summary);
+            if (Hex.Parse(ev.Groups["pid"].Value) is { } pid && pid <= uint.MaxValue) builder.ProcessId ??= (uint)pid;
+            if (Hex.Parse(ev.Groups["tid"].Value) is { } tid && tid <= uint.MaxValue) builder.FaultingThreadId ??= (uint)tid;
+            var chance = ev.Groups["chance"].Value.ToLowerInvariant();
+            builder.SetFirstChance(chance.Contains("not available") ? null : chance.Contains("second") ? false : chance.Contains("first") ? true : null);
+            return 1;
+        }
+
+        if (!ExceptionAddress().IsMatch(text) && !ExceptionCodeLine().IsMatch(text)) return 0;
+
+        // The record: a run of "Name: value" lines.
+        int i = start;
+        var parameters = new SortedDictionary<int, ulong>();
+        while (i < lines.Count && lines[i].Command is null)
+        {
+            var t = lines[i].Text.Trim();
+            Match m;
+            if ((m = ExceptionAddress().Match(t)).Success)
+            {
+                if (Hex.Parse(m.Groups["addr"].Value) is { } a) builder.SetAddress(a, CrashReportBuilder.ExceptionStrength.Record);
+                var sym = m.Groups["sym"].Value;
+                if (sym.Length > 0 && CallSiteParser.Parse(sym) is { Module: not null } site && !builder.HasStackAbove(CrashReportBuilder.PriorityFaultingInstruction))
+                    builder.AddStack(new CrashReportBuilder.StackCandidate("windbg-text", CrashReportBuilder.PriorityFaultingInstruction,
+                        [new StackFrame { InstructionPointer = Hex.Parse(m.Groups["addr"].Value), Module = site.Module, Function = site.Function, Displacement = site.Displacement, Trust = FrameTrust.Context }], null, null));
+            }
+            else if ((m = ExceptionCodeLine().Match(t)).Success)
+            {
+                if (Hex.ParseCode(m.Groups["code"].Value) is { } c) builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Record);
+            }
+            else if ((m = Flags().Match(t)).Success) { if (Hex.ParseCode(m.Groups["v"].Value) is { } f) builder.SetFlags(f); }
+            else if (NumberParameters().IsMatch(t)) { }
+            else if ((m = Parameter().Match(t)).Success)
+            {
+                if (Hex.Parse(m.Groups["v"].Value) is { } p) parameters[int.Parse(m.Groups["n"].Value)] = p;
+            }
+            else if ((m = Attempt().Match(t)).Success)
+            {
+                var kind = m.Groups["kind"].Value.ToLowerInvariant() switch { "write to" => AccessKind.Write, "execute" => AccessKind.Execute, _ => AccessKind.Read };
+                builder.AccessFromText ??= (kind, Hex.Parse(m.Groups["addr"].Value));
+            }
+            else if (t.StartsWith("Subcode:", StringComparison.OrdinalIgnoreCase)) builder.Note("Exception record: " + t);
+            else if (t.Length == 0 || !LooksLikeRecordLine(t)) break;
+            else builder.Skip(lines[i]);
+            i++;
+        }
+        if (parameters.Count > 0)
+        {
+            var list = new List<ulong>();
+            for (int n = 0; n <= parameters.Keys.Max() && n < 15; n++) list.Add(parameters.TryGetValue(n, out var v) ? v : 0);
+            builder.SetParameters(list, CrashReportBuilder.ExceptionStrength.Record);
+        }
+        builder.AddKind("windbg-text");
+        return Math.Max(1, i - start);
+    }
+
+    static bool LooksLikeRecordLine(string t) => RecordLike().IsMatch(t);
+
+    // "(1bf8.2bf8): Access violation - code c0000005 (first/second chance not available)"
+    // "Last event: 1a2c.1d34: Access violation - code c0000005 (!!! second chance !!!)"
+    [GeneratedRegex(@"^(?:Last event:\s*)?\(?(?<pid>[0-9a-fA-F]+)\.(?<tid>[0-9a-fA-F]+)\)?:\s*(?<name>[^\r\n]*?)\s*-\s*code\s+(?<code>[0-9a-fA-F]{1,8})\s*(?<chance>\([^)]*\))?", RegexOptions.IgnoreCase)]
+    private static partial Regex EventLine();
+    [GeneratedRegex(@"^ExceptionAddress:\s*(?<addr>[0-9a-fA-Fx`]+)(?:\s*\((?<sym>[^)]*)\))?", RegexOptions.IgnoreCase)] private static partial Regex ExceptionAddress();
+    [GeneratedRegex(@"^ExceptionCode:\s*(?<code>[0-9a-fA-Fx]+)", RegexOptions.IgnoreCase)] private static partial Regex ExceptionCodeLine();
+    [GeneratedRegex(@"^ExceptionFlags:\s*(?<v>[0-9a-fA-Fx]+)", RegexOptions.IgnoreCase)] private static partial Regex Flags();
+    [GeneratedRegex(@"^NumberParameters:\s*\d+", RegexOptions.IgnoreCase)] private static partial Regex NumberParameters();
+    [GeneratedRegex(@"^Parameter\[(?<n>\d{1,2})\]:\s*(?<v>[0-9a-fA-Fx`]+)", RegexOptions.IgnoreCase)] private static partial Regex Parameter();
+    [GeneratedRegex(@"^Attempt to (?<kind>read from|write to|execute)(?: non-executable)?(?: memory)?(?: at)?(?: address)?\s*(?<addr>[0-9a-fA-Fx`]+)?", RegexOptions.IgnoreCase)] private static partial Regex Attempt();
+    [GeneratedRegex(@"^(?:Exception\w*|Parameter\[|NumberParameters|Attempt to|Subcode)", RegexOptions.IgnoreCase)] private static partial Regex RecordLike();
+}
+
+/// <summary>
+/// Register dumps from `r`, `.ecxr`, `.cxr` and !analyze's CONTEXT, and the faulting instruction
+/// that follows them ("php5ts!zend_hash_find+0x1f:" then "1000abcd 8b4808  mov ecx,dword ptr [eax+8]").
+/// Registers go to ThreadInfo.Registers; the symbol line gives a one-frame stack when no k was pasted.
+/// </summary>
+internal sealed partial class RegisterReader : IBlockReader
+{
+    public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
+    {
+        var first = lines[start];
+        if (first.Command is not null) return 0;
+        if (!RegisterLine().IsMatch(first.Text))
+            return InstructionSymbol().IsMatch(first.Text.Trim()) && start + 1 < lines.Count && Disassembly().IsMatch(lines[start + 1].Text.Trim())
+                ? ReadInstruction(lines, start, builder) : 0;
+        int i = start;
+        while (i < lines.Count && lines[i].Command is null)
+        {
+            var t = lines[i].Text;
+            if (RegisterLine().IsMatch(t) || Flags().IsMatch(t.Trim()) || Segments().IsMatch(t.Trim()))
+            {
+                foreach (Match m in Pair().Matches(t))
+                    if (Hex.Parse(m.Groups["v"].Value) is { } v) builder.SetRegister(m.Groups["r"].Value, v);
+                i++;
+                continue;
+            }
+            break;
+        }
+        builder.AddKind("windbg-text");
+        foreach (var (reg, arch) in new[] { ("rip", Architecture.X64), ("eip", Architecture.X86) })
+            if (lines.Skip(start).Take(i - start).Any(l => Regex.IsMatch(l.Text, $@"\b{reg}=")))
+                builder.SetArchitecture(arch);
+        // The faulting instruction: "module!function+0x1f:" and the disassembly line under it.
+        if (i + 1 < lines.Count && lines[i].Command is null) i += ReadInstruction(lines, i, builder);
+        return Math.Max(1, i - start);
+    }
+
+    static int ReadInstruction(IReadOnlyList<TextLine> lines, int i, CrashReportBuilder builder)
+    {
+        if (InstructionSymbol().Match(lines[i].Text.Trim()) is { Success: true } sym && i + 1 < lines.Count && lines[i + 1].Command is null)
+        {
+            var dis = Disassembly().Match(lines[i + 1].Text.Trim());
+            if (dis.Success)
+            {
+                var site = CallSiteParser.Parse(sym.Groups["site"].Value);
+                var ip = Hex.Parse(dis.Groups["addr"].Value);
+                if (site?.Module is not null && !builder.HasStackAbove(CrashReportBuilder.PriorityFaultingInstruction))
+                    builder.AddStack(new CrashReportBuilder.StackCandidate("windbg-text", CrashReportBuilder.PriorityFaultingInstruction,
+                        [new StackFrame { InstructionPointer = ip, Module = site.Module, Function = site.Function, Displacement = site.Displacement, Trust = FrameTrust.Context }], null, null));
+                builder.Note($"Faulting instruction: {sym.Groups["site"].Value} {dis.Groups["rest"].Value.Trim()}");
+                builder.AddKind("windbg-text");
+                if (dis.Groups["addr"].Value.Contains('`') || dis.Groups["addr"].Value.Length == 16) builder.SetArchitecture(Architecture.X64);
+                return 2;
+            }
+        }
+        return 0;
+    }
+
+    [GeneratedRegex(@"^\s*(?:[re]?[a-d]x|[re]?[sd]i|[re]?[sb]p|[re]ip|r\d{1,2}|eflags)=[0-9a-fA-F`]+\s+\S+=", RegexOptions.IgnoreCase)] private static partial Regex RegisterLine();
+    [GeneratedRegex(@"^iopl=\d+", RegexOptions.IgnoreCase)] private static partial Regex Flags();
+    [GeneratedRegex(@"^cs=[0-9a-fA-F]{4}\s+ss=", RegexOptions.IgnoreCase)] private static partial Regex Segments();
+    [GeneratedRegex(@"\b(?<r>[a-z][a-z0-9]{1,5})=(?<v>[0-9a-fA-F`]{4,17})\b", RegexOptions.IgnoreCase)] private static partial Regex Pair();
+    [GeneratedRegex(@"^(?<site>\S+!\S+|\S+\+0x[0-9a-fA-F]+):$")] private static partial Regex InstructionSymbol();
+    [GeneratedRegex(@"^(?<addr>[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?)\s+[0-9a-fA-F]{2,}\s+(?<rest>.+)$")] private static partial Regex Disassembly();
+}

@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace FcgiExt.RulesEngine.Readers;
+
+/// <summary>One input line after the paste noise around it was removed.</summary>
+/// <param name="Number">1-based line number in the text as given (after HTML was turned into lines).</param>
+/// <param name="Raw">The line as given, for SkippedLines.</param>
+/// <param name="Text">The line without prompt, timestamp, quote marker and trailing blanks.</param>
+/// <param name="Command">When the line was a debugger prompt ("0:000> kb"), the command typed; else null.</param>
+internal sealed record TextLine(int Number, string Raw, string Text, string? Command)
+{
+    public bool IsBlank => Text.Length == 0 && Command is null;
+}
+
+/// <summary>Turns pasted text into clean lines: CRLF/CR, HTML, prompts, timestamps, quote markers, code fences.</summary>
+internal static partial class InputText
+{
+    public static List<TextLine> Split(string text)
+    {
+        if (LooksLikeHtml(text)) text = HtmlToText(text);
+        var raw = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
+        var lines = new List<TextLine>(raw.Length);
+        for (int i = 0; i < raw.Length; i++)
+            lines.Add(Clean(i + 1, raw[i]));
+        return lines;
+    }
+
+    static TextLine Clean(int number, string raw)
+    {
+        var s = raw.Replace('\t', ' ').Replace('\u00a0', ' ').TrimEnd();
+        if (s.Length > 0 && s[0] == '\uFEFF') s = s[1..];
+        // Process-output prefixes people paste along (Passenger: "App 20765 stderr: ").
+        s = AppStderrPrefix().Replace(s, "");
+        // Markdown / e-mail quoting: "> Faulting application name: …". A prompt "0:000> " is not a quote.
+        var q = QuotePrefix().Match(s);
+        if (q.Success) s = s[q.Length..];
+        // Log timestamps in front of each line.
+        for (int k = 0; k < 2; k++)
+        {
+            var t = TimestampPrefix().Match(s);
+            if (!t.Success || t.Length == s.Length) break;
+            s = s[t.Length..];
+        }
+        if (s.TrimStart().StartsWith("```", StringComparison.Ordinal)) return new TextLine(number, raw, "", null);
+        var p = Prompt().Match(s);
+        if (p.Success)
+            return new TextLine(number, raw, "", s[p.Length..].Trim());
+        return new TextLine(number, raw, s, null);
+    }
+
+    [GeneratedRegex(@"^App \d+ (?:stderr|stdout): ?")] private static partial Regex AppStderrPrefix();
+    [GeneratedRegex(@"^\s*(?:>\s?)+(?=\S)")] private static partial Regex QuotePrefix();
+    [GeneratedRegex(@"^\s*\[?(?:\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?: ?[AP]M)?)\]?\s+(?:spid\w+\s+)?")]
+    private static partial Regex TimestampPrefix();
+    [GeneratedRegex(@"^\s*\d+:\d+(?::[0-9a-fA-Fx]+)?>\s?")] private static partial Regex Prompt();
+
+    public static bool LooksLikeHtml(string text) =>
+        text.Contains("<td", StringComparison.OrdinalIgnoreCase) || text.Contains("<tr", StringComparison.OrdinalIgnoreCase) ||
+        text.Contains("<br", StringComparison.OrdinalIgnoreCase) || text.Contains("<table", StringComparison.OrdinalIgnoreCase) ||
+        text.Contains("<html", StringComparison.OrdinalIgnoreCase) || text.Contains("<div", StringComparison.OrdinalIgnoreCase) ||
+        text.Contains("<p>", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Strips tags and decodes entities, keeping the table layout readable: a cell ends with a tab, a row,
+    /// paragraph, heading or &lt;br&gt; with a new line. Script and style bodies are dropped. Unclosed tags and
+    /// unknown entities are left as text rather than guessed at.
+    /// </summary>
+    public static string HtmlToText(string html)
+    {
+        var s = ScriptOrStyle().Replace(html, " ");
+        s = Comment().Replace(s, " ");
+        // Newlines inside a table row are layout (a row may span several source lines); elsewhere they are
+        // kept, because pasted HTML is often mixed with plain text whose lines matter.
+        s = s.Replace("\r", "");
+        s = TableRow().Replace(s, m => m.Value.Replace('\n', ' '));
+        s = CellEnd().Replace(s, "\t");
+        s = LineBreak().Replace(s, "\n");
+        s = AnyTag().Replace(s, "");
+        s = WebUtility.HtmlDecode(s);
+        // Empty lines come from markup (a row opens and closes a line), not from the content: drop them.
+        // Line numbers in SkippedLines then count lines of this text form.
+        var lines = s.Split('\n').Select(l => MultiSpace().Replace(l.Replace('\t', ' '), " ").Trim()).Where(l => l.Length > 0);
+        return string.Join('\n', lines);
+    }
+
+    [GeneratedRegex(@"<(script|style)\b[^>]*>.*?</\1\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)] private static partial Regex ScriptOrStyle();
+    [GeneratedRegex(@"<!--.*?-->", RegexOptions.Singleline)] private static partial Regex Comment();
+    [GeneratedRegex(@"<tr\b.*?</tr\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)] private static partial Regex TableRow();
+    [GeneratedRegex(@"</t[dh]\s*>", RegexOptions.IgnoreCase)] private static partial Regex CellEnd();
+    [GeneratedRegex(@"<br\s*/?>|</?(?:tr|p|div|h[1-6]|li|table|thead|tbody|pre|ul|ol)\b[^>]*>", RegexOptions.IgnoreCase)] private static partial Regex LineBreak();
+    [GeneratedRegex(@"</?[a-zA-Z][^<>]*>")] private static partial Regex AnyTag();
+    [GeneratedRegex(@"[ ]{2,}")] private static partial Regex MultiSpace();
+}
+
+/// <summary>Number parsing the way debuggers print numbers.</summary>
+internal static class Hex
+{
+    /// <summary>Parses "00007ffb`3c1b4a24", "0x1f", "1f", "0n31" (decimal). Null when it is not a number.</summary>
+    public static ulong? Parse(string? s)
+    {
+        if (string.IsNullOrEmpty(s)) return null;
+        s = s.Trim();
+        if (s.StartsWith("0n", StringComparison.OrdinalIgnoreCase))
+            return ulong.TryParse(s.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : null;
+        if (s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) s = s[2..];
+        s = s.Replace("`", "");
+        if (s.Length == 0 || s.Length > 16) return null;
+        return ulong.TryParse(s, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : null;
+    }
+
+    public static uint? ParseCode(string? s) => Parse(s) is { } v && v <= uint.MaxValue ? (uint)v : null;
+
+    /// <summary>True for a token that is an address as the k commands print it (8 or 16 hex digits, backtick allowed).</summary>
+    public static bool IsAddressToken(string t)
+    {
+        var s = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? t[2..] : t;
+        if (s.Length == 17 && s[8] == '`') s = s.Remove(8, 1);
+        if (s.Length != 8 && s.Length != 16) return false;
+        foreach (var c in s) if (!Uri.IsHexDigit(c)) return false;
+        return true;
+    }
+
+    /// <summary>64-bit when the text writes addresses with 16 digits or a backtick.</summary>
+    public static bool Is64BitToken(string t)
+    {
+        var s = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? t[2..] : t;
+        return s.Contains('`') || s.Length == 16;
+    }
+}

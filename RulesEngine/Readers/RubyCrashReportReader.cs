@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.RulesEngine.Readers;
+
+/// <summary>
+/// Ruby's crash report ("[BUG] Segmentation fault", the version line, "-- Machine register context --",
+/// "-- C level backtrace information --"). The C backtrace is printed by the crash reporter itself, so its
+/// top frames are the reporter and the exception dispatch that called it; they are dropped, see
+/// <see cref="DropHandlerFrames"/>.
+/// </summary>
+internal sealed partial class RubyCrashReportReader : IBlockReader
+{
+    public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
+    {
+        var first = lines[start];
+        if (first.Command is not null) return 0;
+        var text = first.Text.Trim();
+        Match m;
+        if ((m = Bug().Match(text)).Success)
+        {
+            builder.AddKind("ruby-crash-report");
+            var what = m.Groups["what"].Value.Trim();
+            if (what.StartsWith("Segmentation fault", StringComparison.OrdinalIgnoreCase) || what.StartsWith("Bus Error", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.SetCode(0xC0000005, CrashReportBuilder.ExceptionStrength.Inferred);
+                var at = Regex.Match(what, @"at (0x[0-9a-fA-F]+)");
+                builder.Note("Exception code 0xc0000005 is inferred from Ruby's \"[BUG] " + what + "\": Ruby reports an access violation as a segmentation fault and does not print the code or whether it was a read or a write." +
+                             (at.Success ? $" The faulting address {at.Groups[1].Value} is the address that was touched." : ""));
+            }
+            else builder.Note("Ruby reported: [BUG] " + what);
+            return 1;
+        }
+        if ((m = Version().Match(text)).Success)
+        {
+            builder.AddKind("ruby-crash-report");
+            var platform = m.Groups["platform"].Value;
+            bool windows = platform.Contains("mingw", StringComparison.OrdinalIgnoreCase) || platform.Contains("mswin", StringComparison.OrdinalIgnoreCase);
+            builder.ProcessName ??= windows ? "ruby.exe" : "ruby";
+            builder.SetArchitecture(platform.StartsWith("x64", StringComparison.OrdinalIgnoreCase) || platform.StartsWith("x86_64", StringComparison.OrdinalIgnoreCase) ? Architecture.X64
+                : platform.StartsWith("i386", StringComparison.OrdinalIgnoreCase) || platform.StartsWith("i686", StringComparison.OrdinalIgnoreCase) ? Architecture.X86
+                : platform.StartsWith("aarch64", StringComparison.OrdinalIgnoreCase) || platform.StartsWith("arm64", StringComparison.OrdinalIgnoreCase) ? Architecture.Arm64
+                : Architecture.Unknown);
+            builder.Note("Ruby version: " + text);
+            return 1;
+        }
+        if (RegisterHeader().IsMatch(text)) return ReadRegisters(lines, start, builder);
+        if (BacktraceHeader().IsMatch(text)) return ReadBacktrace(lines, start, builder);
+        return 0;
+    }
+
+    static int ReadRegisters(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder)
+    {
+        int i = start + 1;
+        while (i < lines.Count && lines[i].Command is null)
+        {
+            var t = lines[i].Text;
+            var pairs = RegisterPair().Matches(t);
+            if (pairs.Count == 0) break;
+            foreach (Match p in pairs)
+                if (Hex.Parse(p.Groups["v"].Value) is { } v) builder.SetRegister(p.Groups["r"].Value, v);
+            i++;
+        }
+        return i - start;
+    }
+
+    internal sealed record RubyFrame(string? Path, string? Function, ulong? Displacement, ulong? Address, string? Source, int? SourceLine);
+
+    static int ReadBacktrace(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder)
+    {
+        var frames = new List<RubyFrame>();
+        int i = start + 1;
+        while (i < lines.Count && lines[i].Command is null)
+        {
+            var t = lines[i].Text.Trim();
+            if (t.Length == 0) { if (frames.Count == 0) { i++; continue; } break; }
+            if (t.StartsWith("--", StringComparison.Ordinal)) break;
+            var f = ParseFrame(t);
+            if (f is null && i + 1 < lines.Count && lines[i + 1].Command is null)
+            {
+                // A frame line hard-wrapped at 80 columns.
+                var next = lines[i + 1].Text.Trim();
+                var joined = ParseFrame(lines[i].Text.TrimStart() + next) ?? ParseFrame(t + " " + next);
+                if (joined is not null && ParseFrame(next) is null) { frames.Add(joined); i += 2; continue; }
+            }
+            if (f is not null) { frames.Add(f); i++; continue; }
+            if (i + 1 < lines.Count && ParseFrame(lines[i + 1].Text.Trim()) is not null) { builder.Skip(lines[i]); i++; continue; }
+            break;
+        }
+        if (frames.Count == 0) return i - start;
+        builder.AddKind("ruby-crash-report");
+        // Windows Ruby prints 16-digit addresses for a 64-bit process.
+        if (frames.Any(f => f.Address is > 0xFFFFFFFF)) builder.SetArchitecture(Architecture.X64);
+        var kept = DropHandlerFrames(frames, builder);
+        var stack = new List<StackFrame>(kept.Count);
+        for (int n = 0; n < kept.Count; n++)
+        {
+            var f = kept[n];
+            string? module = null;
+            if (f.Path is { Length: > 0 } path)
+            {
+                var file = ModuleNames.FileName(path);
+                module = ModuleNames.EngineName(file);
+                builder.AddModule(new ModuleInfo { FileName = file, Name = module, Path = path.Contains('\\') || path.Contains('/') ? path : null });
+            }
+            stack.Add(new StackFrame
+            {
+                Index = n,
+                InstructionPointer = f.Address,
+                Module = module,
+                Function = f.Function,
+                Displacement = f.Displacement,
+                SourceFile = f.Source,
+                SourceLine = f.SourceLine,
+                // Ruby walks the stack with the platform's unwinder (or backtrace()): no scan warnings are printed.
+                Trust = n == 0 ? FrameTrust.Context : FrameTrust.Unknown,
+            });
+        }
+        builder.AddStack(new CrashReportBuilder.StackCandidate("ruby-crash-report", CrashReportBuilder.PriorityRuby, stack, null, null));
+        return i - start;
+    }
+
+    static readonly string[] ReporterFunctions =
+        ["rb_vm_bugreport", "rb_print_backtrace", "rb_bug_for_fatal_signal", "rb_bug_context", "rb_bug", "sigsegv", "sigbus", "sigill", "sig_do_nothing", "ruby_signal"];
+    static readonly string[] DispatchFunctions =
+        ["KiUserExceptionDispatcher", "__restore_rt", "_sigtramp", "__kernel_rt_sigreturn"];
+
+    /// <summary>
+    /// Ruby prints the C backtrace from inside its crash handler, so the first frames are the reporter
+    /// (rb_vm_bugreport, rb_bug_for_fatal_signal / rb_bug_context, sigsegv; on Windows also the wait for the
+    /// reporter's child, ruby.exe's vectored handler, _C_specific_handler and ntdll's dispatch, whose
+    /// names are often wrong because ntdll has no symbols here: _chkstk, RtlRaiseException, RtlUnwindEx…).
+    /// The real fault is the frame right after the OS's dispatch frame (KiUserExceptionDispatcher on Windows,
+    /// the signal trampoline __restore_rt/_sigtramp elsewhere). When no dispatch frame is named, the frame
+    /// after the last reporter frame is the trampoline if it is address-only or in libc/libpthread.
+    /// Every frame above the real fault is dropped; a note says how many and which.
+    /// </summary>
+    internal static List<RubyFrame> DropHandlerFrames(List<RubyFrame> frames, CrashReportBuilder builder)
+    {
+        int cut = -1;
+        for (int n = 0; n < frames.Count; n++)
+            if (frames[n].Function is { } fn && DispatchFunctions.Any(d => fn.Equals(d, StringComparison.Ordinal)))
+                cut = n;
+        if (cut < 0)
+        {
+            int lastReporter = -1;
+            for (int n = 0; n < Math.Min(frames.Count, 12); n++)
+                if (frames[n].Function is { } fn && ReporterFunctions.Any(r => fn.Equals(r, StringComparison.Ordinal)))
+                    lastReporter = n;
+            if (lastReporter >= 0)
+            {
+                cut = lastReporter;
+                if (cut + 1 < frames.Count - 1)
+                {
+                    var next = frames[cut + 1];
+                    var file = next.Path is null ? "" : ModuleNames.FileName(next.Path);
+                    if (next.Path is null || file.StartsWith("libc", StringComparison.OrdinalIgnoreCase) || file.StartsWith("libpthread", StringComparison.OrdinalIgnoreCase) ||
+                        file.StartsWith("libsystem_platform", StringComparison.OrdinalIgnoreCase))
+                        cut++;
+                }
+            }
+        }
+        if (cut < 0 || cut >= frames.Count - 1) return frames;
+        var dropped = frames.Take(cut + 1).Select(f => f.Function ?? (f.Address is { } a ? $"0x{a:x}" : "?")).ToList();
+        builder.Note($"Ruby crash report: dropped the {cut + 1} frame(s) above the fault ({string.Join(", ", dropped)}): " +
+                     "they are Ruby's crash reporter and the exception dispatch that called it, not the crash. Frame 0 is the first frame after the dispatch.");
+        return frames.Skip(cut + 1).ToList();
+    }
+
+    internal static RubyFrame? ParseFrame(string t)
+    {
+        Match m;
+        if ((m = AddressOnly().Match(t)).Success)
+            return new RubyFrame(null, null, null, Hex.Parse(m.Groups["addr"].Value), null, null);
+        if ((m = PathFrame().Match(t)).Success)
+        {
+            var func = m.Groups["func"].Value;
+            var (src, line) = Source(m.Groups["rest"].Value);
+            return new RubyFrame(m.Groups["path"].Value.Trim(), func.Length > 0 ? func : null,
+                m.Groups["disp"].Success ? Hex.Parse(m.Groups["disp"].Value) : null,
+                m.Groups["addr"].Success ? Hex.Parse(m.Groups["addr"].Value) : null, src, line);
+        }
+        if ((m = MacFrame().Match(t)).Success)
+            return new RubyFrame(m.Groups["mod"].Value, m.Groups["func"].Value, ulong.Parse(m.Groups["off"].Value, CultureInfo.InvariantCulture),
+                Hex.Parse(m.Groups["addr"].Value), null, null);
+        return null;
+    }
+
+    static (string?, int?) Source(string rest)
+    {
+        var m = Regex.Match(rest.Trim(), @"^(?:\[0x[0-9a-fA-F]+\]\s*)*(?<file>[^\s:\[\]]+\.(?:c|cc|cpp|h|y|inc|rb)):(?<line>\d+)$", RegexOptions.IgnoreCase);
+        return m.Success ? (m.Groups["file"].Value, int.Parse(m.Groups["line"].Value, CultureInfo.InvariantCulture)) : (null, null);
+    }
+
+    [GeneratedRegex(@"\[BUG\]\s*(?<what>.+)$")] private static partial Regex Bug();
+    [GeneratedRegex(@"^ruby \d+\.\d+\.\d+\S*\s+\(.*\)\s+\[(?<platform>[^\]]+)\]\s*$")] private static partial Regex Version();
+    [GeneratedRegex(@"^-- Machine register context -+")] private static partial Regex RegisterHeader();
+    [GeneratedRegex(@"^-- C level backtrace information -*")] private static partial Regex BacktraceHeader();
+    [GeneratedRegex(@"\b(?<r>[a-z][a-z0-9]{1,3}):\s*(?<v>0x[0-9a-fA-F]+)")] private static partial Regex RegisterPair();
+    [GeneratedRegex(@"^\[(?<addr>0x[0-9a-fA-F]+)\]\s*$")] private static partial Regex AddressOnly();
+    // "C:\Ruby31-x64\bin\x64-ucrt-ruby310.dll(rb_vm_bugreport+0x1f4) [0x00007ffb3c1b4a24]"
+    // "/usr/lib/libruby.so.3.1(rb_vm_bugreport) vm_dump.c:1045", "/lib/libpthread.so.0(+0xf150) [0x7f67…]"
+    [GeneratedRegex(@"^(?<path>[^()\[\]]+?)\((?<func>[^()+\s]*)(?:\+(?<disp>0x[0-9a-fA-F]+))?\)\s*(?:\[(?<addr>0x[0-9a-fA-F]+)\])?(?<rest>.*)$")]
+    private static partial Regex PathFrame();
+    // macOS: "4   libclntsh.dylib.11.1   0x0000000109be12a3 kpuhhfre + 3459"
+    [GeneratedRegex(@"^\d+\s+(?<mod>\S+)\s+(?<addr>0x[0-9a-fA-F]+)\s+(?<func>\S+)\s\+\s(?<off>\d+)$")] private static partial Regex MacFrame();
+}

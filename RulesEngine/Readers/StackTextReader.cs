@@ -1,0 +1,251 @@
+using System.Text.RegularExpressions;
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.RulesEngine.Readers;
+
+/// <summary>
+/// WinDbg's k family (k, kn, kb, kv, kp, kP, kc, kL, in x86 and x64 shapes) and !analyze's STACK_TEXT.
+/// A block starts at a column header ("Child-SP RetAddr Call Site", "ChildEBP RetAddr", " # Call Site",
+/// "STACK_TEXT:") or, without a header, at a line that is unmistakably a frame (two address columns and a
+/// call site). It ends at a blank line, a prompt, or two lines in a row that are not frames; a single
+/// unusable line between frames is reported as skipped.
+/// </summary>
+internal sealed partial class StackTextReader : IBlockReader
+{
+    /// <summary>One parsed frame line before indexes and instruction pointers are assigned.</summary>
+    internal sealed record FrameLine(int? Number, List<string> Columns, bool Inline, CallSite Site);
+
+    public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
+    {
+        var first = lines[start];
+        bool analyze = false, header = false;
+        if (first.Command is not null) return 0;
+        var t = first.Text.Trim();
+        if (StackTextHeader().IsMatch(t)) { analyze = true; header = true; }
+        else if (ColumnHeader().IsMatch(t) || CallSiteOnlyHeader().IsMatch(t)) header = true;
+        else if (ParseStrict(t) is null) return 0;
+
+        int i = header ? start + 1 : start;
+        var parsed = new List<(FrameLine Frame, bool Scan)>();
+        bool scan = false;
+        while (i < lines.Count)
+        {
+            var line = lines[i];
+            if (line.Command is not null) break;
+            if (line.IsBlank)
+            {
+                // !analyze puts a blank line between STACK_TEXT: and the frames; blogs and some pastes
+                // double-space every line. A blank line followed by a frame does not end the block.
+                if (i + 1 < lines.Count && lines[i + 1].Command is null && !lines[i + 1].IsBlank &&
+                    (parsed.Count > 0 || header) && ParseWithContinuations(lines, i + 1, true).Frame is not null) { i++; continue; }
+                break;
+            }
+            var text = line.Text.Trim();
+            if (IsScanWarning(text)) { scan = true; i++; continue; }
+            if (SymbolWarnings.TryHandle(text, builder)) { i++; continue; }
+
+            var (frame, used) = ParseWithContinuations(lines, i, header);
+            if (frame is not null)
+            {
+                parsed.Add((frame, scan));
+                i += used;
+                continue;
+            }
+            // Not a frame: one stray line between frames is skipped; two in a row end the block.
+            bool nextIsFrame = i + 1 < lines.Count && lines[i + 1].Command is null && !lines[i + 1].IsBlank &&
+                               (ParseWithContinuations(lines, i + 1, header).Frame is not null || IsScanWarning(lines[i + 1].Text.Trim()));
+            if (parsed.Count > 0 && nextIsFrame) { builder.Skip(line); i++; continue; }
+            break;
+        }
+        if (parsed.Count == 0)
+            return header ? 1 : 0;   // a header with nothing under it: consumed, nothing learned
+
+        builder.AddKind("windbg-text");
+        var frames = BuildFrames(parsed, builder);
+        int priority = analyze ? CrashReportBuilder.PriorityAnalyze
+            : state.InExceptionContext ? CrashReportBuilder.PriorityKAfterEcxr : CrashReportBuilder.PriorityK;
+        builder.AddStack(new CrashReportBuilder.StackCandidate("windbg-text", priority, frames, null, null));
+        if (parsed.Any(p => p.Scan))
+            builder.Note("Some frames follow a \"Following frames may be wrong\" warning: they were found by scanning the stack.");
+        return i - start;
+    }
+
+    static bool IsScanWarning(string text) =>
+        text.StartsWith("WARNING:", StringComparison.OrdinalIgnoreCase) &&
+        (text.Contains("frames may be wrong", StringComparison.OrdinalIgnoreCase) ||
+         text.Contains("unwind information not available", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Parses the frame at <paramref name="i"/>, rejoining what a paste split: kP's parameter lines, a line
+    /// hard-wrapped at 80 columns (joined as is) or word-wrapped (joined with a space).
+    /// </summary>
+    static (FrameLine? Frame, int Used) ParseWithContinuations(IReadOnlyList<TextLine> lines, int i, bool inBlock)
+    {
+        var text = lines[i].Text.Trim();
+        // kP: "module!function(" then one parameter per line until the closing ")+0x…".
+        if (text.EndsWith('(') || (text.Count(c => c == '(') > text.Count(c => c == ')') && text.Contains('!')))
+        {
+            var sb = new System.Text.StringBuilder(text);
+            int depth = text.Count(c => c == '(') - text.Count(c => c == ')');
+            int j = i + 1;
+            while (j < lines.Count && depth > 0 && j - i < 64 && lines[j].Command is null && !lines[j].IsBlank)
+            {
+                var p = lines[j].Text.Trim();
+                sb.Append(sb[^1] == '(' ? "" : " ").Append(p);
+                depth += p.Count(c => c == '(') - p.Count(c => c == ')');
+                j++;
+            }
+            if (depth == 0 && Parse(sb.ToString(), inBlock) is { } joined) return (joined, j - i);
+        }
+
+        var alone = Parse(text, inBlock);
+        if (i + 1 < lines.Count && lines[i + 1].Command is null && !lines[i + 1].IsBlank)
+        {
+            var next = lines[i + 1].Text.Trim();
+            // A continuation like "DLER+0x42" parses as a bare call site too; only a line with columns or a
+            // frame number stands on its own after a line cut at the wrap width.
+            var nextFrame = Parse(next, inBlock);
+            bool wrappedAtWidthEarly = lines[i].Text.Length >= 78;
+            bool nextStandsAlone = (nextFrame is not null && (!wrappedAtWidthEarly || nextFrame.Columns.Count > 0 || nextFrame.Number is not null || nextFrame.Inline))
+                                   || IsScanWarning(next) || next.StartsWith("***", StringComparison.Ordinal);
+            bool wrappedAtWidth = lines[i].Text.Length >= 78;
+            if (!nextStandsAlone && (alone is null || wrappedAtWidth))
+            {
+                // Hard wrap cuts inside a token; word wrap drops the space it broke at.
+                var raw = lines[i].Text.TrimStart();
+                foreach (var joinedText in wrappedAtWidth ? new[] { raw + next, raw + " " + next } : new[] { raw + " " + next, raw + next })
+                    if (Parse(joinedText, inBlock) is { } joined) return (joined, 2);
+            }
+        }
+        return (alone, 1);
+    }
+
+    /// <summary>A frame line even without a header: two address columns and a real call site.</summary>
+    internal static FrameLine? ParseStrict(string text)
+    {
+        var f = Parse(text, inBlock: false);
+        return f is not null && (f.Columns.Count >= 2 || f.Inline) && (f.Site.Module is not null || f.Columns.Count >= 2) ? f : null;
+    }
+
+    internal static FrameLine? Parse(string text, bool inBlock)
+    {
+        var tokens = Tokens().Matches(text);
+        if (tokens.Count == 0) return null;
+        int k = 0;
+        int? number = null;
+        // kn/kc frame number: 2+ hex digits, shorter than an address.
+        if (tokens.Count > 1 && FrameNumber().IsMatch(tokens[0].Value))
+        {
+            number = Convert.ToInt32(tokens[0].Value, 16);
+            k = 1;
+        }
+        var columns = new List<string>();
+        bool inline = false;
+        int callSiteAt = -1;
+        for (; k < tokens.Count; k++)
+        {
+            var v = tokens[k].Value;
+            if (v == ":") continue;
+            if (v.StartsWith("(Inline", StringComparison.OrdinalIgnoreCase)) { inline = true; if (v == "(Inline") k++; continue; }
+            if (v.Equals("Function)", StringComparison.OrdinalIgnoreCase)) { inline = true; continue; }
+            if (Dashes().IsMatch(v)) { columns.Add(v); continue; }
+            if (!v.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.IsAddressToken(v)) { columns.Add(v); continue; }
+            callSiteAt = tokens[k].Index;
+            break;
+        }
+        CallSite? site;
+        if (callSiteAt < 0)
+        {
+            // Address-only frame: the last column is the call site (x86 "ChildEBP RetAddr Addr").
+            if (columns.Count < 3 || Dashes().IsMatch(columns[^1])) return null;
+            site = new CallSite(null, null, null, Hex.Parse(columns[^1]), null, null);
+            columns.RemoveAt(columns.Count - 1);
+        }
+        else
+        {
+            site = CallSiteParser.Parse(text[callSiteAt..]);
+            if (site is null) return null;
+            if (site.Module is { } mod && site.Function is null && site.Displacement is null && OnlyHex().IsMatch(mod)) return null;
+        }
+        // Evidence this is a frame and not prose: columns, a frame number with a symbol, or a header above it.
+        bool symbolic = site.Module is not null && (site.Function is not null || site.Displacement is not null);
+        if (columns.Count >= 2 || inline) return new FrameLine(number, columns, inline, site);
+if (number is not null && (symbolic || (inBlock && (site.Module is not null || site.Address is not null)))) return new FrameLine(number, columns, inline, site);
+        if (inBlock && columns.Count == 0 && symbolic && callSiteAt == 0) return new FrameLine(number, columns, inline, site);
+        return null;
+    }
+
+    static List<StackFrame> BuildFrames(List<(FrameLine Frame, bool Scan)> parsed, CrashReportBuilder builder)
+    {
+        bool x64 = parsed.Any(p => p.Frame.Columns.Any(Hex.Is64BitToken) || (p.Frame.Site.Address is > 0xFFFFFFFF));
+        bool anyColumns = parsed.Any(p => p.Frame.Columns.Count > 0);
+        if (anyColumns) builder.SetArchitecture(x64 ? Architecture.X64 : Architecture.X86);
+        var frames = new List<StackFrame>(parsed.Count);
+        ulong? lastReturn = null;
+        for (int n = 0; n < parsed.Count; n++)
+        {
+            var (f, scan) = parsed[n];
+            ulong? sp = f.Columns.Count > 0 && !Dashes().IsMatch(f.Columns[0]) ? Hex.Parse(f.Columns[0]) : null;
+            ulong? ret = f.Columns.Count > 1 && !Dashes().IsMatch(f.Columns[1]) ? Hex.Parse(f.Columns[1]) : null;
+            var trust = f.Inline ? FrameTrust.Inline
+                : scan ? FrameTrust.Scan
+                : n == 0 ? FrameTrust.Context
+                : !anyColumns ? FrameTrust.Unknown
+                : x64 ? FrameTrust.UnwindInfo : FrameTrust.Unknown;
+            var ip = f.Site.Address ?? (n > 0 ? lastReturn : null);
+            frames.Add(new StackFrame
+            {
+                Index = f.Number ?? n,
+                InstructionPointer = ip,
+                ChildStackPointer = sp,
+                ReturnAddress = ret,
+                Module = f.Site.Module,
+                Function = f.Site.Function,
+                Displacement = f.Site.Displacement,
+                SourceFile = f.Site.SourceFile,
+                SourceLine = f.Site.SourceLine,
+                Trust = trust,
+                Inline = f.Inline,
+            });
+            if (!f.Inline && ret is not null) lastReturn = ret;
+        }
+        return frames;
+    }
+
+    [GeneratedRegex(@"^STACK_TEXT:", RegexOptions.IgnoreCase)] private static partial Regex StackTextHeader();
+    [GeneratedRegex(@"^(?:#\s+)?(?:Child-SP|ChildEBP)\s+RetAddr\b", RegexOptions.IgnoreCase)] private static partial Regex ColumnHeader();
+    [GeneratedRegex(@"^#?\s*Call Site$", RegexOptions.IgnoreCase)] private static partial Regex CallSiteOnlyHeader();
+    [GeneratedRegex(@"\S+")] private static partial Regex Tokens();
+    [GeneratedRegex(@"^[0-9a-fA-F]{2,4}$")] private static partial Regex FrameNumber();
+    [GeneratedRegex(@"^-{8}(?:`-{8})?$")] private static partial Regex Dashes();
+    [GeneratedRegex(@"^[0-9a-fA-F`]+$")] private static partial Regex OnlyHex();
+}
+
+/// <summary>The symbol loader's warnings, wherever they appear: they tell each module's symbol status.</summary>
+internal static partial class SymbolWarnings
+{
+    public static bool TryHandle(string text, CrashReportBuilder builder)
+    {
+        if (!text.StartsWith("***", StringComparison.Ordinal)) return false;
+        var m = ExportOnly().Match(text);
+        if (m.Success) { builder.AddModule(ModuleFromPath(m.Groups["path"].Value, SymbolStatus.ExportOnly)); return true; }
+        m = NoSymbols().Match(text);
+        if (m.Success) { builder.AddModule(ModuleFromPath(m.Groups["path"].Value, SymbolStatus.None)); return true; }
+        if (Checksum().IsMatch(text) || text.Trim('*', ' ').Length == 0 || text.Contains("Symbol Loading Error", StringComparison.OrdinalIgnoreCase) ||
+            text.Contains("symbols", StringComparison.OrdinalIgnoreCase))
+            return true;
+        return false;
+    }
+
+    static ModuleInfo ModuleFromPath(string pathOrName, SymbolStatus status)
+    {
+        var p = pathOrName.Trim().TrimEnd('-', ' ');
+        var file = ModuleNames.FileName(p);
+        bool hasDir = p.Contains('\\') || p.Contains('/');
+        return new ModuleInfo { FileName = file, Name = ModuleNames.EngineName(file), Path = hasDir ? p : null, Symbols = status };
+    }
+
+    [GeneratedRegex(@"Defaulted to export symbols for (?<path>.+?)\s*(?:-\s*)?$", RegexOptions.IgnoreCase)] private static partial Regex ExportOnly();
+    [GeneratedRegex(@"symbols could not be loaded for (?<path>.+?)\s*$", RegexOptions.IgnoreCase)] private static partial Regex NoSymbols();
+    [GeneratedRegex(@"Unable to verify (?:checksum|timestamp)", RegexOptions.IgnoreCase)] private static partial Regex Checksum();
+}

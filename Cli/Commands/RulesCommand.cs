@@ -83,7 +83,7 @@ public static class RulesCommand
             Description = "Frames as module!function (image or engine module name), top of the stack first; an address for an address-only frame",
             Arity = ArgumentArity.OneOrMore,
         };
-        var catalogs = new Option<string[]>("--catalog", "-c") { Description = "User catalog file or folder to layer over the built-in one (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var catalogs = new Option<string[]>("--catalog", "-c") { Description = "User catalog file or folder to layer over the built-in one (repeatable)" };
         var exception = new Option<string?>("--exception", "-e") { Description = "Exception code (0xc0000005) or class name (HEAP_CORRUPTION) for exception conditions" };
         var process = new Option<string?>("--process", "-p") { Description = "Process name for process conditions, e.g. php-cgi.exe" };
         var noBuiltIn = NoBuiltInOption();

@@ -206,8 +206,9 @@ public sealed class RuleCatalog : IOwnerCatalog
     {
         RuleSpecificity w = winner.Specificity, l = loser.Specificity;
         if (w.Conditions != l.Conditions) return $"it has more exception/process conditions ({w.Conditions} > {l.Conditions})";
-        if (w.ModuleKind != l.ModuleKind) return w.ModuleKind == 2 ? "an exact module beats a module pattern" : "a module pattern beats no module";
-        if (w.FunctionKind != l.FunctionKind) return w.FunctionKind == 2 ? "an exact function beats a function pattern" : "a function pattern beats no function";
+        static string Kind(int k) => k switch { 2 => "an exact", 1 => "a pattern", _ => "no" };
+        if (w.ModuleKind != l.ModuleKind) return $"{Kind(w.ModuleKind)} module beats {Kind(l.ModuleKind)} module";
+        if (w.FunctionKind != l.FunctionKind) return $"{Kind(w.FunctionKind)} function beats {Kind(l.FunctionKind)} function";
         if (w.ModuleLiterals != l.ModuleLiterals) return $"its module pattern is longer ({w.ModuleLiterals} > {l.ModuleLiterals} literal chars)";
         if (w.FunctionLiterals != l.FunctionLiterals) return $"its function pattern is longer ({w.FunctionLiterals} > {l.FunctionLiterals} literal chars)";
         if (winner.Layer != loser.Layer) return "it comes from a later catalog layer";

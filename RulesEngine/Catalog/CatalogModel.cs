@@ -50,10 +50,13 @@ public sealed class RuleMatch
 /// <summary>
 /// How specific a rule is; compared field by field, the first difference decides:
 /// 1. more conditions (exception, process) beat fewer;
-/// 2. the module: exact name beats a pattern, which beats no module (or `*`);
-/// 3. between two module patterns of the same kind, more literal characters win ("longer glob");
-/// 4. the function, the same way (kind, then literal characters).
-/// The module comes before the function as in triage.ini ("a module name match is always preferred").
+/// 2. the module's kind: an exact name beats a pattern (glob or regex), which beats no module (or `*`);
+/// 3. the function's kind, the same way;
+/// 4. the module pattern with more literal characters wins ("longer glob beats shorter");
+/// 5. then the function pattern with more literal characters.
+/// The module comes before the function as in triage.ini ("a module name match is always preferred to a
+/// function name match"); kinds come before lengths so that a long alternation regex over module names
+/// does not outrank a rule that also names the function.
 /// </summary>
 public readonly record struct RuleSpecificity(int Conditions, int ModuleKind, int ModuleLiterals, int FunctionKind, int FunctionLiterals)
     : IComparable<RuleSpecificity>
@@ -69,8 +72,8 @@ public readonly record struct RuleSpecificity(int Conditions, int ModuleKind, in
     {
         int c = Conditions.CompareTo(o.Conditions);
         if (c == 0) c = ModuleKind.CompareTo(o.ModuleKind);
-        if (c == 0) c = ModuleLiterals.CompareTo(o.ModuleLiterals);
         if (c == 0) c = FunctionKind.CompareTo(o.FunctionKind);
+        if (c == 0) c = ModuleLiterals.CompareTo(o.ModuleLiterals);
         if (c == 0) c = FunctionLiterals.CompareTo(o.FunctionLiterals);
         return c;
     }

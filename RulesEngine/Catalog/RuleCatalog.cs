@@ -40,7 +40,7 @@ public sealed class RuleCatalog : IOwnerCatalog
         foreach (var r in rules)
         {
             if (r.Match.Module is null || r.Match.Module.Pattern.MatchesEverything) _rulesWithoutModule.Add(r);
-            else if (r.Match.Module.Pattern.Kind == PatternKind.Exact && !r.Match.Module.HasExtension)
+            else if (r.Match.Module.Pattern.Kind == PatternKind.Exact)
                 (_rulesByExactModule.TryGetValue(r.Match.Module.EngineForm.Text, out var list) ? list
                     : _rulesByExactModule[r.Match.Module.EngineForm.Text] = []).Add(r);
             else _rulesByPatternModule.Add(r);
@@ -206,15 +206,16 @@ public sealed class RuleCatalog : IOwnerCatalog
     {
         RuleSpecificity w = winner.Specificity, l = loser.Specificity;
         if (w.Conditions != l.Conditions) return $"it has more exception/process conditions ({w.Conditions} > {l.Conditions})";
-        if (w.ModuleKind != l.ModuleKind) return w.ModuleKind == 2 ? "an exact module beats a module pattern" : "a module pattern beats no module";
+        static string Kind(int k) => k switch { 2 => "an exact", 1 => "a pattern", _ => "no" };
+        if (w.ModuleKind != l.ModuleKind) return $"{Kind(w.ModuleKind)} module beats {Kind(l.ModuleKind)} module";
+        if (w.FunctionKind != l.FunctionKind) return $"{Kind(w.FunctionKind)} function beats {Kind(l.FunctionKind)} function";
         if (w.ModuleLiterals != l.ModuleLiterals) return $"its module pattern is longer ({w.ModuleLiterals} > {l.ModuleLiterals} literal chars)";
-        if (w.FunctionKind != l.FunctionKind) return w.FunctionKind == 2 ? "an exact function beats a function pattern" : "a function pattern beats no function";
         if (w.FunctionLiterals != l.FunctionLiterals) return $"its function pattern is longer ({w.FunctionLiterals} > {l.FunctionLiterals} literal chars)";
         if (winner.Layer != loser.Layer) return "it comes from a later catalog layer";
         return "equally specific, and it is declared first";
     }
 
-    private sealed class WalkContext(RuleCatalog catalog, CrashReport crash)
+    private sealed class WalkContext(RuleCatalog catalog, CrashReport crash, string? exceptionClass = null)
     {
         private readonly Dictionary<(string?, string?), List<CatalogRule>> _byModule = new();
         private readonly Dictionary<CatalogRule, bool> _conditions = new(ReferenceEqualityComparer.Instance);
@@ -260,6 +261,7 @@ public sealed class RuleCatalog : IOwnerCatalog
             var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var c in CoarseExceptionClasses(crash.Exception?.Code)) set.Add(c);
             if (catalog.ExceptionClassifier?.Invoke(crash) is { } cls) set.Add(cls);
+            if (exceptionClass is not null) set.Add(exceptionClass);
             return _classes = set;
         }
     }
@@ -284,8 +286,8 @@ public sealed class RuleCatalog : IOwnerCatalog
     };
 
     /// <summary>Every rule matching one frame, best first (sentinels included; the walk uses them separately).</summary>
-    public IReadOnlyList<CatalogRule> MatchingRules(StackFrame frame, CrashReport crash) =>
-        MatchingRules(frame, new WalkContext(this, crash));
+    public IReadOnlyList<CatalogRule> MatchingRules(StackFrame frame, CrashReport crash, string? exceptionClass = null) =>
+        MatchingRules(frame, new WalkContext(this, crash, exceptionClass));
 
     private static List<CatalogRule> MatchingRules(StackFrame frame, WalkContext ctx)
     {
@@ -316,9 +318,13 @@ public sealed class RuleCatalog : IOwnerCatalog
 
     // ---- the walk --------------------------------------------------------------------------------------
 
-    public StackWalkResult Walk(CrashReport crash)
+    public StackWalkResult Walk(CrashReport crash) => Walk(crash, null);
+
+    /// <summary>The walk, with the exception class the caller already knows (e.g. from triage's classifier)
+    /// added to the class names `exception:` conditions can match.</summary>
+    public StackWalkResult Walk(CrashReport crash, string? exceptionClass)
     {
-        var ctx = new WalkContext(this, crash);
+        var ctx = new WalkContext(this, crash, exceptionClass);
         var frames = crash.Frames;
         var matches = new List<CatalogRule>[frames.Count];
         for (int i = 0; i < frames.Count; i++) matches[i] = MatchingRules(frames[i], ctx);

@@ -7,6 +7,8 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All()
     {
+        yield return TriageCommand.Create();
+        yield return ExplainCommand.Create();
         yield return RulesCommand.Create();
     }
 }

@@ -21,11 +21,13 @@ public static class JsonRenderer
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    /// <summary>Writer options: indented or not; non-ASCII kept readable, but HTML-significant characters escaped.</summary>
+    /// <summary>Writer options: indented or not; non-ASCII and '+' kept readable.</summary>
     public static JsonWriterOptions Options(bool indented) => new()
     {
         Indented = indented,
-        Encoder = JavaScriptEncoder.Default,
+        // Relaxed: '+' and quotes stay readable in `!fcgi -json`; the output is JSON, never pasted into HTML
+        // unescaped (the HTML renderer escapes everything itself).
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Writes the contract as one object. <paramref name="extra"/> adds properties first (the batch tool's

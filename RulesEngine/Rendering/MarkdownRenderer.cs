@@ -87,7 +87,9 @@ public static class MarkdownRenderer
 /// <summary>Markdown escaping (GitHub-flavoured): text, inline code and fenced blocks that stay literal.</summary>
 public static class Md
 {
-    const string Special = "\\`*_{}[]()<>#+-.!|~&";
+    // Text never starts a line (it follows a cell bar, a list number or a heading), so the line-start
+    // markers (#, -, +, digits with '.') need no escape; emphasis, code, links, tables and HTML do.
+    const string Special = "\\`*_[]|~";
 
     /// <summary>Literal text, also safe inside a table cell: every markup character is backslash-escaped,
     /// line breaks become spaces (a newline would end the table row).</summary>

@@ -20,6 +20,12 @@ public static class RenderFormat
         AccessKind.Read => "read", AccessKind.Write => "write", AccessKind.Execute => "execute", _ => null,
     };
 
+    /// <summary>"read from", "write to", "execute at": how the target of an access violation reads in a sentence.</summary>
+    public static string AccessVerb(AccessKind a) => a switch
+    {
+        AccessKind.Read => "read from", AccessKind.Write => "write to", AccessKind.Execute => "execute at", _ => "access to",
+    };
+
     public static string Trust(FrameTrust t) => t switch
     {
         FrameTrust.Context => "context", FrameTrust.UnwindInfo => "unwind-info", FrameTrust.FramePointer => "frame-pointer",
@@ -64,7 +70,7 @@ public static class RenderFormat
     {
         var ex = r.Crash.Exception;
         if (ex is null)
-            return r.Exception is null ? "No exception recorded, and no exit call on the stack" : $"No exception: {r.Exception.Name}";
+            return r.Exception is null ? "No exception recorded, and no exit call on the stack" : $"No exception recorded — {r.Exception.Name}";
         var name = ExceptionCodes.NameOf(ex.Code);
         return $"{ExceptionCodes.Hex(ex.Code)}{(name is null ? "" : " " + name)} — {r.Exception?.Name}";
     }

@@ -119,7 +119,7 @@ public static class TextRenderer
         {
             var parts = new List<string>();
             if (ex.Address is { } a) parts.Add($"at {RenderFormat.Address(a)}");
-            if (RenderFormat.Access(ex.Access) is { } acc) parts.Add($"{acc} of {RenderFormat.Address(ex.TargetAddress) ?? "?"}");
+            if (RenderFormat.Access(ex.Access) is { } acc) parts.Add($"{RenderFormat.AccessVerb(ex.Access)} {RenderFormat.Address(ex.TargetAddress) ?? "?"}");
             if (ex.FirstChance is { } fc) parts.Add(fc ? "first chance" : "second chance");
             if (parts.Count > 0) o.Line("  " + string.Join(", ", parts));
         }

@@ -79,9 +79,9 @@ public static class ExceptionClassifier
         if (exitFrame is null) return null;
         var abortFrame = crash.Frames.FirstOrDefault(f => AbortFunctions.Contains(BareFunction(f.Function)));
         if (abortFrame is not null)
-            return new() { Class = Abort, Name = "abort() called (no exception)",
+            return new() { Class = Abort, Name = "abort() called",
                 Detail = $"{abortFrame.Display} on the stack: the program aborted itself after a fatal error" };
-        return new() { Class = Exit, Name = "Voluntary exit (no exception)",
+        return new() { Class = Exit, Name = "Voluntary exit",
             Detail = $"{exitFrame.Display} on the stack: the process ended itself, it did not crash" };
     }
 

@@ -28,7 +28,7 @@ public sealed record CodeExplanation
 /// Win32 errors (0x8007xxxx) are their ERROR_ name.</remarks>
 public static partial class ExitCodeExplainer
 {
-    [GeneratedRegex(@"(?:0x[0-9a-f]+|0n[0-9]+|-?[0-9a-f]+)(?=[\s\)\].,;:]*$)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"(?<![0-9a-z_])(?:0x[0-9a-f]+|0n[0-9]+|-?[0-9a-f]+)(?=[\s\)\].,;:]*$)", RegexOptions.IgnoreCase)]
     private static partial Regex LastNumber();
 
     /// <summary>Win32 errors IIS's FastCGI module reports as HRESULTs (0x8007xxxx) — from winerror.h.</summary>

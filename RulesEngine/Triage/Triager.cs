@@ -67,6 +67,12 @@ public static class Triager
 
         var deciding = walk.Deciding;
         var owner = isExit ? null : walk.Owner;
+        if (owner is not null && !OwnerCategory.All.Contains(owner.Category))
+        {
+            // The contract's category list is fixed (reports group by it); a catalog typo must not leak into it.
+            explanation.Add($"owner {owner.Name} has category '{owner.Category}', which is not one of the known categories: reported as unknown");
+            owner = owner with { Category = OwnerCategory.Unknown };
+        }
         ModuleInfo? decidingModule = deciding is null ? null : SafeFindModule(crash, deciding.Frame);
         string processName = ProcessName(crash);
 
@@ -98,7 +104,7 @@ public static class Triager
             Advice = owner?.Advice,
         };
         explanation.Add(isExit
-            ? $"verdict: no crash, a voluntary exit: owner none; bucket {bucket}"
+            ? $"verdict: no crash, a voluntary exit: owner none (the catalog's owner of the exit's caller is not used); bucket {bucket}"
             : owner is null
                 ? $"verdict: no rule decided the owner: owner unknown; bucket {bucket}"
                 : $"verdict: owner {owner.Name} ({owner.Category}) by rule {walk.RuleId ?? "?"} ({walk.Strength ?? "owner"}) at frame #{deciding?.Frame.Index:d2} {deciding?.Frame.Display}; bucket {bucket}");
@@ -125,8 +131,8 @@ public static class Triager
         if (crash.Exception is { } ex)
         {
             var parts = $"exception 0x{ex.Code:x8}" + (ExceptionCodes.NameOf(ex.Code) is { } n ? $" {n}" : "");
-            if (ex.Access != AccessKind.Unknown) parts += $", {ex.Access.ToString().ToLowerInvariant()}";
-            if (ex.TargetAddress is { } t) parts += $" of 0x{t:x}";
+            if (ex.Access != AccessKind.Unknown && ex.TargetAddress is { } t)
+                parts += ex.Access switch { AccessKind.Read => ", read from", AccessKind.Write => ", write to", _ => ", execute at" } + $" 0x{t:x}";
             return $"{parts} → {cls?.Class}" + (cls?.Detail is { } d ? $" ({d})" : "");
         }
         return cls is null

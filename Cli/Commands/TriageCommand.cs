@@ -1,0 +1,147 @@
+using System.CommandLine;
+using FcgiExt.RulesEngine.Catalog;
+using FcgiExt.RulesEngine.Model;
+using FcgiExt.RulesEngine.Rendering;
+using FcgiExt.RulesEngine.Triage;
+
+namespace FcgiExt.Cli.Commands;
+
+/// <summary>
+/// `fcgi triage --stack-text &lt;file&gt;`: the verdict from debugger text people already have.
+/// </summary>
+/// <remarks>
+/// The batch form (`fcgi triage &lt;dump or folder&gt;…`, issue 5) joins this command: it adds a positional
+/// `paths` argument to <see cref="Create"/> and a branch in <see cref="Run"/>; the shared options (format, rules,
+/// verbose, out) are defined once here so both forms read them the same way.
+/// </remarks>
+public static class TriageCommand
+{
+    public const int Ok = 0, UsageError = 2;
+    public static readonly string[] Formats = ["text", "json", "markdown", "html"];
+
+    public static readonly Option<string?> StackTextOption = new("--stack-text")
+    {
+        Description = "A text file with debugger output (WinDbg k/lm/.exr/!analyze -v, the event log's crash event, Report.wer, Ruby's crash report, DebugDiag)",
+        HelpName = "file",
+    };
+
+    public static readonly Option<string> FormatOption = CreateFormatOption();
+
+    public static readonly Option<string[]> RulesOption = new("--rules")
+    {
+        Description = "A site catalog (YAML file or folder) layered over the built-in one; may be given more than once",
+        HelpName = "file|folder",
+    };
+
+    public static readonly Option<bool> VerboseOption = new("--verbose", "-v")
+    {
+        Description = "Explain each frame: which rule skipped or decided it, and the whole decision trace",
+    };
+
+    public static readonly Option<string?> OutOption = new("--out")
+    {
+        Description = "Write the report to this file instead of standard output",
+        HelpName = "file",
+    };
+
+    static Option<string> CreateFormatOption()
+    {
+        var option = new Option<string>("--format")
+        {
+            Description = "Output format: text, json (the !fcgi -json contract), markdown or html (one self-contained file)",
+            DefaultValueFactory = _ => "text",
+        };
+        option.AcceptOnlyFromAmong(Formats);
+        return option;
+    }
+
+    public static Command Create()
+    {
+        var command = new Command("triage",
+            "Who owns a crash and what to do next, from debugger text (--stack-text): exception class, owner, confidence, bucket, symbols to get, next steps.");
+        command.Options.Add(StackTextOption);
+        command.Options.Add(FormatOption);
+        command.Options.Add(RulesOption);
+        command.Options.Add(VerboseOption);
+        command.Options.Add(OutOption);
+        command.SetAction(parse => Run(
+            parse.GetValue(StackTextOption), parse.GetValue(FormatOption) ?? "text", parse.GetValue(RulesOption) ?? [],
+            parse.GetValue(VerboseOption), parse.GetValue(OutOption), Console.Out, Console.Error));
+        return command;
+    }
+
+    /// <summary>The command's work, with its writers given so tests can run it in process.</summary>
+    public static int Run(string? stackText, string format, IReadOnlyList<string> rules, bool verbose, string? outFile,
+        TextWriter stdout, TextWriter stderr)
+    {
+        if (stackText is null)
+        {
+            stderr.WriteLine("fcgi triage: give --stack-text <file> (a text file with debugger output); see fcgi triage --help");
+            return UsageError;
+        }
+        if (!Formats.Contains(format))
+        {
+            stderr.WriteLine($"fcgi triage: unknown format '{format}' (use {string.Join(", ", Formats)})");
+            return UsageError;
+        }
+        if (!File.Exists(stackText))
+        {
+            stderr.WriteLine($"fcgi triage: {stackText}: no such file");
+            return UsageError;
+        }
+
+        if (!TryLoadCatalog(rules, stderr, out var catalog)) return UsageError;
+
+        CrashReport crash;
+        try
+        {
+            crash = StackTextSource.ReadFile(stackText);
+        }
+        catch (StackTextException e)
+        {
+            stderr.WriteLine($"fcgi triage: {e.Message}");
+            return UsageError;
+        }
+
+        var result = Triager.Triage(crash, catalog);
+        string report = format switch
+        {
+            "json" => JsonRenderer.Render(result) + "\n",
+            "markdown" => MarkdownRenderer.Render(result, verbose),
+            "html" => HtmlRenderer.Render(result, verbose),
+            _ => TextRenderer.Render(result, verbose),
+        };
+        if (outFile is null)
+        {
+            stdout.Write(report);
+            return Ok;
+        }
+        try
+        {
+            File.WriteAllText(outFile, report);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            stderr.WriteLine($"fcgi triage: {outFile}: cannot write the report ({e.Message.TrimEnd('.')})");
+            return UsageError;
+        }
+        stderr.WriteLine($"fcgi triage: wrote {outFile}");
+        return Ok;
+    }
+
+    /// <summary>The built-in catalog plus site catalogs. Errors in a site catalog stop the command with their
+    /// file:line:col, so a verdict never silently comes from a half-loaded catalog; warnings are shown.</summary>
+    public static bool TryLoadCatalog(IReadOnlyList<string> rules, TextWriter stderr, out RuleCatalog catalog)
+    {
+        catalog = RuleCatalog.Load(rules);
+        foreach (var d in catalog.Diagnostics) stderr.WriteLine(d.ToString());
+        if (catalog.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
+        {
+            stderr.WriteLine("fcgi triage: the catalog has errors (above); fix them or leave the file out of --rules");
+            return false;
+        }
+        // Let `exception:` conditions in rules use the fine classes (NULL_POINTER_WRITE, FAIL_FAST_…).
+        catalog.ExceptionClassifier = crash => RulesEngine.Triage.ExceptionClassifier.Classify(crash)?.Class;
+        return true;
+    }
+}

@@ -1,0 +1,72 @@
+using FcgiExt.Cli.Commands;
+using NUnit.Framework;
+
+namespace FcgiExt.Tests.Triage;
+
+public class TriageCommandTests
+{
+    string dir = "";
+
+    [SetUp]
+    public void SetUp() => Directory.CreateDirectory(dir = Path.Combine(Path.GetTempPath(), "fcgi-triage-cmd-" + Guid.NewGuid().ToString("N")));
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(dir, recursive: true);
+
+    static (int Code, string Out, string Err) Run(string? stackText, string format = "text", string[]? rules = null, string? outFile = null)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = TriageCommand.Run(stackText, format, rules ?? [], false, outFile, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Test]
+    public void Without_stack_text_it_says_what_to_give()
+    {
+        var r = Run(null);
+        Assert.That(r.Code, Is.EqualTo(2));
+        Assert.That(r.Err, Does.Contain("--stack-text"));
+    }
+
+    [Test]
+    public void A_missing_file_is_named_in_one_line()
+    {
+        var r = Run(Path.Combine(dir, "nope.txt"));
+        Assert.That(r.Code, Is.EqualTo(2));
+        Assert.That(r.Err.TrimEnd(), Is.EqualTo($"fcgi triage: {Path.Combine(dir, "nope.txt")}: no such file"));
+    }
+
+    [Test]
+    public void An_unknown_format_is_a_usage_error()
+    {
+        var file = Path.Combine(dir, "k.txt");
+        File.WriteAllText(file, "x");
+        Assert.That(Run(file, "pdf").Code, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void A_broken_site_catalog_stops_with_its_position()
+    {
+        var file = Path.Combine(dir, "k.txt");
+        File.WriteAllText(file, "x");
+        var rules = Path.Combine(dir, "site.yaml");
+        File.WriteAllText(rules, "owners:\n  - id: [unclosed\n");
+        var r = Run(file, rules: [rules]);
+        Assert.That(r.Code, Is.EqualTo(2));
+        Assert.That(r.Err, Does.Match(@"site\.yaml:\d+:\d+: "));
+        Assert.That(r.Err, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public void Format_and_verbose_options_parse_with_the_command_line_api()
+    {
+        var command = TriageCommand.Create();
+        var parse = command.Parse(["--stack-text", "a.txt", "--format", "json", "-v", "--rules", "x.yaml", "--rules", "y"]);
+        Assert.That(parse.Errors, Is.Empty);
+        Assert.That(parse.GetValue(TriageCommand.FormatOption), Is.EqualTo("json"));
+        Assert.That(parse.GetValue(TriageCommand.VerboseOption), Is.True);
+        Assert.That(parse.GetValue(TriageCommand.RulesOption), Is.EqualTo(new[] { "x.yaml", "y" }));
+        Assert.That(command.Parse(["--stack-text", "a.txt", "--format", "pdf"]).Errors, Is.Not.Empty);
+    }
+}

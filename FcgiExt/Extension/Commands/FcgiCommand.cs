@@ -1,3 +1,4 @@
+using Dbg = FcgiExt.DbgEng.DbgEng;
 using FcgiExt.DbgEng;
 using FcgiExt.DbgEng.Analysis;
 using FcgiExt.Extension.Hosting;
@@ -19,20 +20,20 @@ public sealed class FcgiCommand : ExtensionCommand
     {
         var options = FcgiArgs.Parse(args, allowJson: true, allowVerbose: true, out bool json, out bool verbose, out bool help);
         var output = context.Output;
-        if (help) { HelpCommand.PrintUsage<FcgiCommand>(output); return DbgEng.S_OK; }
+        if (help) { HelpCommand.PrintUsage<FcgiCommand>(output); return Dbg.S_OK; }
 
         var catalog = ExtensionState.Catalog(out var catalogErrors);
         var run = FcgiProcedure.Run(context.Engine, catalog, options with { Cancellation = default });
         if (json)
         {
             output.Plain(JsonRenderer.Render(run.Result, indented: true) + "\n");
-            return DbgEng.S_OK;
+            return Dbg.S_OK;
         }
         foreach (var e in catalogErrors) output.Warning($"site catalog: {e}\n");
         StepsRenderer.SymbolSetup(output, run);
         StepsRenderer.Processes(output, run);
         TextRenderer.Render(run.Result, output, verbose);
-        return DbgEng.S_OK;
+        return Dbg.S_OK;
     }
 }
 
@@ -44,13 +45,13 @@ public sealed class FcgiSymCommand : ExtensionCommand
     {
         var options = FcgiArgs.Parse(args, allowJson: false, allowVerbose: false, out _, out _, out bool help);
         var output = context.Output;
-        if (help) { HelpCommand.PrintUsage<FcgiSymCommand>(output); return DbgEng.S_OK; }
+        if (help) { HelpCommand.PrintUsage<FcgiSymCommand>(output); return Dbg.S_OK; }
         var catalog = ExtensionState.Catalog(out var catalogErrors);
         foreach (var e in catalogErrors) output.Warning($"site catalog: {e}\n");
         var run = FcgiProcedure.Run(context.Engine, catalog, options);
         StepsRenderer.SymbolSetup(output, run);
         StepsRenderer.ModulesOnly(output, run.Result);
-        return DbgEng.S_OK;
+        return Dbg.S_OK;
     }
 }
 

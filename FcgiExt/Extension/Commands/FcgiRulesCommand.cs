@@ -1,6 +1,8 @@
+using Dbg = FcgiExt.DbgEng.DbgEng;
 using FcgiExt.DbgEng;
 using FcgiExt.Extension.Hosting;
 using FcgiExt.RulesEngine.Catalog;
+using FcgiExt.RulesEngine.Catalog.Tools;
 
 namespace FcgiExt.Extension.Commands;
 
@@ -20,22 +22,19 @@ public sealed class FcgiRulesCommand : ExtensionCommand
         {
             case null when args.AtEnd:
                 List(context);
-                return DbgEng.S_OK;
+                return Dbg.S_OK;
             case "?" or "h" or "help":
                 HelpCommand.PrintUsage<FcgiRulesCommand>(o);
-                return DbgEng.S_OK;
+                return Dbg.S_OK;
             case "explain":
             {
                 var frames = args.Rest();
                 if (frames.Count == 0) throw new UsageException("-explain needs at least one module!function");
                 var catalog = ExtensionState.Catalog(out var errors);
                 foreach (var e in errors) o.Warning($"site catalog: {e}\n");
-                foreach (var frame in frames)
-                {
-                    if (context.Interrupted) throw new DbgEngInterruptedException();
-                    o.Text(RuleExplainer.Explain(catalog, frame));
-                }
-                return DbgEng.S_OK;
+                // The frames are read as one stack, top first, like `fcgi rules explain`.
+                o.Text(RuleExplainer.Explain(catalog, frames, exception: null, process: null));
+                return Dbg.S_OK;
             }
             case "load":
             {
@@ -46,11 +45,11 @@ public sealed class FcgiRulesCommand : ExtensionCommand
                 if (!loaded)
                 {
                     o.Error($"!fcgirules: {path} not loaded; the catalog in use is unchanged");
-                    return DbgEng.S_FALSE;
+                    return Dbg.S_FALSE;
                 }
                 var catalog = ExtensionState.Catalog(out _);
                 o.Line($"loaded {path}: the catalog now has {catalog.Rules.Count} rules and {catalog.Owners.Count} owners");
-                return DbgEng.S_OK;
+                return Dbg.S_OK;
             }
             default:
                 throw new UsageException(option is null ? $"unexpected argument '{args.NextWord()}'" : $"unknown option -{option}");

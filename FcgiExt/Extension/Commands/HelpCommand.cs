@@ -1,3 +1,4 @@
+using Dbg = FcgiExt.DbgEng.DbgEng;
 using System.Reflection;
 using FcgiExt.DbgEng;
 using FcgiExt.Extension.Hosting;
@@ -25,7 +26,7 @@ public sealed class HelpCommand : ExtensionCommand
         o.Line();
         o.Line("Typical session:  .load fcgiext  then  !fcgi   (add -v to see why each frame was skipped or chosen)");
         o.Line("Site rules: YAML files in a `rules` folder next to fcgiext.dll, or named by FCGIEXT_RULES, layer over the built-in catalog.");
-        return DbgEng.S_OK;
+        return Dbg.S_OK;
     }
 
     public static void PrintUsage<TCommand>(ReportOutput o) where TCommand : ExtensionCommand

@@ -1,3 +1,4 @@
+using Dbg = FcgiExt.DbgEng.DbgEng;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using FcgiExt.DbgEng;
@@ -29,19 +30,19 @@ public static unsafe class CommandDispatcher
         }
         catch (UsageException e)
         {
-            return Fail(output, $"{Name<TCommand>()}: {e.Message}. {UsageHint<TCommand>()}", DbgEng.E_INVALIDARG);
+            return Fail(output, $"{Name<TCommand>()}: {e.Message}. {UsageHint<TCommand>()}", Dbg.E_INVALIDARG);
         }
         catch (OperationCanceledException)
         {
-            return Fail(output, $"{Name<TCommand>()}: interrupted (Ctrl+Break)", DbgEng.HRESULT_CANCELLED);
+            return Fail(output, $"{Name<TCommand>()}: interrupted (Ctrl+Break)", Dbg.HRESULT_CANCELLED);
         }
         catch (DbgEngException e)
         {
-            return Fail(output, $"{Name<TCommand>()}: {e.Message}", e.HResult < 0 ? e.HResult : DbgEng.E_FAIL);
+            return Fail(output, $"{Name<TCommand>()}: {e.Message}", e.HResult < 0 ? e.HResult : Dbg.E_FAIL);
         }
         catch (Exception e)
         {
-            return Fail(output, $"{Name<TCommand>()}: internal error: {e.GetType().Name}: {OneLine(e.Message)}", e.HResult < 0 ? e.HResult : DbgEng.E_FAIL);
+            return Fail(output, $"{Name<TCommand>()}: internal error: {e.GetType().Name}: {OneLine(e.Message)}", e.HResult < 0 ? e.HResult : Dbg.E_FAIL);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using Dbg = FcgiExt.DbgEng.DbgEng;
 using System.Text;
 using FcgiExt.DbgEng;
 using FcgiExt.RulesEngine.Rendering;
@@ -34,14 +35,14 @@ public sealed class DebuggerOutput : ReportOutput
     public void Plain(string text)
     {
         Flush();
-        Send(text, DbgEng.DEBUG_OUTCTL_AMBIENT_TEXT, DbgEng.DEBUG_OUTPUT_NORMAL);
+        Send(text, Dbg.DEBUG_OUTCTL_AMBIENT_TEXT, Dbg.DEBUG_OUTPUT_NORMAL);
     }
 
     /// <summary>An error line in the engine's error colour; always plain text.</summary>
     public void Error(string text)
     {
         Flush();
-        Send(text.EndsWith('\n') ? text : text + "\n", DbgEng.DEBUG_OUTCTL_AMBIENT_TEXT, DbgEng.DEBUG_OUTPUT_ERROR);
+        Send(text.EndsWith('\n') ? text : text + "\n", Dbg.DEBUG_OUTCTL_AMBIENT_TEXT, Dbg.DEBUG_OUTPUT_ERROR);
     }
 
     public void Flush()
@@ -49,7 +50,7 @@ public sealed class DebuggerOutput : ReportOutput
         if (_pending.Length == 0) return;
         var text = _pending.ToString();
         _pending.Clear();
-        Send(text, _dml ? DbgEng.DEBUG_OUTCTL_AMBIENT_DML : DbgEng.DEBUG_OUTCTL_AMBIENT_TEXT, DbgEng.DEBUG_OUTPUT_NORMAL);
+        Send(text, _dml ? Dbg.DEBUG_OUTCTL_AMBIENT_DML : Dbg.DEBUG_OUTCTL_AMBIENT_TEXT, Dbg.DEBUG_OUTPUT_NORMAL);
     }
 
     void Send(string text, uint outputControl, uint mask) => _control.ControlledOutputWide(outputControl, mask, "%s", text);

@@ -1,3 +1,4 @@
+using Dbg = FcgiExt.DbgEng.DbgEng;
 using FcgiExt.DbgEng;
 
 namespace FcgiExt.Extension.Hosting;
@@ -15,9 +16,9 @@ public static unsafe class ExtensionLifetime
             if (version != null) *version = (VersionMajor << 16) | VersionMinor;
             if (flags != null) *flags = 0;
             ExtensionState.Reset();
-            return DbgEng.S_OK;
+            return Dbg.S_OK;
         }
-        catch (Exception e) { return e.HResult < 0 ? e.HResult : DbgEng.E_FAIL; }
+        catch (Exception e) { return e.HResult < 0 ? e.HResult : Dbg.E_FAIL; }
     }
 
     public static void Uninitialize()

@@ -48,10 +48,22 @@ public static class FcgiProcedure
     public static FcgiRun Run(EngineInterfaces engine, IOwnerCatalog catalog, FcgiOptions options)
     {
         var processes = SelectEventProcess(engine, out bool hasEvent);
-        var plan = SetUpSymbols(engine, options, out string imagePath);
-        var crash = new Collector(engine, new CollectorOptions { Cancellation = options.Cancellation }).Collect();
+        string imagePath = "";
+        var plan = Quietly(engine, () => SetUpSymbols(engine, options, out imagePath));
+        var crash = Quietly(engine, () => new Collector(engine, new CollectorOptions { Cancellation = options.Cancellation }).Collect());
         var result = Triager.Triage(crash, catalog);
         return new FcgiRun { SymbolPlan = plan, ImagePath = imagePath, Processes = processes, HasEvent = hasEvent, Result = result };
+    }
+
+    /// <summary>Runs <paramref name="work"/> with this client's engine output muted: `.reload /f` and the symbol path
+    /// check print a line or two per module ("Unable to load image …", path validation) that would bury the report.
+    /// Nothing is lost: the report's symbols step lists every module whose symbols are missing.</summary>
+    static T Quietly<T>(EngineInterfaces engine, Func<T> work)
+    {
+        const uint noisy = DbgEng.DEBUG_OUTPUT_NORMAL | DbgEng.DEBUG_OUTPUT_WARNING | DbgEng.DEBUG_OUTPUT_VERBOSE | DbgEng.DEBUG_OUTPUT_ERROR;
+        bool muted = engine.Client.GetOutputMask(out uint mask) >= 0 && engine.Client.SetOutputMask(mask & ~noisy) >= 0;
+        try { return work(); }
+        finally { if (muted) engine.Client.SetOutputMask(mask); }
     }
 
     /// <summary>Step 1: symbol path (Microsoft server unless offline, -y folders, debug pack hints), the image path

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Speed figures (reported as ratios from one run; never timed unit tests).
+#   bench/run.sh rules      RulesEngine: 100-frame triage and catalog load
+#   bench/run.sh engine     engine session vs !fcgi on a minidump (needs Wine; see bench/engine.sh)
+#   bench/run.sh batch      fcgi triage throughput -j1 vs -j2 vs bare sessions (see bench/batch.sh)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+case "${1:-rules}" in
+  rules) dotnet run -c Release --project "$root/bench/RulesEngine.Bench" ;;
+  engine) exec "$root/bench/engine.sh" ;;
+  batch) exec "$root/bench/batch.sh" ;;
+  *) echo "usage: bench/run.sh rules|engine|batch" >&2; exit 2 ;;
+esac

@@ -16,6 +16,7 @@ public static class RulesCommand
         rules.Subcommands.Add(Explain());
         rules.Subcommands.Add(List());
         rules.Subcommands.Add(ImportTriageIni());
+        rules.Subcommands.Add(RulesDiffCommand.Create());
         return rules;
     }
 

@@ -1,0 +1,2 @@
+# recurse.php: function f() { f(); } f();
+ucall

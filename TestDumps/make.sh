@@ -65,7 +65,7 @@ done
 step() { printf '== %s\n' "$*"; }
 winpath() { printf 'Z:%s' "${1//\//\\}"; }      # Wine maps Z: to /
 
-for tool in wine x86_64-w64-mingw32-gcc clang lld-link llvm-dlltool dotnet; do
+for tool in wine wineserver x86_64-w64-mingw32-gcc clang lld-link llvm-dlltool llvm-objcopy dotnet; do
   command -v "$tool" >/dev/null || { echo "make.sh: '$tool' not found (scripts/ensure-tools.sh installs wine64 mingw-w64 clang lld llvm; dotnet is the .NET SDK)" >&2; exit 1; }
 done
 
@@ -208,17 +208,23 @@ run_scenario() {
   local script=${args##*@}
   cp "$dir/$script" "$drive/inetpub/wwwroot/"
   args=${args/@$script/C:\\inetpub\\wwwroot\\$script}
-  rm -f "$dir/$out"
-  local env=(TESTDUMP_FILE="$(winpath "$dir/$out")" TESTDUMP_KIND="$kind")
+  rm -f "$dir/$out" "$drive/dumps/$out"
+  mkdir -p "$drive/dumps" "$drive/testdumps-tools"
+  cp "$build/tools/dumper.exe" "$build/tools/dbgcore.dll" "$drive/testdumps-tools/"
+  # A clean environment with Windows-side paths only: the dump keeps the process environment and the
+  # dumper's command line (stack and heap memory), and they must not carry this machine's variables.
+  local env=(PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME" WINEPREFIX="$WINEPREFIX" WINEARCH=win64 WINEDEBUG=-all
+             WINEDLLOVERRIDES="$WINEDLLOVERRIDES" TESTDUMP_FILE="C:\\dumps\\$out" TESTDUMP_KIND="$kind")
   [ "$envs" = "-" ] || env+=($envs)
   local command=(wine "$exe" $args)
   if [ "$dump" = debug ]; then
-    command=(wine "$build/tools/dumper.exe" --debug "$(winpath "$dir/$out")" "$kind" "$exe" $args)
+    command=(wine 'C:\testdumps-tools\dumper.exe' --debug "C:\\dumps\\$out" "$kind" "$exe" $args)
   else
-    env+=(TESTDUMP_WRITER="$(winpath "$build/tools/dumper.exe")")
+    env+=(TESTDUMP_WRITER='C:\testdumps-tools\dumper.exe')
   fi
   # Wine output goes to a file: Wine's background services inherit pipes and would keep them open
-  (cd "$workdir" && env "${env[@]}" timeout 120 "${command[@]}" > "$build/$name.$kind.log" 2>&1) || true
+  (cd "$workdir" && env -i "${env[@]}" timeout 120 "${command[@]}" > "$build/$name.$kind.log" 2>&1) || true
+  [ -s "$drive/dumps/$out" ] && mv "$drive/dumps/$out" "$dir/$out"
   if [ ! -s "$dir/$out" ]; then
     echo "make.sh: $name: no $out written; program output in $build/$name.$kind.log:" >&2
     cat "$build/$name.$kind.log" >&2

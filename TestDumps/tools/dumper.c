@@ -39,6 +39,25 @@ static MiniDumpWriteDumpFn load_minidump_writer(void) {
     return write_dump;
 }
 
+/* A stack overflow's stack is the whole reserved stack (Wine gives every thread at least 1 MB), and a
+   minidump keeps all of it. The top of it is what a triage reads (the frames at the fault and the
+   recursion's cycle); the RemoveMemory callback drops the part of the faulting thread's stack that
+   lies more than KEPT_OVERFLOW_STACK bytes above the stack pointer. */
+#define KEPT_OVERFLOW_STACK ((ULONG64)160 * 1024)
+struct trim_request { DWORD thread_id; ULONG64 keep_below; ULONG64 stack_base; int done; };
+
+static BOOL CALLBACK trim_overflowed_stack(void *param, const PMINIDUMP_CALLBACK_INPUT input, PMINIDUMP_CALLBACK_OUTPUT output) {
+    struct trim_request *trim = param;
+    if (input->CallbackType == ThreadCallback && input->Thread.ThreadId == trim->thread_id) {
+        trim->stack_base = input->Thread.StackBase;
+    } else if (input->CallbackType == RemoveMemoryCallback && !trim->done && trim->stack_base > trim->keep_below) {
+        output->MemoryBase = trim->keep_below;
+        output->MemorySize = (ULONG)(trim->stack_base - trim->keep_below);
+        trim->done = 1;
+    }
+    return TRUE;
+}
+
 #define MAX_THREADS 64
 struct debuggee_thread { DWORD id; HANDLE handle; };
 
@@ -88,7 +107,11 @@ static int debug_and_dump(const char *out, int full, char *command_line) {
                 EXCEPTION_POINTERS pointers = { record, &context };
                 /* ClientPointers = FALSE: record and context live in this process */
                 MINIDUMP_EXCEPTION_INFORMATION exception = { event.dwThreadId, &pointers, FALSE };
-                if (write_dump(pi.hProcess, pi.dwProcessId, file, full ? FULL_FLAGS : MINI_FLAGS, &exception, NULL, NULL)) result = 0;
+                struct trim_request trim = { event.dwThreadId, context.Rsp + KEPT_OVERFLOW_STACK, 0, 0 };
+                MINIDUMP_CALLBACK_INFORMATION trim_callback = { trim_overflowed_stack, &trim };
+                int trim_stack = !full && record->ExceptionCode == EXCEPTION_STACK_OVERFLOW;
+                if (write_dump(pi.hProcess, pi.dwProcessId, file, full ? FULL_FLAGS : MINI_FLAGS, &exception, NULL,
+                               trim_stack ? &trim_callback : NULL)) result = 0;
                 else fprintf(stderr, "[dumper] MiniDumpWriteDump failed: 0x%lx\n", GetLastError());
                 CloseHandle(file);
                 TerminateProcess(pi.hProcess, record->ExceptionCode);

@@ -139,7 +139,7 @@ llvm-dlltool -m i386:x86-64 -d "$build/obj/vcruntime140.def" -l "$bin/libvcrunti
 
 link winheap_standin.dll winheap_standin.pdb src/php/winheap_standin.c -- -lntdll
 link php8ts.dll php8ts.pdb src/php/php8ts.c -- -lwinheap_standin
-link php-cgi.exe php-cgi.pdb src/php/php-cgi.c -- -lphp8ts -Wl,--stack,0x20000
+link php-cgi.exe php-cgi.pdb src/php/php-cgi.c -- -lphp8ts
 link dumponexit.dll dumponexit.pdb src/php/dumponexit.c
 link "$XDEBUG" "${XDEBUG%.dll}.pdb" src/php/ext/xdebug.c -- -lphp8ts
 link php_curl.dll php_curl.pdb src/php/ext/curl.c -- -lphp8ts
@@ -149,7 +149,7 @@ link msodbcsql18.dll msodbcsql18.pdb src/vendor/msodbcsql18.cpp -- -lvcruntime14
 link "$SQLSRV" "${SQLSRV%.dll}.pdb" src/php/ext/pdo_sqlsrv.c -- -lphp8ts -lmsodbcsql18 -lvcruntime140
 link "$IONCUBE" - src/php/ext/ioncube_loader.c -- -lphp8ts
 link x64-ucrt-ruby310.dll x64-ucrt-ruby310.pdb src/ruby/ruby310.c
-link ruby.exe ruby.pdb src/ruby/ruby.c -- -lx64-ucrt-ruby310 -Wl,--stack,0x20000
+link ruby.exe ruby.pdb src/ruby/ruby.c -- -lx64-ucrt-ruby310
 link nokogiri.so nokogiri.pdb src/ruby/gems/nokogiri.c -- -lx64-ucrt-ruby310
 link libmysql.dll libmysql.pdb src/vendor/libmysql.c
 link mysql2.so mysql2.pdb src/ruby/gems/mysql2.c -- -lx64-ucrt-ruby310 -llibmysql

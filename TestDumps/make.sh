@@ -5,7 +5,8 @@
 #
 # usage: TestDumps/make.sh [--full] [--list] [scenario...]
 #   no scenario   every scenario
-#   --full        also write full-memory dumps (full.dmp, not in git) for the scenarios that have one
+#   --full        write only the full-memory dumps (full.dmp, not in git) of the scenarios that have one,
+#                 leaving the committed minidumps alone (what tests call when they need a full dump)
 #   --list        print the scenario names and stop
 # Environment: FCGIEXT_CACHE (default <repo>/.cache) holds the build, the Wine prefix and the package
 # restore project; DBGENG_VERSION (default 20260109.1235.0).
@@ -86,76 +87,87 @@ XML
 fi
 [ -f "$package/content/amd64/dbgcore.dll" ] || { echo "make.sh: $package/content/amd64/dbgcore.dll missing after restore" >&2; exit 1; }
 
-step "build (clang + lld, CodeView PDBs) into $build"
+# Rebuilt when a source, a tool or this script is newer than the last build (or the build is missing).
+stamp=$build/.built
 bin=$build/bin
-mkdir -p "$bin" "$build/obj" "$build/tools"
-gcclib=$(dirname "$(x86_64-w64-mingw32-gcc -print-libgcc-file-name)")   # clang needs libgcc from mingw-w64
-# -O0 and noinline: every function keeps its frame, so stacks are the real call chains.
-# -fdebug-compilation-dir=. with paths relative to TestDumps/: the PDBs hold src/... not this machine's
-# folders; /pdbaltpath:%_PDB% puts only the PDB's file name in the image's CodeView record.
-cflags=(--target=x86_64-w64-windows-gnu -O0 -g -gcodeview -fno-omit-frame-pointer -ffile-compilation-dir=.
-        -Wall -Wno-unused-function -Isrc)
-ldflags=(--target=x86_64-w64-windows-gnu -fuse-ld=lld -L"$gcclib" -Lbin -Wl,-Xlink=-pdbaltpath:%_PDB%
-         -Wl,-Xlink=-timestamp:1700000000 -Wl,-Xlink=-pdbsourcepath:TestDumps)
-cd "$here"
+if [ -f "$stamp" ] && [ -z "$(find "$here/src" "$here/tools" "$here/make.sh" -newer "$stamp" -print -quit)" ]; then
+  step "build up to date in $build"
+  cd "$here"
+else
+  step "build (clang + lld, CodeView PDBs) into $build"
+  mkdir -p "$bin" "$build/obj" "$build/tools"
+  gcclib=$(dirname "$(x86_64-w64-mingw32-gcc -print-libgcc-file-name)")   # clang needs libgcc from mingw-w64
+  # -O0 and noinline: every function keeps its frame, so stacks are the real call chains.
+  # -ffile-compilation-dir=. and /pdbsourcepath:TestDumps with paths relative to TestDumps/: the PDBs name
+  # TestDumps\src\..., not this machine's folders; /pdbaltpath:%_PDB% puts only the PDB's file name in the
+  # image's CodeView record; a fixed /timestamp makes rebuilds byte-identical.
+  cflags=(--target=x86_64-w64-windows-gnu -O0 -g -gcodeview -fno-omit-frame-pointer -ffile-compilation-dir=.
+          -Wall -Wno-unused-function -Isrc)
+  ldflags=(--target=x86_64-w64-windows-gnu -fuse-ld=lld -L"$gcclib" -Lbin -Wl,-Xlink=-pdbaltpath:%_PDB%
+           -Wl,-Xlink=-timestamp:1700000000 -Wl,-Xlink=-pdbsourcepath:TestDumps)
+  cd "$here"
 
-image_base=0x180000000
-# link <output image> <pdb or -> <sources...> [-- link options]
-link() {
-  local out=$1 pdb=$2; shift 2
-  local sources=() objects=() options=()
-  while [ $# -gt 0 ] && [ "$1" != "--" ]; do sources+=("$1"); shift; done
-  [ $# -gt 0 ] && { shift; options=("$@"); }
-  for source in "${sources[@]}"; do
-    local object=obj/$(basename "$out").$(basename "$source").o
-    if [ "$pdb" = "-" ]; then   # shipped without debug information: no -g, stripped
-      clang --target=x86_64-w64-windows-gnu -O0 -Wall -Wno-unused-function -c -o "$build/$object" "$source"
-    else
-      clang "${cflags[@]}" $([[ $source == *.cpp ]] && echo "-x c++ -std=c++17 -fno-exceptions -fno-rtti") -c -o "$build/$object" "$source"
+  image_base=0x180000000
+  # link <output image> <pdb or -> <sources...> [-- link options]
+  link() {
+    local out=$1 pdb=$2; shift 2
+    local sources=() objects=() options=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do sources+=("$1"); shift; done
+    [ $# -gt 0 ] && { shift; options=("$@"); }
+    for source in "${sources[@]}"; do
+      local object=obj/$(basename "$out").$(basename "$source").o
+      if [ "$pdb" = "-" ]; then   # shipped without debug information: no -g, stripped
+        clang --target=x86_64-w64-windows-gnu -O0 -Wall -Wno-unused-function -c -o "$build/$object" "$source"
+      else
+        clang "${cflags[@]}" $([[ $source == *.cpp ]] && echo "-x c++ -std=c++17 -fno-exceptions -fno-rtti") -c -o "$build/$object" "$source"
+      fi
+      objects+=("$object")
+    done
+    local shared=()
+    if [[ $out != *.exe ]]; then
+      # each DLL its own preferred base, as shipped DLLs have: all at lld's default base, every DLL but
+      # the first is relocated
+      image_base=$((image_base + 0x1000000))
+      shared=(-shared -Wl,--out-implib,"bin/lib$(basename "${out%.*}").a" -Wl,--image-base,$(printf '0x%x' $image_base))
     fi
-    objects+=("$object")
-  done
-  local shared=()
-  if [[ $out != *.exe ]]; then
-    # each DLL its own preferred base, as shipped DLLs have: all at lld's default base, every DLL but
-    # the first is relocated
-    image_base=$((image_base + 0x1000000))
-    shared=(-shared -Wl,--out-implib,"bin/lib$(basename "${out%.*}").a" -Wl,--image-base,$(printf '0x%x' $image_base))
-  fi
-  # linked inside the build folder with relative paths: the PDB records the link command line
-  if [ "$pdb" = "-" ]; then
-    (cd "$build" && clang "${ldflags[@]}" "${shared[@]}" -s -o "bin/$out" "${objects[@]}" "${options[@]}")
-  else
-    (cd "$build" && clang "${ldflags[@]}" "${shared[@]}" -g -s -Wl,--pdb="bin/$pdb" -o "bin/$out" "${objects[@]}" "${options[@]}")
-  fi
-  # the DWARF sections of mingw-w64's own libraries would triple the image sizes; the PDB has ours
-  llvm-objcopy --strip-debug "$bin/$out"
-}
+    # linked inside the build folder with relative paths: the PDB records the link command line
+    if [ "$pdb" = "-" ]; then
+      (cd "$build" && clang "${ldflags[@]}" "${shared[@]}" -s -o "bin/$out" "${objects[@]}" "${options[@]}")
+    else
+      (cd "$build" && clang "${ldflags[@]}" "${shared[@]}" -g -s -Wl,--pdb="bin/$pdb" -o "bin/$out" "${objects[@]}" "${options[@]}")
+    fi
+    # the DWARF sections of mingw-w64's own libraries would triple the image sizes; the PDB has ours
+    llvm-objcopy --strip-debug "$bin/$out"
+  }
 
-# Import library for the Visual C++ runtime DLL: the real PHP and ODBC binaries take memcpy and
-# _CxxThrowException from vcruntime140.dll (Wine has a builtin one), not from msvcrt.dll.
-printf 'LIBRARY vcruntime140.dll\nEXPORTS\nmemcpy\n_CxxThrowException\n' > "$build/obj/vcruntime140.def"
-llvm-dlltool -m i386:x86-64 -d "$build/obj/vcruntime140.def" -l "$bin/libvcruntime140.a"
+  # Import library for the Visual C++ runtime DLL: the real PHP and ODBC binaries take memcpy and
+  # _CxxThrowException from vcruntime140.dll (Wine has a builtin one), not from msvcrt.dll.
+  printf 'LIBRARY vcruntime140.dll\nEXPORTS\nmemcpy\n_CxxThrowException\n' > "$build/obj/vcruntime140.def"
+  llvm-dlltool -m i386:x86-64 -d "$build/obj/vcruntime140.def" -l "$bin/libvcruntime140.a"
 
-link winheap_standin.dll winheap_standin.pdb src/php/winheap_standin.c -- -lntdll
-link php8ts.dll php8ts.pdb src/php/php8ts.c -- -lwinheap_standin
-link php-cgi.exe php-cgi.pdb src/php/php-cgi.c -- -lphp8ts
-link dumponexit.dll dumponexit.pdb src/php/dumponexit.c
-link "$XDEBUG" "${XDEBUG%.dll}.pdb" src/php/ext/xdebug.c -- -lphp8ts
-link php_curl.dll php_curl.pdb src/php/ext/curl.c -- -lphp8ts
-link php_opcache.dll php_opcache.pdb src/php/ext/opcache.c -- -lphp8ts
-link php_mbstring.dll php_mbstring.pdb src/php/ext/mbstring.c -- -lphp8ts
-link msodbcsql18.dll msodbcsql18.pdb src/vendor/msodbcsql18.cpp -- -lvcruntime140
-link "$SQLSRV" "${SQLSRV%.dll}.pdb" src/php/ext/pdo_sqlsrv.c -- -lphp8ts -lmsodbcsql18 -lvcruntime140
-link "$IONCUBE" - src/php/ext/ioncube_loader.c -- -lphp8ts
-link x64-ucrt-ruby310.dll x64-ucrt-ruby310.pdb src/ruby/ruby310.c
-link ruby.exe ruby.pdb src/ruby/ruby.c -- -lx64-ucrt-ruby310
-link nokogiri.so nokogiri.pdb src/ruby/gems/nokogiri.c -- -lx64-ucrt-ruby310
-link libmysql.dll libmysql.pdb src/vendor/libmysql.c
-link mysql2.so mysql2.pdb src/ruby/gems/mysql2.c -- -lx64-ucrt-ruby310 -llibmysql
+  link winheap_standin.dll winheap_standin.pdb src/php/winheap_standin.c -- -lntdll
+  link php8ts.dll php8ts.pdb src/php/php8ts.c -- -lwinheap_standin
+  link php-cgi.exe php-cgi.pdb src/php/php-cgi.c -- -lphp8ts
+  link dumponexit.dll dumponexit.pdb src/php/dumponexit.c
+  link "$XDEBUG" "${XDEBUG%.dll}.pdb" src/php/ext/xdebug.c -- -lphp8ts
+  link php_curl.dll php_curl.pdb src/php/ext/curl.c -- -lphp8ts
+  link php_opcache.dll php_opcache.pdb src/php/ext/opcache.c -- -lphp8ts
+  link php_mbstring.dll php_mbstring.pdb src/php/ext/mbstring.c -- -lphp8ts
+  link msodbcsql18.dll msodbcsql18.pdb src/vendor/msodbcsql18.cpp -- -lvcruntime140
+  link "$SQLSRV" "${SQLSRV%.dll}.pdb" src/php/ext/pdo_sqlsrv.c -- -lphp8ts -lmsodbcsql18 -lvcruntime140
+  link "$IONCUBE" - src/php/ext/ioncube_loader.c -- -lphp8ts
+  link x64-ucrt-ruby310.dll x64-ucrt-ruby310.pdb src/ruby/ruby310.c
+  link ruby.exe ruby.pdb src/ruby/ruby.c -- -lx64-ucrt-ruby310
+  link nokogiri.so nokogiri.pdb src/ruby/gems/nokogiri.c -- -lx64-ucrt-ruby310
+  link libmysql.dll libmysql.pdb src/vendor/libmysql.c
+  link mysql2.so mysql2.pdb src/ruby/gems/mysql2.c -- -lx64-ucrt-ruby310 -llibmysql
 
-x86_64-w64-mingw32-gcc -O1 -Wall -o "$build/tools/dumper.exe" tools/dumper.c
-cp "$package/content/amd64/dbgcore.dll" "$build/tools/"
+  x86_64-w64-mingw32-gcc -O1 -Wall -o "$build/tools/dumper.exe" tools/dumper.c
+  cp "$package/content/amd64/dbgcore.dll" "$build/tools/"
+  touch "$stamp"
+  # full dumps made from the previous images would no longer match the PDBs: drop them
+  rm -f "$here"/scenarios/*/full.dmp
+fi
 
 step "wine prefix $cache/wineprefix"
 export WINEPREFIX=$cache/wineprefix WINEARCH=win64 WINEDEBUG=-all
@@ -166,8 +178,10 @@ if [ ! -f "$WINEPREFIX/system.reg" ]; then
   wine wineboot -i > "$cache/wineboot.log" 2>&1 || true
   wineserver -w
 fi
-wineserver -p60                     # one warm server for all runs (-p60; "-p 60" would mean forever)
-trap 'wineserver -k 2>/dev/null || true' EXIT
+# one warm server for all runs; it exits by itself 60 s after the last Wine process ("-p 60" would mean
+# forever). Not killed at the end: engine sessions of the tests may share this prefix. Its output goes to
+# /dev/null: a server that outlives this script must not hold the caller's stdout pipe open.
+wineserver -p60 > /dev/null 2>&1 || true    # fails when a server is already running: fine
 
 # Where each module lives on the Windows side (under C:\ of the Wine prefix), as installed on a real
 # server: the paths end up in the dump's module list.
@@ -196,13 +210,18 @@ run_scenario() {
   # a clean install of just this scenario's modules; the scenario folder gets the same images and
   # their PDBs (it is the symbol and image path of the tests)
   rm -rf "$drive/php" "$drive/Ruby31-x64" "$drive/inetpub" "$drive/windows/system32/msodbcsql18.dll"
-  find "$dir" -maxdepth 1 \( -name '*.exe' -o -name '*.dll' -o -name '*.so' -o -name '*.pdb' \) -delete
+  # (files are replaced only when they differ: tests may be reading the folder meanwhile)
+  local shipped=()
   for module in $base $modules; do
     local target; target=$drive/$(install_dir "$module")
     mkdir -p "$target"
     cp "$bin/$module" "$target/"
-    cp "$bin/$module" "$dir/"
-    [[ " $nopdb " == *" $module "* ]] || cp "$bin/${module%.*}.pdb" "$dir/"
+    shipped+=("$module")
+    [[ " $nopdb " == *" $module "* ]] || shipped+=("${module%.*}.pdb")
+  done
+  for file in "${shipped[@]}"; do cmp -s "$bin/$file" "$dir/$file" || cp "$bin/$file" "$dir/$file"; done
+  for file in "$dir"/*.exe "$dir"/*.dll "$dir"/*.so "$dir"/*.pdb; do   # left over from an older definition
+    [ -e "$file" ] && [[ " ${shipped[*]} " != *" $(basename "$file") "* ]] && rm -f "$file"
   done
   mkdir -p "$drive/inetpub/wwwroot"
   local script=${args##*@}
@@ -238,8 +257,10 @@ failed=0
 for s in "${SCENARIOS[@]}"; do
   name=${s%%|*}
   if [ ${#wanted[@]} -gt 0 ] && [[ " ${wanted[*]} " != *" $name "* ]]; then continue; fi
-  run_scenario "$s" mini || failed=1
-  if [ $full = 1 ] && [ "${s##*|}" = full ]; then run_scenario "$s" full || failed=1; fi
+  if [ $full = 0 ]; then run_scenario "$s" mini || failed=1
+  elif [ "${s##*|}" = full ]; then run_scenario "$s" full || failed=1
+  elif [ ${#wanted[@]} -gt 0 ]; then echo "make.sh: $name has no full dump (make.sh --full builds: $(for x in "${SCENARIOS[@]}"; do [ "${x##*|}" = full ] && printf '%s ' "${x%%|*}"; done))" >&2; failed=1
+  fi
 done
 [ $failed = 0 ] || { echo "make.sh: some scenarios failed" >&2; exit 1; }
 echo "TestDumps: $(du -sh --exclude=full.dmp "$here" | cut -f1) (without full dumps)"

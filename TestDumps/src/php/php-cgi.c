@@ -13,14 +13,11 @@
 
 typedef struct fcgi_request { int id; const char *script_filename; } fcgi_request;
 
-static int requests_sent;
-
 static NOINLINE int fcgi_accept_request(fcgi_request *request) {
     const char *incoming = getenv("TESTDUMP_REQUESTS");
     int available = incoming ? atoi(incoming) : 1;
     if (request->id >= available) return -1;    /* IIS closed the pipe */
     request->id++;
-    requests_sent++;
     return 0;
 }
 

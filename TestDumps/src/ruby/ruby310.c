@@ -91,8 +91,6 @@ static NOINLINE int dln_load(const char *feature) {
 
 static NOINLINE int rb_require_string(const char *feature) { return dln_load(feature); }
 
-static VALUE vm_exec_core(rb_execution_context_t *ec);
-
 typedef struct rb_thread_t { HANDLE handle; rb_execution_context_t ec; rb_iseq_insn block; rb_control_frame_t cfp; } rb_thread_t;
 
 static NOINLINE VALUE rb_vm_invoke_proc(rb_execution_context_t *ec) { return vm_call_cfunc(ec, ec->cfp->pc); }

@@ -48,7 +48,7 @@ public class MaintainerToolsTests
             Assert.That(text, Does.Contain("#00 php_xdebug!xdebug_execute_ex: maybe-owner Xdebug by rule site-xdebug-maybe"));
             // the site rule also outranks the built-in xdebug-any (same match, later layer), so its example fails too
             Assert.That(text, Does.Contain("example of rule xdebug-any: expected xdebug, got php-core"));
-            Assert.That(text, Does.Contain(", 2 failed"));
+            Assert.That(text, Does.Match(@"\d+ example\(s\) run, \d+ passed, 6 failed"));
         }
         finally { File.Delete(file); }
     }

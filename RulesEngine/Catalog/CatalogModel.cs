@@ -113,7 +113,8 @@ public sealed class CatalogRule
     /// <summary>Where the rule of the same id that this one replaced was defined, when it overrides one.</summary>
     public SourceLocation? Overrides { get; internal set; }
 
-    public RuleSpecificity Specificity => RuleSpecificity.Of(Match);
+    private RuleSpecificity? _specificity;
+    public RuleSpecificity Specificity => _specificity ??= RuleSpecificity.Of(Match);
 
     public static string ActionName(RuleAction a) => a.ToString().ToLowerInvariant();
     public string ActionText => ActionName(Action);

@@ -50,6 +50,8 @@ public sealed class NamePattern
             var body = text[1..close];
             if (flags.Any(f => f != 'i')) { error = $"bad regex '{text}': unknown flag(s) '{flags}' (only 'i' is supported)"; return null; }
             if (body.Length == 0) { error = $"bad regex '{text}': empty expression"; return null; }
+            // Not RegexOptions.Compiled: NativeAOT builds (the !fcgi extension) interpret regexes anyway, and
+            // compiling every catalog regex would dominate the catalog's load time.
             var options = RegexOptions.CultureInvariant | (flags.Contains('i') ? RegexOptions.IgnoreCase : 0);
             try
             {

@@ -223,6 +223,7 @@ public sealed class RuleCatalog : IOwnerCatalog
         private ModuleCandidate? _process;
 
         public CrashReport Crash => crash;
+        public Dictionary<(string?, string?), List<CatalogRule>> FrameCache { get; } = new();
 
         /// <summary>Rules whose module (or absence of one) fits; cached per module since stacks repeat modules.</summary>
         public List<CatalogRule> RulesForModule(ModuleCandidate module)
@@ -292,16 +293,20 @@ public sealed class RuleCatalog : IOwnerCatalog
     private static List<CatalogRule> MatchingRules(StackFrame frame, WalkContext ctx)
     {
         if (frame.Module is null && frame.Function is null) return [];
+        // Deep stacks repeat the same frames (recursion, stack overflows): match each module!function once per walk.
+        var key = (frame.Module, frame.Function);
+        if (ctx.FrameCache.TryGetValue(key, out var cached)) return cached;
         var module = ModuleCandidate.For(frame.Module, ctx.Crash);
         var result = new List<CatalogRule>();
         foreach (var r in ctx.RulesForModule(module))
         {
             if (r.Match.Module is not null && frame.Module is null) continue;
+            if (!ctx.ConditionsHold(r)) continue;       // cached per walk: cheaper than a function regex
             if (r.Match.Function is { } f && (frame.Function is null ? !f.MatchesEverything : !f.Matches(frame.Function))) continue;
-            if (!ctx.ConditionsHold(r)) continue;
             result.Add(r);
         }
-        result.Sort(ComparePrecedence);
+        if (result.Count > 1) result.Sort(ComparePrecedence);
+        ctx.FrameCache[key] = result;
         return result;
     }
 

@@ -17,8 +17,20 @@ internal static class YamlTree
     /// <summary>Parses one YAML document; null when the text is empty. Syntax errors become diagnostics.</summary>
     public static YNode? Parse(string text, string file, List<CatalogDiagnostic> diagnostics)
     {
+        // YamlDotNet reports a tab in indentation at the start of the enclosing mapping; point at the tab.
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            int tab = lines[i].IndexOf('\t');
+            if (tab >= 0 && lines[i][..tab].Trim().Length == 0 && lines[i][(tab + 1)..].Trim().Length > 0)
+            {
+                diagnostics.Add(new(file, i + 1, tab + 1, "bad YAML: tab in indentation (YAML indents with spaces)"));
+                return null;
+            }
+        }
         var parser = new Parser(new StringReader(text));
         var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        _lastLine = 1; _lastColumn = 1;
         try
         {
             parser.Consume<StreamStart>();
@@ -38,12 +50,23 @@ internal static class YamlTree
             diagnostics.Add(new(file, (int)e.Start.Line, (int)e.Start.Column, "bad YAML: " + CleanMessage(e.Message)));
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner gives up this way on some unterminated flow collections ("[a, b" at the
+            // end of a line); the position is the last node it read.
+            diagnostics.Add(new(file, _lastLine, _lastColumn,
+                "bad YAML: the parser could not continue after this point (an unclosed '[' or '{'?)"));
+            return null;
+        }
     }
+
+    [ThreadStatic] private static int _lastLine, _lastColumn;
 
     private static YNode ReadNode(IParser parser, string file, Dictionary<string, YNode> anchors, List<CatalogDiagnostic> diagnostics)
     {
         var current = parser.Current ?? throw new YamlException("unexpected end of the document");
         int line = (int)current.Start.Line, col = (int)current.Start.Column;
+        _lastLine = line; _lastColumn = col;
         switch (current)
         {
             case AnchorAlias alias:

@@ -1,0 +1,217 @@
+using FcgiExt.Cli.Commands;
+using FcgiExt.RulesEngine.Catalog;
+using FcgiExt.RulesEngine.Catalog.Tools;
+using NUnit.Framework;
+using static FcgiExt.Tests.Catalog.CatalogTestKit;
+
+namespace FcgiExt.Tests.Catalog;
+
+/// <summary>Every kind of malformed catalog gives `file:line:col: message` at the exact position, never a stack trace.</summary>
+public class CatalogDiagnosticsTests
+{
+    private const string OwnerA = "owners:\n  - { id: a, name: A, category: php-extension }\n";
+
+    private static string Only(List<CatalogDiagnostic> diagnostics)
+    {
+        Assert.That(diagnostics, Has.Count.EqualTo(1), string.Join("\n", diagnostics));
+        var text = diagnostics[0].ToString();
+        Assert.That(text, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(text, Does.Not.Contain("Exception"), "no exception type names");
+        return text;
+    }
+
+    private static List<CatalogDiagnostic> LintOf(string yaml, string file = "bad.yaml") =>
+        [.. CatalogLinter.Lint(RuleCatalog.FromSources([new CatalogSource(file, yaml, 1)]))];
+
+    [Test]
+    public void BadYamlIsReportedAtTheParserPosition()
+    {
+        var text = Only(Diagnose("rules:\n  - id: r1\n    match: { module: [a, b\n    action: ignore\n"));
+        Assert.That(text, Is.EqualTo("bad.yaml:3:23: bad YAML: the parser could not continue after this point (an unclosed '[' or '{'?)"));
+        Assert.That(Only(Diagnose("rules:\n  - id: 'r1\n")), Does.StartWith("bad.yaml:2:9: bad YAML: "));
+        Assert.That(Only(Diagnose("rules:\n\t- id: r1\n")), Is.EqualTo("bad.yaml:2:1: bad YAML: tab in indentation (YAML indents with spaces)"));
+    }
+
+    [Test]
+    public void UnknownKeysAreReportedAtTheKey()
+    {
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: a\n    priority: 3\n")),
+            Is.EqualTo("bad.yaml:8:5: unknown key 'priority' in a rule (expected: id, description, match, action, owner, tags, examples)"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll, symbol: f }\n    action: owner\n    owner: a\n")),
+            Is.EqualTo("bad.yaml:5:29: unknown key 'symbol' in 'match' (expected: module, function, exception, process)"));
+        Assert.That(Only(Diagnose(OwnerA + "rulez: []\n")),
+            Is.EqualTo("bad.yaml:3:1: unknown key 'rulez' in the catalog (expected: owners, rules)"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: a\n    examples:\n      - { frames: [ 'm!f' ], expect: a, note: x }\n")),
+            Is.EqualTo("bad.yaml:9:41: unknown key 'note' in an example (expected: frames, exception, process, expect)"));
+    }
+
+    [Test]
+    public void BadRegexIsReportedAtTheValue()
+    {
+        var text = Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match:\n      module: m.dll\n      function: '/zend_(mm/'\n    action: owner\n    owner: a\n"));
+        Assert.That(text, Does.StartWith("bad.yaml:7:17: bad regex '/zend_(mm/': "));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, function: '/x/g' }, action: owner, owner: a }\n")),
+            Is.EqualTo("bad.yaml:4:49: bad regex '/x/g': unknown flag(s) 'g' (only 'i' is supported)"));
+    }
+
+    [Test]
+    public void BadGlobsAreReportedAtTheValue()
+    {
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: ' php_*.dll' }, action: owner, owner: a }\n")),
+            Is.EqualTo("bad.yaml:4:32: bad glob ' php_*.dll': leading or trailing white space"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: 'ntdll!Rtl*' }, action: ignore }\n")),
+            Does.StartWith("bad.yaml:4:32: bad module pattern 'ntdll!Rtl*': '!' separates module and function"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: 'C:\\php\\php8ts.dll' }, action: ignore }\n")),
+            Does.StartWith("bad.yaml:4:32: bad module pattern"));
+    }
+
+    [Test]
+    public void DuplicateIdsInOneLayerAreReportedAtTheSecond()
+    {
+        var rules = OwnerA + "rules:\n  - { id: r1, match: { module: m.dll }, action: owner, owner: a }\n  - { id: r1, match: { module: n.dll }, action: owner, owner: a }\n";
+        Assert.That(Only(Diagnose(rules)), Is.EqualTo("bad.yaml:5:5: duplicate rule id 'r1' (first defined at bad.yaml:4:5)"));
+        var owners = "owners:\n  - { id: a, name: A, category: php-extension }\n  - { id: a, name: A2, category: php-core }\n" +
+                     "rules:\n  - { id: r1, match: { module: m.dll }, action: owner, owner: a }\n";
+        Assert.That(Only(Diagnose(owners)), Is.EqualTo("bad.yaml:3:5: duplicate owner id 'a' (first defined at bad.yaml:2:5)"));
+    }
+
+    [Test]
+    public void UnknownOwnerReferencesAreReportedAtTheOwnerValue()
+    {
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: xdebg\n")),
+            Is.EqualTo("bad.yaml:7:12: unknown owner 'xdebg' in rule 'r1'"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: a\n    examples:\n      - { frames: [ 'm!f' ], expect: b }\n")),
+            Is.EqualTo("bad.yaml:9:9: unknown owner 'b' expected by an example of rule 'r1' (use an owner id or 'unknown')"));
+    }
+
+    [Test]
+    public void BadCategoryIsReportedAtTheValue()
+    {
+        var text = Only(Diagnose("owners:\n  - id: a\n    name: A\n    category: php-extention\n"));
+        Assert.That(text, Does.StartWith("bad.yaml:4:15: bad category 'php-extention' (expected one of: "));
+        Assert.That(text, Does.Contain("php-extension"));
+    }
+
+    [Test]
+    public void BadActionMissingOwnerAndStrayOwnerAreReported()
+    {
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll }, action: maybe_owner, owner: a }\n")),
+            Is.EqualTo("bad.yaml:4:49: bad action 'maybe_owner' (expected one of: owner, maybe, last, ignore, sentinel, prefix, default)"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll }, action: maybe }\n")),
+            Is.EqualTo("bad.yaml:4:49: action 'maybe' needs an 'owner:'"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll }, action: ignore, owner: a }\n")),
+            Is.EqualTo("bad.yaml:4:64: action 'ignore' takes no owner; remove 'owner:'"));
+    }
+
+    [Test]
+    public void DuplicateKeysAndBadExceptionsAndMatchAllAreReported()
+    {
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    id: r2\n    match: { module: m.dll }\n    action: ignore\n")),
+            Is.EqualTo("bad.yaml:5:5: duplicate key 'id'"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, exception: 0xc00005 }, action: ignore }\n")),
+            Is.EqualTo("bad.yaml:4:50: bad exception code '0xc00005': write 8 hex digits, e.g. 0xc0000374"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, exception: heap corruption }, action: ignore }\n")),
+            Does.StartWith("bad.yaml:4:50: bad exception 'heap corruption': give a code"));
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: {}, action: owner, owner: a }\n")),
+            Does.StartWith("bad.yaml:4:22: the rule matches every frame"));
+    }
+
+    [Test]
+    public void ShadowedRulesAreReportedAtTheShadowedRule()
+    {
+        var yaml = OwnerA + "rules:\n" +
+                   "  - { id: wide, match: { module: 'php_*.dll' }, action: owner, owner: a }\n" +
+                   "  - { id: same, match: { module: 'php_*.dll' }, action: ignore }\n";
+        var text = Only(LintOf(yaml));
+        Assert.That(text, Is.EqualTo("bad.yaml:5:5: rule 'same' is shadowed by rule 'wide' (bad.yaml:4:5): it matches every frame 'same' matches and wins because equally specific, and it is declared first"));
+        // a narrower rule is not shadowed: it wins on precedence
+        var fine = OwnerA + "rules:\n  - { id: wide, match: { module: 'php_*.dll' }, action: owner, owner: a }\n  - { id: narrow, match: { module: 'php_x*.dll' }, action: ignore }\n";
+        Assert.That(LintOf(fine), Is.Empty);
+        // the same match in another file of the same layer (a folder) is shadowed too
+        var twoFiles = RuleCatalog.FromSources([
+            new CatalogSource("site/a.yaml", OwnerA + "rules:\n  - { id: x1, match: { module: m.dll, function: 'f*' }, action: owner, owner: a }\n", 1),
+            new CatalogSource("site/b.yaml", "rules:\n  - { id: x2, match: { module: M.DLL, function: 'F*' }, action: ignore }\n", 1)]);
+        Assert.That(Only([.. CatalogLinter.Lint(twoFiles)]), Does.StartWith("site/b.yaml:2:5: rule 'x2' is shadowed by rule 'x1' (site/a.yaml:4:5)"));
+    }
+
+    [Test]
+    public void ShadowingABuiltInRuleFromASiteCatalogIsAWarning()
+    {
+        var catalog = RuleCatalog.FromSources([
+            new CatalogSource("base.yaml", OwnerA + "rules:\n  - { id: base, match: { module: m.dll }, action: owner, owner: a }\n", 0),
+            new CatalogSource("site.yaml", "rules:\n  - { id: site, match: { module: m.dll }, action: ignore }\n", 1)]);
+        var d = CatalogLinter.Lint(catalog).Single();
+        Assert.That(d.Severity, Is.EqualTo(DiagnosticSeverity.Warning));
+        Assert.That(d.ToString(), Does.StartWith("base.yaml:4:5: warning: rule 'base' is shadowed by rule 'site' (site.yaml:2:5)"));
+        Assert.That(CatalogLinter.HasErrors([d]), Is.False);
+    }
+
+    [Test]
+    public void UnreachableRulesAreReported()
+    {
+        Assert.That(Only(LintOf(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, process: php8ts.dll }, action: owner, owner: a }\n")),
+            Does.StartWith("bad.yaml:4:5: rule 'r1' is unreachable: process 'php8ts.dll' is not an .exe"));
+        Assert.That(Only(LintOf(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, exception: 0x00000000 }, action: owner, owner: a }\n")),
+            Does.StartWith("bad.yaml:4:5: rule 'r1' is unreachable: exception code 0x00000000 is never raised"));
+    }
+
+    [Test]
+    public void UnusedOwnersAreAWarning()
+    {
+        var d = LintOf("owners:\n  - { id: a, name: A, category: php-extension }\n").Single();
+        Assert.That(d.ToString(), Is.EqualTo("bad.yaml:2:5: warning: owner 'a' is not used by any rule"));
+    }
+
+    [Test]
+    public void ABrokenUserFileReportsItsErrorsAndTheRestStillLoads()
+    {
+        var dir = Directory.CreateTempSubdirectory("fcgi-catalog-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "a-good.yaml"), OwnerA + "rules:\n  - { id: good, match: { module: good.dll }, action: owner, owner: a }\n");
+            File.WriteAllText(Path.Combine(dir.FullName, "b-broken.yaml"), "rules:\n  - id: [\n");
+            File.WriteAllText(Path.Combine(dir.FullName, "c-halfbad.yml"), "rules:\n  - { id: ok2, match: { module: ok2.dll }, action: owner, owner: a }\n  - { id: bad, match: { module: x.dll }, action: owner, owner: nobody }\n");
+            File.WriteAllText(Path.Combine(dir.FullName, "notes.txt"), "not a catalog");
+            var catalog = RuleCatalog.Load([dir.FullName]);
+            Assert.That(catalog.Diagnostics.Select(d => Path.GetFileName(d.File)), Is.EquivalentTo(new[] { "b-broken.yaml", "c-halfbad.yml" }));
+            Assert.That(catalog.Rules.Select(r => r.Id), Does.Contain("good").And.Contain("ok2").And.Not.Contain("bad"));
+            Assert.That(catalog.Rules.Select(r => r.Id), Does.Contain("xdebug-any"), "built-in rules load too");
+            Assert.That(RuleCatalog.Load(["/nonexistent/catalog.yaml"]).Diagnostics.Single().ToString(),
+                Is.EqualTo("/nonexistent/catalog.yaml:1:1: no such file or folder"));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Test]
+    public void CatalogExceptionTextIsTheDiagnosticsWithoutAStackTrace()
+    {
+        var ex = new CatalogException([new CatalogDiagnostic("x.yaml", 3, 7, "unknown key 'colour'")]);
+        try { throw ex; }
+        catch (CatalogException caught)
+        {
+            Assert.That(caught.ToString(), Is.EqualTo("x.yaml:3:7: unknown key 'colour'"));
+            Assert.That(caught.Message, Is.EqualTo("x.yaml:3:7: unknown key 'colour'"));
+        }
+    }
+
+    [Test]
+    public void LintCommandPrintsPositionsAndExitsOneOnErrors()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"fcgi-lint-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, function: '/(/' }, action: owner, owner: a }\n  - { id: r2, match: { module: n.dll }, action: owner, owner: zz }\n");
+        try
+        {
+            var output = new StringWriter();
+            int rc = RulesCommand.RunLint([file], includeBuiltIn: true, output);
+            var text = output.ToString();
+            Assert.That(rc, Is.EqualTo(1));
+            Assert.That(text, Does.Contain($"{file}:4:49: bad regex '/(/'"));
+            Assert.That(text, Does.Contain($"{file}:5:63: unknown owner 'zz' in rule 'r2'"));
+            Assert.That(text, Does.Not.Contain("   at "));
+            var clean = new StringWriter();
+            Assert.That(RulesCommand.RunLint([], includeBuiltIn: true, clean), Is.EqualTo(0), clean.ToString());
+            Assert.That(clean.ToString(), Does.Contain("0 error(s)"));
+        }
+        finally { File.Delete(file); }
+    }
+}

@@ -78,7 +78,7 @@ internal static partial class InputText
         s = CellEnd().Replace(s, "\t");
         s = LineBreak().Replace(s, "\n");
         s = AnyTag().Replace(s, "");
-        s = WebUtility.HtmlDecode(s);
+        s = WebUtility.HtmlDecode(s).Replace('\u00a0', ' ');
         // Empty lines come from markup (a row opens and closes a line), not from the content: drop them.
         // Line numbers in SkippedLines then count lines of this text form.
         var lines = s.Split('\n').Select(l => MultiSpace().Replace(l.Replace('\t', ' '), " ").Trim()).Where(l => l.Length > 0);

@@ -172,7 +172,7 @@ internal sealed class CrashReportBuilder
         // DebugDiag lists every thread: prefer the one its summary names.
         if (FaultingThreadIndex is { } ti)
         {
-            var named = stacks.Where(s => s.Kind == "debugdiag" && s.ThreadIndex == ti).OrderByDescending(s => s.Priority).FirstOrDefault();
+            var named = stacks.FirstOrDefault(s => s.Kind == "debugdiag" && s.Priority == PriorityDebugDiag && s.ThreadIndex == ti);
             if (named is not null && !stacks.Any(s => s.Priority > PriorityDebugDiagFaulting))
                 return named;
         }

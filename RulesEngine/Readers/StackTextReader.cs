@@ -23,7 +23,8 @@ internal sealed partial class StackTextReader : IBlockReader
         var t = first.Text.Trim();
         if (StackTextHeader().IsMatch(t)) { analyze = true; header = true; }
         else if (ColumnHeader().IsMatch(t) || CallSiteOnlyHeader().IsMatch(t)) header = true;
-        else if (ParseStrict(t) is null) return 0;
+        else if (ParseStrict(t) is null && !StartsBareList(lines, start)) return 0;
+        bool bare = !header && ParseStrict(t) is null;
 
         int i = header ? start + 1 : start;
         var parsed = new List<(FrameLine Frame, bool Scan)>();
@@ -44,7 +45,7 @@ internal sealed partial class StackTextReader : IBlockReader
             if (IsScanWarning(text)) { scan = true; i++; continue; }
             if (SymbolWarnings.TryHandle(text, builder)) { i++; continue; }
 
-            var (frame, used) = ParseWithContinuations(lines, i, header);
+            var (frame, used) = ParseWithContinuations(lines, i, header || bare);
             if (frame is not null)
             {
                 parsed.Add((frame, scan));
@@ -53,7 +54,7 @@ internal sealed partial class StackTextReader : IBlockReader
             }
             // Not a frame: one stray line between frames is skipped; two in a row end the block.
             bool nextIsFrame = i + 1 < lines.Count && lines[i + 1].Command is null && !lines[i + 1].IsBlank &&
-                               (ParseWithContinuations(lines, i + 1, header).Frame is not null || IsScanWarning(lines[i + 1].Text.Trim()));
+                               (ParseWithContinuations(lines, i + 1, header || bare).Frame is not null || IsScanWarning(lines[i + 1].Text.Trim()));
             if (parsed.Count > 0 && nextIsFrame) { builder.Skip(line); i++; continue; }
             break;
         }
@@ -68,6 +69,21 @@ internal sealed partial class StackTextReader : IBlockReader
         if (parsed.Any(p => p.Scan))
             builder.Note("Some frames follow a \"Following frames may be wrong\" warning: they were found by scanning the stack.");
         return i - start;
+    }
+
+    /// <summary>
+    /// A list of bare call sites ("php_mongodb!bson_destroy+5b", "php_mongodb+355d") as DebugDiag and
+    /// Visual Studio copies give them: three in a row make a stack; fewer could be prose naming a function.
+    /// </summary>
+    static bool StartsBareList(IReadOnlyList<TextLine> lines, int start)
+    {
+        for (int k = start; k < start + 3; k++)
+        {
+            if (k >= lines.Count || lines[k].Command is not null) return false;
+            var f = Parse(lines[k].Text.Trim(), inBlock: true);
+            if (f is null || f.Columns.Count > 0 || f.Site.Module is null || (f.Site.Function is null && f.Site.Displacement is null)) return false;
+        }
+        return true;
     }
 
     static bool IsScanWarning(string text) =>

@@ -116,4 +116,30 @@ public class DebugDiagReaderTests
         Assert.That(r.Frames.Single().Display, Is.EqualTo("msvcp140!mtx_do_lock+0x9c"));
         Assert.That(r.FindModule("msvcp140")!.Path, Is.EqualTo(@"C:\xampp\apache\bin\msvcp140.dll"));
     }
+
+    [Test]
+    public void Real_quoted_summary_with_spaces_in_the_dump_name_and_a_bare_call_site_list()
+    {
+        var r = Fixture.Read("mongo-php-driver-456-debugdiag-bson-destroy.txt");
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.Process.Name, Is.EqualTo("httpd.exe"));
+            Assert.That(r.Process.ProcessId, Is.EqualTo(2252u));
+            Assert.That(r.Exception!.Code, Is.EqualTo(0xC0000005u));
+            Assert.That(r.Exception.TargetAddress, Is.EqualTo(0UL));
+            Assert.That(r.Frames, Has.Count.EqualTo(8), "the pasted call-site list, not just the summary frame");
+            Assert.That(r.Frames[0].Display, Is.EqualTo("php_mongodb!bson_destroy+0x5b"));
+            Assert.That(r.Frames[3].Display, Is.EqualTo("php_mongodb+0x355d"));
+            Assert.That(r.Frames[7].Display, Is.EqualTo("php7ts!execute_ex+0x44"));
+            Assert.That(r.FindModule("php_mongodb")!.Path, Is.EqualTo(@"C:\mongodb\php\ext\php_mongodb.dll"));
+            Assert.That(r.Source.SkippedLines, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void Two_function_names_in_prose_are_not_a_stack()
+    {
+        var r = DebuggerText.Read("I think php5ts!zend_hash_find+0x1f\nor php_xdebug!xdebug_execute+0x2 is to blame.\n");
+        Assert.That(r.Frames, Is.Empty);
+    }
 }

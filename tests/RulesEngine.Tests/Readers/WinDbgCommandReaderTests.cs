@@ -137,4 +137,17 @@ public class WinDbgCommandReaderTests
             Assert.That(r.Source.SkippedLines, Is.Empty);
         });
     }
+
+    [Test]
+    public void Real_modload_lines_give_modules_with_base_size_and_path()
+    {
+        var r = Fixture.Read("mongo-php-driver-763-modload.txt");
+        var php7 = r.FindModule("php7ts.dll")!;
+        Assert.That(php7.Path, Is.EqualTo(@"S:\_\php7ts.dll"));
+        Assert.That(php7.Base, Is.EqualTo(0x00007ffa5d5c0000UL));
+        Assert.That(php7.Size, Is.EqualTo(0x896000UL));
+        Assert.That(r.Modules, Has.Count.EqualTo(13));
+        Assert.That(r.FindModule(null, 0x00007ffa5d5c1234), Is.SameAs(php7));
+        Assert.That(r.Frames, Is.Empty);
+    }
 }

@@ -33,11 +33,12 @@ internal sealed partial class ModuleListReader : IBlockReader
             return 1;
         }
         bool header = Header().IsMatch(first.Text.Trim());
-        if (!header && ParseModuleLine(first.Text) is not { HasStatus: true }) return 0;
+        bool unloadedHeader = first.Text.Trim().StartsWith("Unloaded modules:", StringComparison.OrdinalIgnoreCase);
+        if (!header && !unloadedHeader && ParseModuleLine(first.Text) is not { HasStatus: true }) return 0;
 
-        int i = header ? start + 1 : start;
+        int i = header || unloadedHeader ? start + 1 : start;
         ModuleInfo? current = null;
-        bool unloaded = false, any = false;
+        bool unloaded = unloadedHeader, any = false;
         void Flush() { if (current is not null) { builder.AddModule(current); any = true; current = null; } }
         while (i < lines.Count)
         {

@@ -42,6 +42,7 @@ internal sealed partial class StackTextReader : IBlockReader
                 break;
             }
             var text = line.Text.Trim();
+            if (StartsOtherBlock(text)) break;
             if (IsScanWarning(text)) { scan = true; i++; continue; }
             if (SymbolWarnings.TryHandle(text, builder)) { i++; continue; }
 
@@ -85,6 +86,11 @@ internal sealed partial class StackTextReader : IBlockReader
         }
         return true;
     }
+
+    /// <summary>Headers of other commands' output that can follow a stack without a blank line.</summary>
+    static bool StartsOtherBlock(string text) =>
+        text.StartsWith("Unloaded modules", StringComparison.OrdinalIgnoreCase) || text.StartsWith("ModLoad:", StringComparison.OrdinalIgnoreCase) ||
+        System.Text.RegularExpressions.Regex.IsMatch(text, @"^start\s+end\s+module name", RegexOptions.IgnoreCase);
 
     static bool IsScanWarning(string text) =>
         text.StartsWith("WARNING:", StringComparison.OrdinalIgnoreCase) &&
@@ -181,7 +187,9 @@ internal sealed partial class StackTextReader : IBlockReader
         {
             site = CallSiteParser.Parse(text[callSiteAt..]);
             if (site is null) return null;
-            if (site.Module is { } mod && site.Function is null && site.Displacement is null && OnlyHex().IsMatch(mod)) return null;
+            if (site.Module is { } mod && site.Function is null && site.Displacement is null &&
+                (OnlyHex().IsMatch(mod) || ImageFileName().IsMatch(mod)))
+                return null;   // "0000000" is a cut address; "php_redis.dll" alone is an lm line, k never prints the extension
         }
         // Evidence this is a frame and not prose: columns, a frame number with a symbol, or a header above it.
         bool symbolic = site.Module is not null && (site.Function is not null || site.Displacement is not null);
@@ -235,6 +243,7 @@ if (number is not null && (symbolic || (inBlock && (site.Module is not null || s
     [GeneratedRegex(@"^[0-9a-fA-F]{2,4}$")] private static partial Regex FrameNumber();
     [GeneratedRegex(@"^-{8}(?:`-{8})?$")] private static partial Regex Dashes();
     [GeneratedRegex(@"^[0-9a-fA-F`]+$")] private static partial Regex OnlyHex();
+    [GeneratedRegex(@"\.(?:dll|exe|sys|drv|ocx|so)$", RegexOptions.IgnoreCase)] private static partial Regex ImageFileName();
 }
 
 /// <summary>The symbol loader's warnings, wherever they appear: they tell each module's symbol status.</summary>

@@ -150,4 +150,39 @@ public class WinDbgCommandReaderTests
         Assert.That(r.FindModule(null, 0x00007ffa5d5c1234), Is.SameAs(php7));
         Assert.That(r.Frames, Is.Empty);
     }
+
+    [Test]
+    public void Symbol_loader_warnings_anywhere_set_module_status_and_are_not_skipped()
+    {
+        var text = """
+            *** WARNING: Unable to verify checksum for php-cgi.exe
+            *** ERROR: Module load completed but symbols could not be loaded for C:\PHP\ext\php_sqlsrv_82_nts_x64.dll
+            *** ERROR: Symbol file could not be found.  Defaulted to export symbols for C:\Windows\System32\msodbcsql17.dll - 
+            Child-SP          RetAddr           Call Site
+            00000000`0012f8a8 00007ffb`1234abcd msodbcsql17!SQLGetDiagFieldW+0x1a2
+            *** ERROR: Symbol file could not be found.  Defaulted to export symbols for C:\PHP\ext\php_curl.dll - 
+            00000000`0012f900 00007ffb`2222abcd php_sqlsrv_82_nts_x64+0x1f2c
+            Unloaded modules:
+            00007ffb`11110000 00007ffb`11150000   php_redis.dll
+            """;
+        var r = DebuggerText.Read(text);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.FindModule("php_sqlsrv_82_nts_x64")!.Symbols, Is.EqualTo(SymbolStatus.None));
+            Assert.That(r.FindModule("php_sqlsrv_82_nts_x64")!.Path, Is.EqualTo(@"C:\PHP\ext\php_sqlsrv_82_nts_x64.dll"));
+            Assert.That(r.FindModule("msodbcsql17")!.Symbols, Is.EqualTo(SymbolStatus.ExportOnly));
+            Assert.That(r.FindModule("php_curl.dll")!.Symbols, Is.EqualTo(SymbolStatus.ExportOnly), "a warning inside a stack block is read too");
+            Assert.That(r.Frames.Select(f => f.Display), Is.EqualTo(new[] { "msodbcsql17!SQLGetDiagFieldW+0x1a2", "php_sqlsrv_82_nts_x64+0x1f2c" }));
+            Assert.That(r.FindModule("php_redis")!.FileName, Is.EqualTo("php_redis.dll"), "unloaded modules are listed");
+            Assert.That(r.Source.SkippedLines, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void Analyze_image_version_belongs_to_image_name()
+    {
+        var r = DebuggerText.Read("IMAGE_VERSION:  3.1.0.1\n\nIMAGE_NAME:  php_xdebug.dll\n\nMODULE_NAME: php_xdebug\n");
+        Assert.That(r.FindModule("php_xdebug")!.FileVersion, Is.EqualTo("3.1.0.1"));
+        Assert.That(r.Modules, Has.Count.EqualTo(1));
+    }
 }

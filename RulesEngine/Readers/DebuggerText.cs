@@ -31,7 +31,7 @@ public static class DebuggerText
         IBlockReader[] readers =
         [
             new ModuleListReader(), new AnalyzeReader(), new StackTextReader(), new ExceptionRecordReader(), new RegisterReader(),
-            new EventLogReader(), new WerReportReader(), new RubyCrashReportReader(), new DebugDiagReader(),
+            new EventLogReader(), new WerReportReader(), new RubyCrashReportReader(), new DebugDiagReader(), new VisualStudioCallStackReader(),
         ];
         int i = 0;
         while (i < lines.Count)

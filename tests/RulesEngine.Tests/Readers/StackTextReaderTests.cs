@@ -186,4 +186,19 @@ public class StackTextReaderTests
         Assert.That(r.Frames[1].SourceFile, Is.EqualTo(@"c:\xdebug\xdebug.c"));
         Assert.That(r.Frames[1].SourceLine, Is.EqualTo(1868));
     }
+
+    [Test]
+    public void Real_visual_studio_call_stack_window()
+    {
+        var r = Fixture.Read("zeroc-ice-79-visual-studio-call-stack.txt");
+        Assert.That(r.Source.Kind, Is.EqualTo("visual-studio-call-stack"));
+        Assert.That(r.Frames, Has.Count.EqualTo(12));
+        Assert.That(r.Frames[0].Display, Is.EqualTo("php_ice!failwithmessage"));
+        Assert.That(r.Frames[3].Function, Is.EqualTo("zif_IcePHP_defineClass"));
+        Assert.That(r.Frames[3].SourceLine, Is.EqualTo(3750));
+        Assert.That(r.Frames[5].Module, Is.EqualTo("php7ts_debug"));
+        Assert.That(r.FindModule("php7ts_debug.dll"), Is.Not.Null);
+        Assert.That(r.Process.Name, Is.EqualTo("php.exe"));
+        Assert.That(r.Source.SkippedLines, Is.Empty);
+    }
 }

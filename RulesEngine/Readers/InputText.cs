@@ -44,6 +44,9 @@ internal static partial class InputText
             s = s[t.Length..];
         }
         if (s.TrimStart().StartsWith("```", StringComparison.Ordinal)) return new TextLine(number, raw, "", null);
+        // Markdown inline code around a whole line: `Faulting module name: …`. WinDbg's backticks sit inside addresses, never at both ends.
+        var trimmed = s.Trim();
+        if (trimmed.Length > 2 && trimmed[0] == '`' && trimmed[^1] == '`' && trimmed[1] != '`') s = trimmed[1..^1];
         var p = Prompt().Match(s);
         if (p.Success)
             return new TextLine(number, raw, "", s[p.Length..].Trim());

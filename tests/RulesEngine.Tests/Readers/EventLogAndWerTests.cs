@@ -18,6 +18,9 @@ public class EventLogAndWerTests
     [TestCase("motus-411-event1000-wincache-x86.txt", "php-cgi.exe", "php_wincache", "php_wincache.dll", 0x78d9UL, 0xC0000005u, Architecture.X86)]
     [TestCase("msphpsql-1531-event1000-pdo-sqlsrv.txt", "php-cgi.exe", "php_pdo_sqlsrv_83_nts_x64", "php_pdo_sqlsrv_83_nts_x64.dll", 0x2ab60UL, 0xC0000005u, Architecture.X64)]
     [TestCase("wincache-rtw-event1000-legacy.txt", "php-cgi.exe", "php_wincache", "php_wincache.dll", 0x29beUL, 0xC0000005u, Architecture.X86)]
+    [TestCase("pthreads-908-event1000-portuguese.txt", "php.exe", "pthreadVC2", "pthreadVC2.dll", 0x323aUL, 0xC0000005u, Architecture.X64)]
+    [TestCase("contao-2331-event1000-german.txt", "php.exe", "VCRUNTIME140", "VCRUNTIME140.dll", 0x14a0UL, 0xC0000005u, Architecture.X64)]
+    [TestCase("msphpsql-58-event1000-french.txt", "php-cgi.exe", "php7ts", "php7ts.dll", 0x1c34b4UL, 0xC00000FDu, Architecture.X64)]
     public void Real_event_1000(string file, string process, string module, string moduleFile, ulong offset, uint code, Architecture arch)
     {
         var r = Fixture.Read(file);

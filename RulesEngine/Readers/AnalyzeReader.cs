@@ -54,7 +54,11 @@ internal sealed partial class AnalyzeReader : IBlockReader
                 if (value.Length > 0) builder.ProcessName ??= value;
                 break;
             case "IMAGE_NAME":
-                if (value.Length > 0) builder.AddModule(new ModuleInfo { FileName = value, Name = ModuleNames.EngineName(value) });
+                if (value.Length > 0)
+                {
+                    imageName = value;
+                    builder.AddModule(new ModuleInfo { FileName = value, Name = ModuleNames.EngineName(value), FileVersion = imageVersion });
+                }
                 break;
             case "MODULE_NAME":
                 if (value.Length > 0) builder.AddModule(new ModuleInfo { Name = value });
@@ -90,13 +94,19 @@ internal sealed partial class AnalyzeReader : IBlockReader
                 if (Hex.Parse(FirstToken(value)) is { } tid && tid <= uint.MaxValue) builder.FaultingThreadId ??= (uint)tid;
                 break;
             case "IMAGE_VERSION":
-                // Belongs to IMAGE_NAME; the builder merges by name, so remember it until then.
+                // The version of IMAGE_NAME's file, which may come before or after it.
+                if (value.Length > 0)
+                {
+                    imageVersion = value;
+                    if (imageName is not null) builder.AddModule(new ModuleInfo { FileName = imageName, Name = ModuleNames.EngineName(imageName), FileVersion = value });
+                }
                 break;
         }
         return 1;
     }
 
     ulong? analyzeParameter1, analyzeParameter2;
+    string? imageName, imageVersion;
 
     /// <summary>
     /// !analyze's bucket ends with the frame it blamed ("…_c0000005_php8.dll!ir_fix_bb_order"). When the paste

@@ -21,6 +21,7 @@ internal sealed class CrashReportBuilder
     readonly List<StackCandidate> stacks = [];
     readonly List<ModuleInfo> modules = [];
     readonly List<SkippedLine> skipped = [];
+    readonly HashSet<int> skippedNumbers = [];
     readonly List<string> notes = [];
     readonly List<string> kinds = [];
     readonly Dictionary<string, ulong> registers = new(StringComparer.Ordinal);
@@ -45,7 +46,7 @@ internal sealed class CrashReportBuilder
 
     public void AddKind(string kind) { if (!kinds.Contains(kind)) kinds.Add(kind); }
     public void Note(string note) { if (!notes.Contains(note)) notes.Add(note); }
-    public void Skip(TextLine line) { if (!skipped.Any(s => s.LineNumber == line.Number)) skipped.Add(new SkippedLine(line.Number, line.Raw.TrimEnd())); }
+    public void Skip(TextLine line) { if (skippedNumbers.Add(line.Number)) skipped.Add(new SkippedLine(line.Number, line.Raw.TrimEnd())); }
 
     public void SetCode(uint value, int strength)
     {
@@ -114,7 +115,7 @@ internal sealed class CrashReportBuilder
     {
         var chosen = ChooseStack();
         List<StackFrame> frames = chosen?.Frames ?? [];
-        frames = FillFrameZero(frames);
+        frames = FillFrameZero(frames, chosen?.Priority ?? 0);
         for (int i = 0; i < frames.Count; i++)
             if (frames[i].Index != i) frames[i] = frames[i] with { Index = i };
 
@@ -172,7 +173,7 @@ internal sealed class CrashReportBuilder
         // DebugDiag lists every thread: prefer the one its summary names.
         if (FaultingThreadIndex is { } ti)
         {
-            var named = stacks.Where(s => s.Kind == "debugdiag" && s.ThreadIndex == ti).OrderByDescending(s => s.Priority).FirstOrDefault();
+            var named = stacks.FirstOrDefault(s => s.Kind == "debugdiag" && s.Priority == PriorityDebugDiag && s.ThreadIndex == ti);
             if (named is not null && !stacks.Any(s => s.Priority > PriorityDebugDiagFaulting))
                 return named;
         }
@@ -182,14 +183,16 @@ internal sealed class CrashReportBuilder
     }
 
     /// <summary>Frame 0's instruction pointer is not in k's columns: take it from the registers or the exception address.</summary>
-    List<StackFrame> FillFrameZero(List<StackFrame> frames)
+    List<StackFrame> FillFrameZero(List<StackFrame> frames, int priority)
     {
         if (frames.Count == 0) return frames;
         var list = new List<StackFrame>(frames);
         if (list[0].InstructionPointer is null)
         {
             ulong? ip = registers.TryGetValue("rip", out var rip) ? rip : registers.TryGetValue("eip", out var eip) ? eip : null;
-            ip ??= addressStrength >= ExceptionStrength.Analyze ? address : null;
+            // The exception address is frame 0's only when the stack is the faulting context's (a plain k may
+            // show another thread).
+            ip ??= addressStrength >= ExceptionStrength.Analyze && priority >= PriorityKAfterEcxr ? address : null;
             if (ip is not null) list[0] = list[0] with { InstructionPointer = ip };
         }
         return list;

@@ -134,6 +134,6 @@ internal sealed partial class DebugDiagReader : IBlockReader
     [GeneratedRegex(@"^Thread (?<n>\d+) - System ID (?<id>\d+)", RegexOptions.IgnoreCase)] private static partial Regex ThreadHeader();
     [GeneratedRegex(@"^(?:#\s+)?(?:Function|Frame|Entry point|Create time|Time spent in (?:user|kernel) mode|Call Stack|Full Call Stack|Thread type|Arg \d|Source|Instruction Pointer|Return Address|Stack Address)\b", RegexOptions.IgnoreCase)]
     private static partial Regex TableChrome();
-    [GeneratedRegex(@"\bIn (?<dump>\S+\.dmp) the assembly instruction at (?<site>\S+) in (?<path>.+?)(?: from (?<vendor>.+?))? has caused an? (?<what>.+?) exception \((?<code>0x[0-9A-Fa-f]+)\)(?: when trying to (?<kind>read from|write to) memory location (?<target>(?:0x)?[0-9A-Fa-f]+))?(?: on thread (?<thread>\d+))?", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\bIn (?<dump>\S(?:.*?\S)?\.dmp) the assembly instruction at (?<site>\S+) in (?<path>.+?)(?: from (?<vendor>.+?))? has caused an? (?<what>.+?) exception \((?<code>0x[0-9A-Fa-f]+)\)(?: when trying to (?<kind>read from|write to) memory location (?<target>(?:0x)?[0-9A-Fa-f]+))?(?: on thread (?<thread>\d+))?", RegexOptions.IgnoreCase)]
     private static partial Regex Summary();
 }

@@ -31,7 +31,7 @@ public static class DebuggerText
         IBlockReader[] readers =
         [
             new ModuleListReader(), new AnalyzeReader(), new StackTextReader(), new ExceptionRecordReader(), new RegisterReader(),
-            new EventLogReader(), new WerReportReader(), new RubyCrashReportReader(), new DebugDiagReader(),
+            new EventLogReader(), new WerReportReader(), new RubyCrashReportReader(), new DebugDiagReader(), new VisualStudioCallStackReader(),
         ];
         int i = 0;
         while (i < lines.Count)
@@ -75,6 +75,9 @@ public static class DebuggerText
         }
         return Read(Decode(bytes), path);
     }
+
+    /// <summary>Plain text of an HTML paste (tags and scripts removed, entities decoded, one table row a line).</summary>
+    public static string HtmlToText(string html) => InputText.HtmlToText(html);
 
     /// <summary>Text from bytes by BOM; without one, UTF-16 when it looks like it, else UTF-8 (invalid bytes become U+FFFD).</summary>
     public static string Decode(byte[] bytes)

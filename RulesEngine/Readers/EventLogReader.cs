@@ -16,7 +16,7 @@ internal sealed partial class EventLogReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
-        var text = first.Text.Trim();
+        var text = Localized.ToEnglish(first.Text.Trim());
 
         var legacy = Legacy().Match(text);
         if (legacy.Success)
@@ -32,7 +32,7 @@ internal sealed partial class EventLogReader : IBlockReader
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = lines[i].Text.Trim();
+            var t = Localized.ToEnglish(lines[i].Text.Trim());
             var f = Field().Match(t);
             if (!f.Success) break;
             fields.TryAdd(f.Groups["key"].Value, f.Groups["value"].Value.Trim());
@@ -87,6 +87,53 @@ internal sealed partial class EventLogReader : IBlockReader
 
     static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
+    /// <summary>
+    /// Event Viewer writes the event in the server's language. The labels of the German, French, Portuguese
+    /// (Brazil) and Spanish texts are mapped to the English ones so one parser reads them all.
+    /// </summary>
+    internal static class Localized
+    {
+        static readonly (string Local, string English)[] Labels =
+        [
+            ("Name der fehlerhaften Anwendung", "Faulting application name"), ("Name des fehlerhaften Moduls", "Faulting module name"),
+            ("Ausnahmecode", "Exception code"), ("Fehleroffset", "Fault offset"), ("ID des fehlerhaften Prozesses", "Faulting process id"),
+            ("Startzeit der fehlerhaften Anwendung", "Faulting application start time"), ("Pfad der fehlerhaften Anwendung", "Faulting application path"),
+            ("Pfad des fehlerhaften Moduls", "Faulting module path"), ("Berichtskennung", "Report Id"),
+            ("Nom de l'application défaillante", "Faulting application name"), ("Nom du module défaillant", "Faulting module name"),
+            ("Code d'exception", "Exception code"), ("Décalage d'erreur", "Fault offset"), ("ID du processus défaillant", "Faulting process id"),
+            ("Heure de début de l'application défaillante", "Faulting application start time"),
+            ("Chemin d'accès de l'application défaillante", "Faulting application path"), ("Chemin d'accès du module défaillant", "Faulting module path"),
+            ("ID de rapport", "Report Id"),
+            ("Nome do aplicativo com falha", "Faulting application name"), ("Nome do módulo com falha", "Faulting module name"),
+            ("Código de exceção", "Exception code"), ("Deslocamento da falha", "Fault offset"), ("ID do processo com falha", "Faulting process id"),
+            ("Hora de início do aplicativo com falha", "Faulting application start time"), ("Caminho do aplicativo com falha", "Faulting application path"),
+            ("Caminho do módulo com falha", "Faulting module path"), ("ID do Relatório", "Report Id"),
+            ("Nombre de la aplicación con errores", "Faulting application name"), ("Nombre del módulo con errores", "Faulting module name"),
+            ("Código de excepción", "Exception code"), ("Desplazamiento de errores", "Fault offset"), ("Identificador del proceso con errores", "Faulting process id"),
+            ("Ruta de acceso de la aplicación con errores", "Faulting application path"), ("Ruta de acceso del módulo con errores", "Faulting module path"),
+        ];
+
+        public static string ToEnglish(string line)
+        {
+            if (line.Length == 0 || char.IsAsciiLetterLower(line[0]) && line.StartsWith("faulting", StringComparison.Ordinal)) return line;
+            var s = line.Replace('\u2019', '\'');
+            foreach (var (local, english) in Labels)
+                if (s.StartsWith(local, StringComparison.OrdinalIgnoreCase))
+                {
+                    var rest = s[local.Length..];
+                    // French writes the first label without its colon ("Nom de l’application défaillante php-cgi.exe, …").
+                    if (rest.TrimStart().StartsWith(':')) rest = rest.TrimStart()[1..];
+                    else if (rest.Length == 0 || rest[0] != ' ') continue;
+                    s = english + ": " + rest.TrimStart();
+                    // ", Version: …, Zeitstempel: 0x…" / ", version : …, horodatage : 0x…" / ", versão: …, carimbo de data/hora: 0x…"
+                    s = Regex.Replace(s, @",\s*(?:version|versão|versión)\s*:", ", version:", RegexOptions.IgnoreCase);
+                    s = Regex.Replace(s, @",\s*(?:Zeitstempel|horodatage|carimbo de data/hora|marca de tiempo)\s*:", ", time stamp:", RegexOptions.IgnoreCase);
+                    return s;
+                }
+            return line;
+        }
+    }
+
     [GeneratedRegex(@"^Faulting application name:\s*(?<name>[^,]+?)\s*(?:,\s*version:\s*(?<ver>[^,]*?))?\s*(?:,\s*time stamp:\s*(?<ts>0x[0-9a-fA-F]+))?\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex AppLine();
     [GeneratedRegex(@"^(?<name>[^,]+?)\s*(?:,\s*version:\s*(?<ver>[^,]*?))?\s*(?:,\s*time stamp:\s*(?<ts>0x[0-9a-fA-F]+))?\s*$", RegexOptions.IgnoreCase)]
@@ -109,7 +156,7 @@ internal sealed partial class WerReportReader : IBlockReader
         if (first.Command is not null) return 0;
         var text = first.Text.Trim();
         if (WerStart().IsMatch(text)) return ReadReportWer(lines, start, builder);
-        if (text.StartsWith("Problem signature", StringComparison.OrdinalIgnoreCase) || ProblemDetailStart().IsMatch(text))
+        if (SignatureHeader().IsMatch(text) || ProblemDetailStart().IsMatch(text))
             return ReadProblemSignature(lines, start, builder);
         return 0;
     }
@@ -157,7 +204,7 @@ internal sealed partial class WerReportReader : IBlockReader
         var sig = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var positional = new Dictionary<int, string>();
         string? eventName = null;
-        int i = lines[start].Text.Trim().StartsWith("Problem signature", StringComparison.OrdinalIgnoreCase) ? start + 1 : start;
+        int i = SignatureHeader().IsMatch(lines[start].Text.Trim()) ? start + 1 : start;
         while (i < lines.Count && lines[i].Command is null)
         {
             var t = lines[i].Text.Trim();
@@ -173,7 +220,7 @@ internal sealed partial class WerReportReader : IBlockReader
         }
         // Look back a few lines for "Event Name: APPCRASH" (event 1001 puts it above the signature).
         for (int b = Math.Max(0, start - 4); b < start && eventName is null; b++)
-            if (Regex.Match(lines[b].Text.Trim(), @"^(?:Problem )?Event Name:\s*(\S+)", RegexOptions.IgnoreCase) is { Success: true } en) eventName = en.Groups[1].Value;
+            if (Regex.Match(lines[b].Text.Trim(), @"^(?:(?:Problem )?Event Name|Nome do Evento|Ereignisname|Nom d['\u2019]événement)\s*:\s*(\S+)", RegexOptions.IgnoreCase) is { Success: true } en) eventName = en.Groups[1].Value;
         if (positional.Count >= 4 && sig.Count == 0)
         {
             bool bex = eventName?.StartsWith("BEX", StringComparison.OrdinalIgnoreCase) == true;
@@ -227,4 +274,6 @@ internal sealed partial class WerReportReader : IBlockReader
     [GeneratedRegex(@"^(?<k>Problem Event Name|Application Name|Application Version|Application Timestamp|Fault Module Name|Fault Module Version|Fault Module Timestamp|Exception Code|Exception Offset|OS Version|Locale ID|Additional Information \d+)\s*:\s*(?<v>.*)$", RegexOptions.IgnoreCase)]
     private static partial Regex Named();
     [GeneratedRegex(@"^Problem Event Name\s*:\s*\S+", RegexOptions.IgnoreCase)] private static partial Regex ProblemDetailStart();
+    // English, Portuguese, German, French, Spanish.
+    [GeneratedRegex(@"^(?:Problem signature|Assinatura do problema|Problemsignatur|Signature du problème|Firma con problemas)\s*:?\s*$", RegexOptions.IgnoreCase)] private static partial Regex SignatureHeader();
 }

@@ -44,6 +44,9 @@ internal static partial class InputText
             s = s[t.Length..];
         }
         if (s.TrimStart().StartsWith("```", StringComparison.Ordinal)) return new TextLine(number, raw, "", null);
+        // Markdown inline code around a whole line: `Faulting module name: …`. WinDbg's backticks sit inside addresses, never at both ends.
+        var trimmed = s.Trim();
+        if (trimmed.Length > 2 && trimmed[0] == '`' && trimmed[^1] == '`' && trimmed[1] != '`') s = trimmed[1..^1];
         var p = Prompt().Match(s);
         if (p.Success)
             return new TextLine(number, raw, "", s[p.Length..].Trim());
@@ -78,7 +81,7 @@ internal static partial class InputText
         s = CellEnd().Replace(s, "\t");
         s = LineBreak().Replace(s, "\n");
         s = AnyTag().Replace(s, "");
-        s = WebUtility.HtmlDecode(s);
+        s = WebUtility.HtmlDecode(s).Replace('\u00a0', ' ');
         // Empty lines come from markup (a row opens and closes a line), not from the content: drop them.
         // Line numbers in SkippedLines then count lines of this text form.
         var lines = s.Split('\n').Select(l => MultiSpace().Replace(l.Replace('\t', ' '), " ").Trim()).Where(l => l.Length > 0);

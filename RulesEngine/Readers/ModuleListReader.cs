@@ -16,12 +16,29 @@ internal sealed partial class ModuleListReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
+        var modLoad = ModLoad().Match(first.Text.Trim());
+        if (modLoad.Success)
+        {
+            // "ModLoad: 00007ffa`5d5c0000 00007ffa`5de56000   S:\_\php7ts.dll" (the debugger's load events).
+            var path = modLoad.Groups["path"].Value.Trim();
+            var file = ModuleNames.FileName(path);
+            var b = Hex.Parse(modLoad.Groups["start"].Value);
+            var e = Hex.Parse(modLoad.Groups["end"].Value);
+            builder.AddModule(new ModuleInfo
+            {
+                FileName = file, Name = ModuleNames.EngineName(file), Path = path.Contains('\\') || path.Contains('/') ? path : null,
+                Base = b, Size = b is not null && e > b ? e - b : null,
+            });
+            builder.AddKind("windbg-text");
+            return 1;
+        }
         bool header = Header().IsMatch(first.Text.Trim());
-        if (!header && ParseModuleLine(first.Text) is not { HasStatus: true }) return 0;
+        bool unloadedHeader = first.Text.Trim().StartsWith("Unloaded modules:", StringComparison.OrdinalIgnoreCase);
+        if (!header && !unloadedHeader && ParseModuleLine(first.Text) is not { HasStatus: true }) return 0;
 
-        int i = header ? start + 1 : start;
+        int i = header || unloadedHeader ? start + 1 : start;
         ModuleInfo? current = null;
-        bool unloaded = false, any = false;
+        bool unloaded = unloadedHeader, any = false;
         void Flush() { if (current is not null) { builder.AddModule(current); any = true; current = null; } }
         while (i < lines.Count)
         {
@@ -129,6 +146,7 @@ internal sealed partial class ModuleListReader : IBlockReader
     }
 
     [GeneratedRegex(@"^start\s+end\s+module name", RegexOptions.IgnoreCase)] private static partial Regex Header();
+    [GeneratedRegex(@"^ModLoad:\s+(?<start>[0-9a-fA-F`]{8,17})\s+(?<end>[0-9a-fA-F`]{8,17})\s+(?<path>\S.*)$", RegexOptions.IgnoreCase)] private static partial Regex ModLoad();
     // "00007ffb`3c1b0000 00007ffb`3c5e0000   php8ts   M (private pdb symbols)  C:\sym\php8ts.pdb"
     [GeneratedRegex(@"^(?<start>[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?)\s+(?<end>[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?)\s+(?<name>[^\s()!+]+)(?=\s|$)(?:\s+(?<flags>[MC#T]{1,3}))?(?:\s+\((?<status>[^)]+)\))?(?:\s+(?<tail>.+))?$")]
     private static partial Regex ModuleLineRegex();

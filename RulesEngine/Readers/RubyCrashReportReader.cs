@@ -176,7 +176,10 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         if ((m = PathFrame().Match(t)).Success)
         {
             var func = m.Groups["func"].Value;
-            var (src, line) = Source(m.Groups["rest"].Value);
+            var rest = m.Groups["rest"].Value;
+            // "[0x00007ffb3c0" without its "]": the line was cut by a wrap; the caller rejoins it.
+            if (rest.Count(c => c == '[') != rest.Count(c => c == ']')) return null;
+            var (src, line) = Source(rest);
             return new RubyFrame(m.Groups["path"].Value.Trim(), func.Length > 0 ? func : null,
                 m.Groups["disp"].Success ? Hex.Parse(m.Groups["disp"].Value) : null,
                 m.Groups["addr"].Success ? Hex.Parse(m.Groups["addr"].Value) : null, src, line);

@@ -23,7 +23,8 @@ internal sealed partial class StackTextReader : IBlockReader
         var t = first.Text.Trim();
         if (StackTextHeader().IsMatch(t)) { analyze = true; header = true; }
         else if (ColumnHeader().IsMatch(t) || CallSiteOnlyHeader().IsMatch(t)) header = true;
-        else if (ParseStrict(t) is null) return 0;
+        else if (ParseStrict(t) is null && !StartsBareList(lines, start)) return 0;
+        bool bare = !header && ParseStrict(t) is null;
 
         int i = header ? start + 1 : start;
         var parsed = new List<(FrameLine Frame, bool Scan)>();
@@ -41,10 +42,11 @@ internal sealed partial class StackTextReader : IBlockReader
                 break;
             }
             var text = line.Text.Trim();
+            if (StartsOtherBlock(text)) break;
             if (IsScanWarning(text)) { scan = true; i++; continue; }
             if (SymbolWarnings.TryHandle(text, builder)) { i++; continue; }
 
-            var (frame, used) = ParseWithContinuations(lines, i, header);
+            var (frame, used) = ParseWithContinuations(lines, i, header || bare);
             if (frame is not null)
             {
                 parsed.Add((frame, scan));
@@ -53,7 +55,7 @@ internal sealed partial class StackTextReader : IBlockReader
             }
             // Not a frame: one stray line between frames is skipped; two in a row end the block.
             bool nextIsFrame = i + 1 < lines.Count && lines[i + 1].Command is null && !lines[i + 1].IsBlank &&
-                               (ParseWithContinuations(lines, i + 1, header).Frame is not null || IsScanWarning(lines[i + 1].Text.Trim()));
+                               (ParseWithContinuations(lines, i + 1, header || bare).Frame is not null || IsScanWarning(lines[i + 1].Text.Trim()));
             if (parsed.Count > 0 && nextIsFrame) { builder.Skip(line); i++; continue; }
             break;
         }
@@ -69,6 +71,26 @@ internal sealed partial class StackTextReader : IBlockReader
             builder.Note("Some frames follow a \"Following frames may be wrong\" warning: they were found by scanning the stack.");
         return i - start;
     }
+
+    /// <summary>
+    /// A list of bare call sites ("php_mongodb!bson_destroy+5b", "php_mongodb+355d") as DebugDiag and
+    /// Visual Studio copies give them: three in a row make a stack; fewer could be prose naming a function.
+    /// </summary>
+    static bool StartsBareList(IReadOnlyList<TextLine> lines, int start)
+    {
+        for (int k = start; k < start + 3; k++)
+        {
+            if (k >= lines.Count || lines[k].Command is not null) return false;
+            var f = Parse(lines[k].Text.Trim(), inBlock: true);
+            if (f is null || f.Columns.Count > 0 || f.Site.Module is null || (f.Site.Function is null && f.Site.Displacement is null)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Headers of other commands' output that can follow a stack without a blank line.</summary>
+    static bool StartsOtherBlock(string text) =>
+        text.StartsWith("Unloaded modules", StringComparison.OrdinalIgnoreCase) || text.StartsWith("ModLoad:", StringComparison.OrdinalIgnoreCase) ||
+        System.Text.RegularExpressions.Regex.IsMatch(text, @"^start\s+end\s+module name", RegexOptions.IgnoreCase);
 
     static bool IsScanWarning(string text) =>
         text.StartsWith("WARNING:", StringComparison.OrdinalIgnoreCase) &&
@@ -165,7 +187,9 @@ internal sealed partial class StackTextReader : IBlockReader
         {
             site = CallSiteParser.Parse(text[callSiteAt..]);
             if (site is null) return null;
-            if (site.Module is { } mod && site.Function is null && site.Displacement is null && OnlyHex().IsMatch(mod)) return null;
+            if (site.Module is { } mod && site.Function is null && site.Displacement is null &&
+                (OnlyHex().IsMatch(mod) || ImageFileName().IsMatch(mod)))
+                return null;   // "0000000" is a cut address; "php_redis.dll" alone is an lm line, k never prints the extension
         }
         // Evidence this is a frame and not prose: columns, a frame number with a symbol, or a header above it.
         bool symbolic = site.Module is not null && (site.Function is not null || site.Displacement is not null);
@@ -219,6 +243,7 @@ if (number is not null && (symbolic || (inBlock && (site.Module is not null || s
     [GeneratedRegex(@"^[0-9a-fA-F]{2,4}$")] private static partial Regex FrameNumber();
     [GeneratedRegex(@"^-{8}(?:`-{8})?$")] private static partial Regex Dashes();
     [GeneratedRegex(@"^[0-9a-fA-F`]+$")] private static partial Regex OnlyHex();
+    [GeneratedRegex(@"\.(?:dll|exe|sys|drv|ocx|so)$", RegexOptions.IgnoreCase)] private static partial Regex ImageFileName();
 }
 
 /// <summary>The symbol loader's warnings, wherever they appear: they tell each module's symbol status.</summary>

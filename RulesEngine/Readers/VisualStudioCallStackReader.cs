@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.RulesEngine.Readers;
+
+/// <summary>
+/// Visual Studio's Call Stack window copied as text (what bugs.php.net's Windows backtrace page asks for):
+/// "&gt;	php_ice.dll!zif_IcePHP_defineClass(_zend_execute_data * execute_data=0x…) Line 3750	C++", with
+/// "[External Code]" and "module.dll!00007ffb12345678()" lines for frames without symbols. Two such lines in
+/// a row start a block; "&gt;" marks the current frame, which need not be the first.
+/// </summary>
+internal sealed partial class VisualStudioCallStackReader : IBlockReader
+{
+    public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
+    {
+        if (lines[start].Command is not null || Parse(lines[start].Text) is null) return 0;
+        if (start + 1 >= lines.Count || Parse(lines[start + 1].Text) is null) return 0;
+        var frames = new List<StackFrame>();
+        int i = start;
+        while (i < lines.Count && lines[i].Command is null)
+        {
+            var t = lines[i].Text.Trim();
+            if (t.Equals("[External Code]", StringComparison.OrdinalIgnoreCase) || t.StartsWith("[Frames below may be incorrect", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.Note("Visual Studio call stack: \"" + t + "\" hides frames between the ones shown.");
+                i++;
+                continue;
+            }
+            var f = Parse(lines[i].Text);
+            if (f is null) break;
+            if (f.Value.Module is { } file)
+                builder.AddModule(new ModuleInfo { FileName = file, Name = ModuleNames.EngineName(file) });
+            frames.Add(new StackFrame
+            {
+                Index = frames.Count,
+                Module = f.Value.Module is null ? null : ModuleNames.EngineName(f.Value.Module),
+                Function = f.Value.Function,
+                InstructionPointer = f.Value.Address,
+                Displacement = f.Value.Displacement,
+                SourceLine = f.Value.Line,
+                Trust = frames.Count == 0 ? FrameTrust.Context : FrameTrust.Unknown,
+            });
+            i++;
+        }
+        if (frames.Count < 2) return 0;
+        builder.AddKind("visual-studio-call-stack");
+        // The outermost .exe frame is the process (php.exe!main, php-cgi.exe!main).
+        for (int k = i - 1; k >= start; k--)
+            if (Parse(lines[k].Text)?.Module is { } exe && exe.EndsWith(".exe", StringComparison.OrdinalIgnoreCase)) { builder.ProcessName ??= exe; break; }
+        builder.AddStack(new CrashReportBuilder.StackCandidate("visual-studio-call-stack", CrashReportBuilder.PriorityK, frames, null, null));
+        return i - start;
+    }
+
+    internal static (string? Module, string? Function, ulong? Address, ulong? Displacement, int? Line)? Parse(string text)
+    {
+        var t = text.Trim().TrimStart('>').Trim();
+        var m = Frame().Match(t);
+        if (!m.Success) return null;
+        var module = m.Groups["module"].Value;
+        var function = m.Groups["function"].Value.Trim();
+        ulong? address = null;
+        if (Regex.IsMatch(function, "^[0-9a-fA-F]{8,16}$")) { address = Hex.Parse(function); function = ""; }
+        int? line = m.Groups["line"].Success ? int.Parse(m.Groups["line"].Value, CultureInfo.InvariantCulture) : null;
+        ulong? disp = m.Groups["bytes"].Success ? ulong.Parse(m.Groups["bytes"].Value, CultureInfo.InvariantCulture) : null;
+        return (module, function.Length > 0 ? function : null, address, disp, line);
+    }
+
+    // "php7ts_debug.dll!execute_ex(_zend_execute_data * ex=0x000002cb52013030) Line 432	C"
+    // "php_ice.dll!00007ffa8d703f08()	Unknown", "php5ts.dll!zend_hash_find(...) Line 286 + 3 bytes	C"
+    [GeneratedRegex(@"^(?<module>[^\s!()]+\.(?:dll|exe|so|pyd))!(?<function>[^\s(]+(?:<[^>]*>)?[^\s(]*)\((?>[^()]+|\((?<d>)|\)(?<-d>))*(?(d)(?!))\)(?:\s+Line\s+(?<line>\d+)(?:\s*\+\s*(?<bytes>\d+)\s+bytes)?)?(?:\s+(?:C\+\+|C|Unknown|Asm|C#))?\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex Frame();
+}

@@ -154,8 +154,10 @@ public static class ModuleNames
         if (string.IsNullOrEmpty(fileName)) return null;
         var f = fileName.Replace('\\', '/');
         f = f[(f.LastIndexOf('/') + 1)..];
+        // dbgeng drops the image's extension, whatever its length (".dll", ".so", ".ruby" for some gems), but a
+        // trailing ".3" of a version is part of the name.
         int dot = f.LastIndexOf('.');
-        if (dot > 0 && f.Length - dot <= 4) f = f[..dot];
+        if (dot > 0 && dot < f.Length - 1 && f[(dot + 1)..].All(char.IsAsciiLetter)) f = f[..dot];
         return f.Replace('-', '_').Replace('.', '_');
     }
 

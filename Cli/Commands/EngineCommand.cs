@@ -66,11 +66,9 @@ public static class EngineCommand
             Console.Error.WriteLine($"fcgi engine: {e.Message}");
             return 2;
         }
-        using (var stdout = Console.OpenStandardOutput())
-        {
-            var bytes = System.Text.Encoding.UTF8.GetBytes(run.Stdout);
-            stdout.Write(bytes, 0, bytes.Length);
-        }
+        // The host wrote LF-only UTF-8; Console.Out on Linux adds no CR.
+        Console.Out.Write(run.Stdout);
+        Console.Out.Flush();
         if (run.TimedOut)
         {
             Console.Error.WriteLine($"fcgi engine: {dump}: no answer within {timeoutSeconds} s, session abandoned");

@@ -62,8 +62,25 @@ public static class DumpFile
     /// <summary>The memory lists point at the captured bytes: a cut-off file keeps its directory but loses those.</summary>
     static string? MemoryProblem(FileStream f, uint type, uint rva, uint size, long length)
     {
-        const uint MemoryListStream = 5, Memory64ListStream = 9;
-        if (type == MemoryListStream && size >= 4)
+        const uint ModuleListStream = 4, MemoryListStream = 5, Memory64ListStream = 9;
+        if (type == ModuleListStream && size >= 4)
+        {
+            // MINIDUMP_MODULE is 108 bytes: ModuleNameRva at 20, CvRecord (size, rva) at 76, MiscRecord at 84.
+            byte[] list = new byte[size];
+            f.Position = rva;
+            f.ReadExactly(list);
+            uint count = BinaryPrimitives.ReadUInt32LittleEndian(list);
+            for (long i = 0; i < count && 4 + 108 * (i + 1) <= size; i++)
+            {
+                var module = list.AsSpan((int)(4 + 108 * i), 108);
+                uint nameRva = BinaryPrimitives.ReadUInt32LittleEndian(module[20..]);
+                uint cvSize = BinaryPrimitives.ReadUInt32LittleEndian(module[76..]), cvRva = BinaryPrimitives.ReadUInt32LittleEndian(module[80..]);
+                uint miscSize = BinaryPrimitives.ReadUInt32LittleEndian(module[84..]), miscRva = BinaryPrimitives.ReadUInt32LittleEndian(module[88..]);
+                long end = Math.Max(nameRva + 4L, Math.Max((long)cvRva + cvSize, (long)miscRva + miscSize));
+                if (end > length) return $"truncated minidump (module {i}'s records end at {end}, file has {length} bytes)";
+            }
+        }
+        else if (type == MemoryListStream && size >= 4)
         {
             byte[] list = new byte[size];
             f.Position = rva;

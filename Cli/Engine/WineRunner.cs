@@ -108,23 +108,18 @@ public sealed class WineRunner
         EnsureWarmServer();
     }
 
-    /// <summary>Publishes FcgiExt/Host into artifacts/win-x64/host when fcgihost.exe is missing or older than a source file.</summary>
+    /// <summary>Builds fcgihost.exe into artifacts/win-x64/host (scripts/build-host.sh: NativeAOT, test-grade cross link)
+    /// when it is missing or older than a source file.</summary>
     public void EnsureHostBuilt()
     {
         using var fileLock = FileLock.Acquire(Path.Combine(CacheDir, "host-build.lock"));
         if (!HostIsStale()) return;
-        string log = Path.Combine(LogDir, "host-build.log");
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { "publish", Path.Combine(RepoRoot, "FcgiExt/Host/FcgiExt.Host.csproj"), "-c", "Release",
-                             "-o", HostDir, "-nologo", "-v:q", "-clp:ErrorsOnly" },
-        };
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        int rc = RunToFiles(psi, log, log, TimeSpan.FromMinutes(10), out _);
+        string log = Path.Combine(LogDir, "build-host.out");
+        var psi = new ProcessStartInfo("bash") { ArgumentList = { Path.Combine(RepoRoot, "scripts/build-host.sh") } };
+        psi.Environment["FCGIEXT_CACHE"] = CacheDir;
+        int rc = RunToFiles(psi, log, log, TimeSpan.FromMinutes(15), out _);
         if (rc != 0 || !File.Exists(HostExe))
             throw new InvalidOperationException($"building the engine host failed (exit {rc}); see {log}:\n{Tail(log, 20)}");
-        File.WriteAllText(Path.Combine(HostDir, ".built"), DateTime.UtcNow.ToString("O"));
     }
 
     public bool HostIsStale()
@@ -132,7 +127,7 @@ public sealed class WineRunner
         string stamp = Path.Combine(HostDir, ".built");
         if (!File.Exists(HostExe) || !File.Exists(stamp)) return true;
         var built = File.GetLastWriteTimeUtc(stamp);
-        foreach (var folder in new[] { "FcgiExt/DbgEng", "FcgiExt/Host", "RulesEngine" })
+        foreach (var folder in new[] { "FcgiExt/DbgEng", "FcgiExt/Host", "RulesEngine", "build/crosswin" })
         {
             string dir = Path.Combine(RepoRoot, folder);
             if (!Directory.Exists(dir)) continue;
@@ -144,7 +139,7 @@ public sealed class WineRunner
                 if (File.GetLastWriteTimeUtc(file) > built) return true;
             }
         }
-        foreach (var file in new[] { "Directory.Build.props" })
+        foreach (var file in new[] { "Directory.Build.props", "scripts/build-host.sh" })
             if (File.Exists(Path.Combine(RepoRoot, file)) && File.GetLastWriteTimeUtc(Path.Combine(RepoRoot, file)) > built) return true;
         return false;
     }

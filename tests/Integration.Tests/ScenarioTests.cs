@@ -9,7 +9,7 @@ namespace FcgiExt.Integration.Tests;
 
 /// <summary>What a TestDumps scenario's expected.yaml says the engine must show.</summary>
 public sealed record Scenario(string Name, string Folder, string Dump, string? Module, string? Function, string? SourceFile,
-    int? SourceLine, IReadOnlyList<string> PrivateSymbols, IReadOnlyList<string> MissingSymbols)
+    int? SourceLine, IReadOnlyList<string> PrivateSymbols, IReadOnlyList<string> MissingSymbols, IReadOnlyList<string> ExportOnlySymbols)
 {
     public override string ToString() => Name;
 
@@ -39,7 +39,7 @@ public sealed record Scenario(string Name, string Folder, string Dump, string? M
         }
         string dump = Path.Combine(folder, "minidump.dmp");
         return new Scenario(Path.GetFileName(folder), folder, dump, Scalar("faulting", "module"), Scalar("faulting", "function"),
-            file, line, List("symbols", "private"), List("symbols", "missing"));
+            file, line, List("symbols", "private"), List("symbols", "missing"), List("symbols", "system_export_only"));
     }
 
     static YamlNode? Child(YamlMappingNode map, string key) =>
@@ -127,6 +127,15 @@ public class ScenarioTests
             var found = report.FindModule(name);
             Assert.That(found, Is.Not.Null, $"collector: {name} not among the dump's modules");
             Assert.That(found!.Symbols, Is.AnyOf(SymbolStatus.None, SymbolStatus.ExportOnly, SymbolStatus.Deferred), $"collector: {name}");
+        }
+
+        foreach (var name in scenario.ExportOnlySymbols)
+        {
+            string module = ModuleNames.EngineName(name)!;
+            // lml lists only modules whose symbols were loaded; one that is listed must show exports only.
+            var listed = Regex.Match(text, @"(?m)^[0-9a-f`]+\s+[0-9a-f`]+\s+" + Regex.Escape(module) + @"\s+(\w\s+)?\((?<status>[^)]*)\)");
+            if (listed.Success) Assert.That(listed.Groups["status"].Value, Is.EqualTo("export symbols"), $"lml: {name}");
+            Assert.That(report.FindModule(name)?.Symbols, Is.EqualTo(SymbolStatus.ExportOnly), $"collector: {name}");
         }
 
         // The collector agrees with kn on the faulting frame.

@@ -59,7 +59,8 @@ public static class EngineCommand
         HostRun run;
         try
         {
-            run = new WineRunner().Engine(dump, sympath, exepath, commands, TimeSpan.FromSeconds(timeoutSeconds));
+            var wine = new WineRunner { Progress = message => Console.Error.WriteLine($"fcgi engine: {message}") };
+            run = wine.Engine(dump, sympath, exepath, commands, TimeSpan.FromSeconds(timeoutSeconds));
         }
         catch (Exception e) when (e is InvalidOperationException or PlatformNotSupportedException)
         {

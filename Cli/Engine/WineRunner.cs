@@ -25,6 +25,8 @@ public sealed class WineRunner
     public string Prefix => Path.Combine(CacheDir, "wineprefix");
     public string HostDir => Path.Combine(RepoRoot, HostRelative);
     public string HostExe => Path.Combine(HostDir, "fcgihost.exe");
+    /// <summary>Told about slow one-time steps (host build, Wine prefix) so a terminal user knows why they wait.</summary>
+    public Action<string>? Progress { get; init; }
     /// <summary>Where the last build or prefix set-up wrote its log (for error messages).</summary>
     public string LogDir => Path.Combine(CacheDir, "logs");
 
@@ -114,6 +116,7 @@ public sealed class WineRunner
     {
         using var fileLock = FileLock.Acquire(Path.Combine(CacheDir, "host-build.lock"));
         if (!HostIsStale()) return;
+        Progress?.Invoke($"building the engine host into {HostDir} (first use or sources changed; a few minutes)");
         string log = Path.Combine(LogDir, "build-host.out");
         var psi = new ProcessStartInfo("bash") { ArgumentList = { Path.Combine(RepoRoot, "scripts/build-host.sh") } };
         psi.Environment["FCGIEXT_CACHE"] = CacheDir;
@@ -150,6 +153,7 @@ public sealed class WineRunner
         using var fileLock = FileLock.Acquire(Path.Combine(CacheDir, "wineprefix.lock"));
         if (File.Exists(Path.Combine(Prefix, "system.reg")) && File.Exists(Path.Combine(Prefix, ".fcgiext-ready"))) return;
         Directory.CreateDirectory(Prefix);
+        Progress?.Invoke($"creating the Wine prefix {Prefix} (once, ~10 s)");
         string log = Path.Combine(LogDir, "wineboot.log");
         int rc = RunToFiles(Wine("wine", "wineboot", "-i"), log, log, TimeSpan.FromMinutes(5), out _);
         RunToFiles(Wine("wineserver", "-w"), log + ".w", log + ".w", TimeSpan.FromMinutes(2), out _);

@@ -82,12 +82,11 @@ public class PublicDumpTests
         var response = JsonSerializer.Deserialize(answer, HostJson.Default.ServeResponse)!;
         Assert.That(response.Error, Is.Null, answer);
         var report = response.Report!;
-        TestContext.Out.WriteLine(response.Output);
         Assert.That(report.Modules, Is.Not.Empty, "modules");
         if (dump.Code is { } code)
         {
             // The engine's own text (as in cdb) and the collector's model agree on the code.
-            Assert.That(response.Output, Does.Contain($"code {code:x8}"));
+            Assert.That(response.Output, Does.Contain($"code {code:x8}"), response.Output);
             Assert.That(report.Exception, Is.Not.Null);
             Assert.That(report.Exception!.Code, Is.EqualTo(code), $"0x{report.Exception.Code:x8}");
             Assert.That(report.Frames, Is.Not.Empty, "faulting thread frames");

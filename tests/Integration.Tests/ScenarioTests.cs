@@ -90,7 +90,6 @@ public class ScenarioTests
         var response = JsonSerializer.Deserialize(answer, HostJson.Default.ServeResponse)!;
         Assert.That(response.Error, Is.Null, answer);
         string text = response.Output ?? "";
-        TestContext.Out.WriteLine(text);
 
         // kn: "NN <child-sp> <retaddr> module!function+0xNN [file @ line]"
         if (scenario.Function is not null)
@@ -100,7 +99,7 @@ public class ScenarioTests
                 Regex.Escape(scenario.Function) + @"(\+0x[0-9a-f`]+)?(\s+\[(?<file>[^\]]*) @ (?<line>\d+)\])?\s*$",
                 RegexOptions.Multiline | RegexOptions.IgnoreCase);
             var match = frame.Match(text);
-            Assert.That(match.Success, Is.True, $"kn shows no frame {scenario.Module}!{scenario.Function}");
+            Assert.That(match.Success, Is.True, $"kn shows no frame {scenario.Module}!{scenario.Function}:\n{text}");
             if (scenario.SourceLine is { } line)
             {
                 Assert.That(match.Groups["line"].Success, Is.True, $"the frame has no source line: {match.Value}");
@@ -116,7 +115,7 @@ public class ScenarioTests
         {
             string module = ModuleNames.EngineName(name)!;
             Assert.That(text, Does.Match(@"(?m)^[0-9a-f`]+\s+[0-9a-f`]+\s+" + Regex.Escape(module) + @"\s+(\w\s+)?\(private pdb symbols\)"),
-                $"lml: {name} should have private symbols");
+                $"lml: {name} should have private symbols:\n{text}");
             Assert.That(report.FindModule(name)?.Symbols, Is.EqualTo(SymbolStatus.PrivatePdb), $"collector: {name}");
         }
         foreach (var name in scenario.MissingSymbols)

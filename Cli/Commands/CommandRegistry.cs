@@ -10,5 +10,6 @@ public static class CommandRegistry
         yield return TriageCommand.Create();
         yield return ExplainCommand.Create();
         yield return RulesCommand.Create();
+        yield return EngineCommand.Create();
     }
 }

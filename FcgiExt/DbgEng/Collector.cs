@@ -124,6 +124,9 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             hr = control.GetStoredEventInformation(out type, out pid, out tid, c, (uint)contextBuffer.Length, &contextUsed,
                 &extra, (uint)sizeof(DEBUG_LAST_EVENT_INFO_EXCEPTION), &extraUsed);
         bool stored = hr >= 0 && type == DbgEng.DEBUG_EVENT_EXCEPTION;
+        // A dump without an exception stream still gets a synthesized "break instruction" last event: only a live
+        // target's last event is a real exception. A dump never records first or second chance either.
+        bool isDump = control.GetDebuggeeType(out _, out uint qualifier) >= 0 && qualifier >= DbgEng.DEBUG_DUMP_SMALL;
         if (stored)
         {
             context = contextBuffer.AsSpan(0, (int)Math.Min(contextUsed, (uint)contextBuffer.Length)).ToArray();
@@ -139,7 +142,7 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
         uint lastUsed = 0;
         int lhr = control.GetLastEventInformationWide(out uint lastType, out _, out uint lastTid, &last,
             (uint)sizeof(DEBUG_LAST_EVENT_INFO_EXCEPTION), &lastUsed, null, 0, null);
-        bool lastIsException = lhr >= 0 && lastType == DbgEng.DEBUG_EVENT_EXCEPTION && lastUsed >= sizeof(EXCEPTION_RECORD64);
+        bool lastIsException = !isDump && lhr >= 0 && lastType == DbgEng.DEBUG_EVENT_EXCEPTION && lastUsed >= sizeof(EXCEPTION_RECORD64);
         if (!stored)
         {
             if (!lastIsException)
@@ -154,9 +157,7 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
         ref var record = ref extra.ExceptionRecord;
         var parameters = new ulong[Math.Min(record.NumberParameters, 15u)];
         for (int i = 0; i < parameters.Length; i++) parameters[i] = record.ExceptionInformation[i];
-        // A dump does not record first or second chance (the engine says "not available"), whatever the field holds.
-        bool isDump = control.GetDebuggeeType(out _, out uint qualifier) >= 0 && qualifier >= DbgEng.DEBUG_DUMP_SMALL;
-        bool? firstChance = !isDump && lastIsException && last.ExceptionRecord.ExceptionCode == record.ExceptionCode
+        bool? firstChance = lastIsException && last.ExceptionRecord.ExceptionCode == record.ExceptionCode
             && lastUsed >= sizeof(DEBUG_LAST_EVENT_INFO_EXCEPTION) ? last.FirstChance != 0 : null;
         return new ExceptionInfo
         {
@@ -244,10 +245,8 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             module = ModuleNameAt(ip);
             displacement = 0;
         }
-        // A caller frame's address is a return address: its line is the call's, one byte earlier (as kn shows it).
-        // The top frame, and a frame the unwinder entered through a trap or inline, point at the instruction itself.
-        bool returnAddress = i > 0 && !inline && !raw[i - 1].IsInline;
-        ulong lineAddress = returnAddress ? ip - 1 : ip;
+        // The line of the frame's own address, as `kn` shows it (for a caller frame that is the return address).
+        ulong lineAddress = ip;
         var lineBox = new uint[1];
         string? file = Utf16.Read((b, n, needed) =>
         {
@@ -271,16 +270,19 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
         };
     }
 
-    /// <summary>How the frame was found. dbgeng does not report the unwinder's method per frame, so this reads it from
-    /// what the frame carries: the context itself, an inline record, a function table entry (x64 unwind data), or
-    /// neither (a frame-pointer or scanned frame; on x64 without unwind data the engine had to guess).</summary>
+    /// <summary>How the frame was found. dbgeng does not report the unwinder's method per frame (FuncTableEntry stays 0 in
+    /// minidumps), so this reads it from what the frame carries: the exception context itself (frame 0), an inline
+    /// record, an address inside a known module (x64: unwound with the module's unwind data; x86: the frame-pointer
+    /// chain), or an address in no module, which only a stack scan produces.</summary>
     FrameTrust Trust(DEBUG_STACK_FRAME_EX f, int i, bool fromContext)
     {
         if (f.IsInline) return FrameTrust.Inline;
         if (i == 0) return fromContext ? FrameTrust.Context : FrameTrust.Unknown;
+        uint index = 0;
+        ulong moduleBase = 0;
+        if (engine.Symbols.GetModuleByOffset(f.InstructionOffset, 0, &index, &moduleBase) < 0) return FrameTrust.Scan;
         if (f.FuncTableEntry != 0) return FrameTrust.UnwindInfo;
-        if (f.Virtual != 0) return FrameTrust.Scan;
-        return f.FrameMachine == DbgEng.IMAGE_FILE_MACHINE_AMD64 ? FrameTrust.Scan : FrameTrust.FramePointer;
+        return f.FrameMachine == DbgEng.IMAGE_FILE_MACHINE_I386 ? FrameTrust.FramePointer : FrameTrust.UnwindInfo;
     }
 
     string? ModuleNameAt(ulong address)

@@ -54,6 +54,59 @@ public static class DumpFile
             uint rva = BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(12 * i + 8));
             if (type != 0 && (long)rva + size > length)
                 return $"{path}: truncated minidump (stream {i} of type {type} ends at {(long)rva + size}, file has {length} bytes)";
+            if (MemoryProblem(f, type, rva, size, length) is { } memory) return $"{path}: {memory}";
+        }
+        return null;
+    }
+
+    /// <summary>The memory lists point at the captured bytes: a cut-off file keeps its directory but loses those.</summary>
+    static string? MemoryProblem(FileStream f, uint type, uint rva, uint size, long length)
+    {
+        const uint ModuleListStream = 4, MemoryListStream = 5, Memory64ListStream = 9;
+        if (type == ModuleListStream && size >= 4)
+        {
+            // MINIDUMP_MODULE is 108 bytes: ModuleNameRva at 20, CvRecord (size, rva) at 76, MiscRecord at 84.
+            byte[] list = new byte[size];
+            f.Position = rva;
+            f.ReadExactly(list);
+            uint count = BinaryPrimitives.ReadUInt32LittleEndian(list);
+            for (long i = 0; i < count && 4 + 108 * (i + 1) <= size; i++)
+            {
+                var module = list.AsSpan((int)(4 + 108 * i), 108);
+                uint nameRva = BinaryPrimitives.ReadUInt32LittleEndian(module[20..]);
+                uint cvSize = BinaryPrimitives.ReadUInt32LittleEndian(module[76..]), cvRva = BinaryPrimitives.ReadUInt32LittleEndian(module[80..]);
+                uint miscSize = BinaryPrimitives.ReadUInt32LittleEndian(module[84..]), miscRva = BinaryPrimitives.ReadUInt32LittleEndian(module[88..]);
+                long end = Math.Max(nameRva + 4L, Math.Max((long)cvRva + cvSize, (long)miscRva + miscSize));
+                if (end > length) return $"truncated minidump (module {i}'s records end at {end}, file has {length} bytes)";
+            }
+        }
+        else if (type == MemoryListStream && size >= 4)
+        {
+            byte[] list = new byte[size];
+            f.Position = rva;
+            f.ReadExactly(list);
+            uint count = BinaryPrimitives.ReadUInt32LittleEndian(list);
+            for (long i = 0; i < count && 4 + 16 * (i + 1) <= size; i++)
+            {
+                uint dataSize = BinaryPrimitives.ReadUInt32LittleEndian(list.AsSpan((int)(4 + 16 * i + 8)));
+                uint dataRva = BinaryPrimitives.ReadUInt32LittleEndian(list.AsSpan((int)(4 + 16 * i + 12)));
+                if ((long)dataRva + dataSize > length)
+                    return $"truncated minidump (memory range {i} ends at {(long)dataRva + dataSize}, file has {length} bytes)";
+            }
+        }
+        else if (type == Memory64ListStream && size >= 16)
+        {
+            byte[] head = new byte[16];
+            f.Position = rva;
+            f.ReadExactly(head);
+            ulong count = BinaryPrimitives.ReadUInt64LittleEndian(head);
+            ulong baseRva = BinaryPrimitives.ReadUInt64LittleEndian(head.AsSpan(8));
+            if (count > (size - 16) / 16) return $"corrupt minidump (memory list of {count} ranges in {size} bytes)";
+            byte[] list = new byte[16 * (int)count];
+            f.ReadExactly(list);
+            ulong end = baseRva;
+            for (int i = 0; i < (int)count; i++) end += BinaryPrimitives.ReadUInt64LittleEndian(list.AsSpan(16 * i + 8));
+            if (end > (ulong)length) return $"truncated full-memory dump (its memory ends at {end}, file has {length} bytes)";
         }
         return null;
     }

@@ -14,10 +14,11 @@ public sealed record ServeRequest
     [JsonPropertyName("exepath")] public string? ImagePath { get; init; }
     /// <summary>Commands to run (as after cdb -c); their output comes back in "output".</summary>
     public string? Commands { get; init; }
-    /// <summary>Fill the crash model ("report"); on by default.</summary>
-    public bool Collect { get; init; } = true;
+    /// <summary>Fill the crash model ("report"); on by default. A setter, not init: the source-generated reader
+    /// would otherwise pass false for a missing member instead of keeping the default.</summary>
+    public bool Collect { get; set; } = true;
     /// <summary>`.reload /f` before collecting, so every module has its real symbol status.</summary>
-    public bool LoadAllSymbols { get; init; } = true;
+    public bool LoadAllSymbols { get; set; } = true;
 }
 
 /// <summary>One answer line of `fcgihost serve`: the report and/or the command output, or the one-line error.</summary>

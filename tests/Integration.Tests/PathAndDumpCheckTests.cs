@@ -1,0 +1,76 @@
+using FcgiExt.Cli.Engine;
+using FcgiExt.DbgEng;
+
+namespace FcgiExt.Integration.Tests;
+
+/// <summary>No Wine: path translation for the host and the dump file pre-check that gives bad files their one-line error.</summary>
+public class PathAndDumpCheckTests
+{
+    [Test]
+    public void Linux_paths_become_Z_drive_paths()
+    {
+        Assert.That(WineRunner.ToWinePath("/work/a b/x.dmp"), Is.EqualTo(@"Z:\work\a b\x.dmp"));
+        Assert.That(WineRunner.ToWinePathList("/sym/a;srv*/cache/syms*https://msdl.microsoft.com/download/symbols;C:\\keep"),
+            Is.EqualTo(@"Z:\sym\a;srv*Z:\cache\syms*https://msdl.microsoft.com/download/symbols;C:\keep"));
+        Assert.That(WineRunner.ToWinePathList("cache*/c;/d"), Is.EqualTo(@"cache*Z:\c;Z:\d"));
+    }
+
+    [Test]
+    public void Relative_paths_that_exist_are_made_absolute()
+    {
+        string dir = TestPaths.TempDir();
+        string old = Directory.GetCurrentDirectory();
+        try
+        {
+            Directory.SetCurrentDirectory(dir);
+            Directory.CreateDirectory("syms");
+            Assert.That(WineRunner.ToWinePathList("syms"), Is.EqualTo("Z:" + Path.Combine(dir, "syms").Replace('/', '\\')));
+            Assert.That(WineRunner.ToWinePathList("srv"), Is.EqualTo("srv"));
+        }
+        finally { Directory.SetCurrentDirectory(old); Directory.Delete(dir, true); }
+    }
+
+    [Test]
+    public void Bad_files_get_a_one_line_reason_naming_them()
+    {
+        string dir = TestPaths.TempDir();
+        try
+        {
+            string text = Path.Combine(dir, "notes.dmp");
+            File.WriteAllText(text, "this is not a dump\n");
+            string empty = Path.Combine(dir, "empty.dmp");
+            File.WriteAllBytes(empty, []);
+            string missing = Path.Combine(dir, "missing.dmp");
+            foreach (var (file, reason) in new[] { (text, "not a Windows dump file"), (empty, "empty file"), (missing, "no such file"), (dir, "is a folder") })
+            {
+                string? problem = DumpFile.Problem(file);
+                Assert.That(problem, Does.StartWith(file + ": ").And.Contain(reason));
+                Assert.That(problem, Does.Not.Contain("\n"));
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Test]
+    public void Truncated_minidumps_are_recognised_and_whole_ones_pass()
+    {
+        var dumps = PublicDumpTests.Dumps().Select(d => d.Path).ToList();
+        Assume.That(dumps, Is.Not.Empty, $"no public dumps in {TestPaths.PublicDumps}");
+        string dir = TestPaths.TempDir();
+        try
+        {
+            foreach (var dump in dumps)
+            {
+                Assert.That(DumpFile.Problem(dump), Is.Null, dump);
+                byte[] bytes = File.ReadAllBytes(dump);
+                foreach (int keep in new[] { 16, bytes.Length / 2, bytes.Length - 64 })
+                {
+                    string cut = Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(dump)}-{keep}.dmp");
+                    File.WriteAllBytes(cut, bytes[..keep]);
+                    Assert.That(DumpFile.Problem(cut), Does.StartWith(cut + ": truncated"), $"{dump} cut to {keep} bytes");
+                }
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}

@@ -58,13 +58,19 @@ public static class TriageCommand
     public static Command Create()
     {
         var command = new Command("triage",
-            "Who owns a crash and what to do next, from debugger text (--stack-text): exception class, owner, confidence, bucket, symbols to get, next steps.");
+            "Who owns a crash and what to do next: `fcgi triage <dumps or folders>` runs the real debugger engine on every dump (in parallel, resumable) and prints a bucketed report; `fcgi triage --stack-text <file>` reads debugger text instead. Exit codes: 0 all triaged, 1 some dumps could not be triaged, 2 usage error.");
         command.Options.Add(StackTextOption);
         command.Options.Add(FormatOption);
         command.Options.Add(RulesOption);
         command.Options.Add(VerboseOption);
         command.Options.Add(OutOption);
-        command.SetAction(parse => Run(
+        TriageBatchCommand.AddTo(command);
+        command.SetAction(parse => parse.GetValue(TriageBatchCommand.PathsArgument) is { Length: > 0 } paths && parse.GetValue(StackTextOption) is null
+            ? TriageBatchCommand.Run(paths, parse.GetValue(FormatOption) ?? "text", parse.GetValue(RulesOption) ?? [], parse.GetValue(OutOption),
+                parse.GetValue(TriageBatchCommand.SymbolPathOption), parse.GetValue(TriageBatchCommand.OfflineOption),
+                parse.GetValue(TriageBatchCommand.ParallelOption), parse.GetValue(TriageBatchCommand.TimeoutOption),
+                parse.GetValue(TriageBatchCommand.ResumeOption), parse.GetValue(TriageBatchCommand.ResultsOption), Console.Out, Console.Error)
+            : Run(
             parse.GetValue(StackTextOption), parse.GetValue(FormatOption) ?? "text", parse.GetValue(RulesOption) ?? [],
             parse.GetValue(VerboseOption), parse.GetValue(OutOption), Console.Out, Console.Error));
         return command;
@@ -76,7 +82,7 @@ public static class TriageCommand
     {
         if (stackText is null)
         {
-            stderr.WriteLine("fcgi triage: give --stack-text <file> (a text file with debugger output); see fcgi triage --help");
+            stderr.WriteLine("fcgi triage: give dumps or folders of dumps, or --stack-text <file> (a text file with debugger output); see fcgi triage --help");
             return UsageError;
         }
         if (!Formats.Contains(format))

@@ -76,7 +76,8 @@ public sealed class EngineServer : IDisposable
         catch (IOException) { return ""; }
     }
 
-    void Kill()
+    /// <summary>Stops the engine process at once (a cancelled or hung request).</summary>
+    public void Kill()
     {
         try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); } catch { /* gone */ }
     }

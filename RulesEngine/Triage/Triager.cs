@@ -43,6 +43,16 @@ public static class Triager
         var explanation = new List<string>();
         var frames = crash.Frames ?? [];
         var classification = ExceptionClassifier.Classify(crash);
+        // A site catalog may know more exit paths (rules tagged `exit`): a stack the classifier did not
+        // recognise still counts as a voluntary exit when the catalog says so.
+        Func<StackFrame, bool> isExitFrame = f => ExceptionClassifier.IsExitFunction(f.Function);
+        if (catalog is RuleCatalog rules)
+        {
+            isExitFrame = f => ExceptionClassifier.IsExitFunction(f.Function) || SafeIsCatalogExit(rules, f, crash);
+            if (classification is null && crash.Exception is null && frames.FirstOrDefault(f => SafeIsCatalogExit(rules, f, crash)) is { } exitFrame)
+                classification = new ExceptionClassification { Class = ExceptionClassifier.Exit, Name = "Voluntary exit",
+                    Detail = $"{exitFrame.Display} on the stack (an exit rule of the catalog): the process ended itself, it did not crash" };
+        }
         explanation.Add(ExplainException(crash, classification));
         bool isExit = classification?.Class == ExceptionClassifier.Exit;
 
@@ -77,7 +87,7 @@ public static class Triager
         string processName = ProcessName(crash);
 
         // Bucket.
-        var signature = BucketSignature(crash, walk, decisions, isExit);
+        var signature = BucketSignature(crash, walk, decisions, isExit, isExitFrame);
         string bucketClass = classification?.Class ?? BucketId.NoException;
         string bucket = BucketId.Build(bucketClass, crash.Exception?.Code, signature);
 
@@ -141,7 +151,8 @@ public static class Triager
     }
 
     /// <summary>What goes after the class and code in the bucket.</summary>
-    static List<string> BucketSignature(CrashReport crash, StackWalkResult walk, IReadOnlyList<FrameDecision> decisions, bool isExit)
+    static List<string> BucketSignature(CrashReport crash, StackWalkResult walk, IReadOnlyList<FrameDecision> decisions, bool isExit,
+        Func<StackFrame, bool> isExitFrame)
     {
         if (isExit)
         {
@@ -149,14 +160,21 @@ public static class Triager
             // that the catalog did not skip.
             int deepestExit = -1;
             for (int i = 0; i < decisions.Count; i++)
-                if (ExceptionClassifier.IsExitFunction(decisions[i].Frame.Function)) deepestExit = i;
+                if (isExitFrame(decisions[i].Frame)) deepestExit = i;
             for (int i = deepestExit + 1; i < decisions.Count; i++)
                 if (!PassedOverActions.Contains(decisions[i].Action))
                     return [BucketId.FrameSignature(decisions[i].Frame, crash)];
             return [];
         }
         if (walk.SignatureFrames is { Count: > 0 } sig)
-            return sig.Select(f => BucketId.FrameSignature(f, crash)).ToList();
+        {
+            // Only prefix frames and the deciding frame, as the contract says: a sentinel or ignored frame in
+            // the signature (the exception dispatcher) would split one bug into buckets with and without it.
+            var prefixFrames = decisions.Where(x => x.Action == "prefix").Select(x => x.Frame).ToHashSet();
+            var kept = sig.Where(f => prefixFrames.Contains(f) || (walk.Deciding is { } dd && dd.Frame == f))
+                .Select(f => BucketId.FrameSignature(f, crash)).ToList();
+            if (kept.Count > 0) return kept;
+        }
         if (walk.Deciding is { } deciding)
             return [BucketId.FrameSignature(deciding.Frame, crash)];
         // Nothing decided: the first frame the catalog did not pass over keeps crashes in one place apart.
@@ -349,6 +367,12 @@ public static class Triager
             ? cmd[1..].Split('"')[0]
             : cmd.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
         return first.EndsWith(".exe", StringComparison.OrdinalIgnoreCase) ? first : null;
+    }
+
+    static bool SafeIsCatalogExit(RuleCatalog catalog, StackFrame frame, CrashReport crash)
+    {
+        try { return catalog.IsExitFrame(frame, crash); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return false; }
     }
 
     static ModuleInfo? SafeFindModule(CrashReport crash, StackFrame frame)

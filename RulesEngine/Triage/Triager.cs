@@ -95,9 +95,12 @@ public static class Triager
         var reasons = ConfidenceReasons(crash, classification, walk, walkFailed, decisions, decidingModule, isExit);
         var confidence = Combine(reasons);
 
+        // The owner's texts may hold placeholders ({module}, {php_version}, …) the catalog fills per module.
+        var placeholderModule = decidingModule ?? (deciding?.Frame.Module is { Length: > 0 } fm
+            ? new ModuleInfo { Name = ModuleNames.EngineName(fm) ?? fm, FileName = fm.Contains('.') ? fm : null } : null);
         string? symbolsHint = null;
-        if (decidingModule is not null && owner is not null)
-            symbolsHint = SafeWhereToGet(catalog, decidingModule, crash);
+        if (placeholderModule is not null && owner is not null)
+            symbolsHint = SafeWhereToGet(catalog, placeholderModule, crash) ?? Expand(owner.Symbols, placeholderModule, crash);
 
         var verdict = new Verdict
         {
@@ -111,7 +114,7 @@ public static class Triager
             Rule = isExit ? null : walk.RuleId,
             ReportUrl = owner?.ReportUrl,
             SymbolsHint = symbolsHint ?? owner?.Symbols,
-            Advice = owner?.Advice,
+            Advice = placeholderModule is null ? owner?.Advice : Expand(owner?.Advice, placeholderModule, crash),
         };
         explanation.Add(isExit
             ? $"verdict: no crash, a voluntary exit: owner none (the catalog's owner of the exit's caller is not used); bucket {bucket}"
@@ -222,6 +225,10 @@ public static class Triager
 
         var frame = deciding.Frame;
         string moduleName = decidingModule?.DisplayName ?? frame.Module ?? "the deciding frame's module";
+        if (walk.Owner.Category == OwnerCategory.Unknown && walk.Strength is not ("last" or "default"))
+            reasons.Add(new($"{moduleName} is not in the catalog: who ships it is not known", Confidence.Medium));
+        if (frames.Count == 1)
+            reasons.Add(new("only one frame is known (the faulting module): its callers cannot be checked", Confidence.Medium));
         if (frame.Module is null && decidingModule is null)
             reasons.Add(new($"the deciding frame #{frame.Index:d2} has no module", Confidence.Low));
         else if (decidingModule is not null)
@@ -236,8 +243,9 @@ public static class Triager
                     reasons.Add(new($"the symbols of {moduleName} do not match the image: function names may be wrong", Confidence.Medium)); break;
             }
         }
-        else if (frame.Function is null)
-            reasons.Add(new($"no symbols for {moduleName}: the deciding frame has no function name", Confidence.Medium));
+        if (frame.Function is null && frame.Module is not null
+            && (decidingModule is null || decidingModule.Symbols is SymbolStatus.Unknown or SymbolStatus.Deferred or SymbolStatus.PrivatePdb or SymbolStatus.PublicPdb))
+            reasons.Add(new($"the deciding frame has no function name (no symbols for {moduleName} in the source)", Confidence.Medium));
 
         // A scanned frame at or above the deciding one means the walk itself may have started from garbage.
         int decidingPosition = -1;
@@ -327,7 +335,7 @@ public static class Triager
 
         if (!isExit)
         {
-            if (verdict.Owner != UnknownOwner)
+            if (!IsUnknownOwner(verdict))
             {
                 steps.Add(new NextStep { Kind = "report",
                     Text = $"Report it to {verdict.Owner}" + (verdict.ReportUrl is null ? "" : $": {verdict.ReportUrl}") +
@@ -336,11 +344,18 @@ public static class Triager
                 string? engineName = decidingModule?.Name ?? ModuleNames.EngineName(decidingModule?.FileName ?? deciding?.Frame.Module);
                 if (NextSteps.ModuleInfoStep(engineName, verdict.Owner) is { } info) steps.Add(info);
             }
+            else if (verdict.OwnerModule is { } unknownModule)
+            {
+                steps.Add(new NextStep { Kind = "report",
+                    Text = $"{unknownModule} decided the crash but the catalog does not know who ships it: its path, company and version resource say; report it to that vendor, and add an owner and a rule for it in a site catalog (--rules) so the next triage names it." });
+                string? engineName = decidingModule?.Name ?? ModuleNames.EngineName(decidingModule?.FileName ?? deciding?.Frame.Module);
+                if (NextSteps.ModuleInfoStep(engineName, "its vendor") is { } info) steps.Add(info with { Text = $"See who ships {unknownModule}:" });
+            }
             else
                 steps.Add(new NextStep { Kind = "report",
                     Text = "No rule knows the frames of this stack: read it from the top, skipping Windows and C runtime frames; the first module of your own or a vendor's is the likely owner. `fcgi rules explain module!function` shows what the catalog does with a frame, and a site catalog (--rules) can teach it." });
             steps.Add(NextSteps.DumpStep(processName, cls?.Class ?? BucketId.NoException,
-                verdict.Owner == UnknownOwner ? null : verdict.Owner, verdict.ReportUrl));
+                IsUnknownOwner(verdict) ? null : verdict.Owner, verdict.ReportUrl));
         }
         steps.Add(NextSteps.VerboseStep());
         return steps;
@@ -368,6 +383,16 @@ public static class Triager
             : cmd.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
         return first.EndsWith(".exe", StringComparison.OrdinalIgnoreCase) ? first : null;
     }
+
+    static string? Expand(string? text, ModuleInfo module, CrashReport crash)
+    {
+        if (text is null) return null;
+        try { return SymbolPlaceholders.Expand(text, module, crash); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return text; }
+    }
+
+    /// <summary>An owner the catalog itself calls unknown (its catch-all for modules it does not know).</summary>
+    static bool IsUnknownOwner(Verdict v) => v.Owner == UnknownOwner || v.Category == OwnerCategory.Unknown;
 
     static bool SafeIsCatalogExit(RuleCatalog catalog, StackFrame frame, CrashReport crash)
     {

@@ -19,11 +19,6 @@ public class TriageWithBuiltInCatalogTests
 
     static TriageResult Run(CrashReport crash) => Triager.Triage(crash, BuiltIn.Value);
 
-    // Until the built-in catalog files are merged next to RuleCatalog, these tests cannot say anything.
-    [OneTimeSetUp]
-    public void BuiltInCatalogIsThere() =>
-        Assume.That(RuleCatalog.BuiltInSources(), Is.Not.Empty, "the built-in catalog (RulesEngine/Catalog/builtin) is not in this build yet");
-
     [Test]
     public void The_issue_example_xdebug_null_write()
     {

@@ -255,6 +255,10 @@ public static class Triager
         var scanned = decisions.Take(decidingPosition + 1).Select(x => x.Frame).FirstOrDefault(f => f.Trust == FrameTrust.Scan);
         if (scanned is not null)
             reasons.Add(new($"frame #{scanned.Index:d2} {scanned.Display} was found by scanning the stack: the frames from there on may be wrong", Confidence.Medium));
+        // Code outside every module above the owner: JIT code, a bad function pointer, or a stack the debugger misread.
+        var moduleless = decisions.Take(decidingPosition).Select(x => x.Frame).FirstOrDefault(f => f.Module is null && f.Function is null);
+        if (moduleless is not null)
+            reasons.Add(new($"frame #{moduleless.Index:d2} {moduleless.Display} above the deciding frame is in no module (JIT code, a bad function pointer or a misread stack)", Confidence.Medium));
         return reasons;
     }
 

@@ -322,4 +322,17 @@ public class TriagerTests
         });
         Assert.That(Triager.Triage(crash, catalog).Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex"));
     }
+
+    [Test]
+    public void An_address_only_frame_above_the_deciding_frame_lowers_confidence()
+    {
+        var crash = XdebugNullWrite() with
+        {
+            FaultingThread = new ThreadInfo { Frames = [new StackFrame { Index = 0, InstructionPointer = 0x1234_5678 }, Frame(1, "php_xdebug", "xdebug_execute_ex")] },
+        };
+        var r = Run(crash);
+        Assert.That(r.Verdict.Owner, Is.EqualTo("Xdebug"));
+        Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.Medium));
+        Assert.That(r.Verdict.ConfidenceReasons, Has.One.Contains("#00 0x12345678 above the deciding frame is in no module"));
+    }
 }

@@ -203,7 +203,9 @@ public static class Triager
             return reasons;
         }
         if (cls is null)
-            reasons.Add(new("no exception recorded: the stack shows the thread when the dump was taken, maybe not a crash", Confidence.Low));
+            reasons.Add(crash.Source.Kind == "dbgeng"
+                ? new("no exception recorded in the dump: the stack shows the thread when the dump was taken, maybe not a crash", Confidence.Low)
+                : new("the text holds no exception record (.exr -1 or .lastevent output gives it): the class is unknown", Confidence.Low));
         if (walkFailed)
             reasons.Add(new("the catalog walk failed", Confidence.Low));
 

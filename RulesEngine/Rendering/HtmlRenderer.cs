@@ -60,7 +60,7 @@ public static class HtmlRenderer
         sb.Append("<h2>Symbols</h2>\n");
         var s = r.Symbols;
         if (s.Missing.Count + s.ExportOnly.Count + s.Mismatched.Count == 0)
-            sb.Append(crash.Modules.Count == 0 ? "<p>No module list in the source: symbol status unknown.</p>\n" : "<p>Every module has symbols.</p>\n");
+            sb.Append("<p>").Append(Html.Escape(RenderFormat.NoSymbolProblems(crash))).Append("</p>\n");
         else
         {
             sb.Append("<table class=\"symbols\">\n<tr><th>Module</th><th>Problem</th><th>On the faulting stack</th><th>Where to get them</th></tr>\n");

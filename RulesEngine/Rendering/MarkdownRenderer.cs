@@ -37,7 +37,7 @@ public static class MarkdownRenderer
         sb.Append(h2).Append(" Symbols\n\n");
         var s = r.Symbols;
         if (s.Missing.Count + s.ExportOnly.Count + s.Mismatched.Count == 0)
-            sb.Append(crash.Modules.Count == 0 ? "No module list in the source: symbol status unknown.\n\n" : "Every module has symbols.\n\n");
+            sb.Append(Md.Text(RenderFormat.NoSymbolProblems(crash))).Append("\n\n");
         else
         {
             sb.Append("| Module | Problem | On the faulting stack | Where to get them |\n|---|---|---|---|\n");

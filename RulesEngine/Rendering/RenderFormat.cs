@@ -66,6 +66,13 @@ public static class RenderFormat
     public static string OwnerLine(Verdict v) =>
         v.Owner == Triager.NoOwner ? "none (voluntary exit, not a crash)" : $"{v.Owner} ({v.Category})";
 
+    /// <summary>What to say when no module has a symbol problem: "every module has symbols" only when the source
+    /// gave a symbol status at all (an event log or a bare k paste does not).</summary>
+    public static string NoSymbolProblems(CrashReport crash) =>
+        crash.Modules.Count == 0 || crash.Modules.All(m => m.Symbols is SymbolStatus.Unknown)
+            ? "Symbol status unknown: the source does not say (lml or lmv output shows it)."
+            : "Every module has symbols.";
+
     public static string ExceptionHeadline(TriageResult r)
     {
         var ex = r.Crash.Exception;

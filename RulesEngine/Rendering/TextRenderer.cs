@@ -83,9 +83,7 @@ public static class TextRenderer
         var s = r.Symbols;
         if (s.Missing.Count + s.ExportOnly.Count + s.Mismatched.Count == 0)
         {
-            o.Line(r.Crash.Modules.Count == 0
-                ? "  No module list in the source: symbol status unknown (add `lml` or `lmv` output for it)."
-                : "  Every module has symbols.");
+            o.Line("  " + RenderFormat.NoSymbolProblems(r.Crash));
             o.Line();
             return;
         }

@@ -43,6 +43,16 @@ public static class Triager
         var explanation = new List<string>();
         var frames = crash.Frames ?? [];
         var classification = ExceptionClassifier.Classify(crash);
+        // A site catalog may know more exit paths (rules tagged `exit`): a stack the classifier did not
+        // recognise still counts as a voluntary exit when the catalog says so.
+        Func<StackFrame, bool> isExitFrame = f => ExceptionClassifier.IsExitFunction(f.Function);
+        if (catalog is RuleCatalog rules)
+        {
+            isExitFrame = f => ExceptionClassifier.IsExitFunction(f.Function) || SafeIsCatalogExit(rules, f, crash);
+            if (classification is null && crash.Exception is null && frames.FirstOrDefault(f => SafeIsCatalogExit(rules, f, crash)) is { } exitFrame)
+                classification = new ExceptionClassification { Class = ExceptionClassifier.Exit, Name = "Voluntary exit",
+                    Detail = $"{exitFrame.Display} on the stack (an exit rule of the catalog): the process ended itself, it did not crash" };
+        }
         explanation.Add(ExplainException(crash, classification));
         bool isExit = classification?.Class == ExceptionClassifier.Exit;
 
@@ -77,7 +87,7 @@ public static class Triager
         string processName = ProcessName(crash);
 
         // Bucket.
-        var signature = BucketSignature(crash, walk, decisions, isExit);
+        var signature = BucketSignature(crash, walk, decisions, isExit, isExitFrame);
         string bucketClass = classification?.Class ?? BucketId.NoException;
         string bucket = BucketId.Build(bucketClass, crash.Exception?.Code, signature);
 
@@ -85,9 +95,12 @@ public static class Triager
         var reasons = ConfidenceReasons(crash, classification, walk, walkFailed, decisions, decidingModule, isExit);
         var confidence = Combine(reasons);
 
+        // The owner's texts may hold placeholders ({module}, {php_version}, …) the catalog fills per module.
+        var placeholderModule = decidingModule ?? (deciding?.Frame.Module is { Length: > 0 } fm
+            ? new ModuleInfo { Name = ModuleNames.EngineName(fm) ?? fm, FileName = fm.Contains('.') ? fm : null } : null);
         string? symbolsHint = null;
-        if (decidingModule is not null && owner is not null)
-            symbolsHint = SafeWhereToGet(catalog, decidingModule, crash);
+        if (placeholderModule is not null && owner is not null)
+            symbolsHint = SafeWhereToGet(catalog, placeholderModule, crash) ?? Expand(owner.Symbols, placeholderModule, crash);
 
         var verdict = new Verdict
         {
@@ -101,7 +114,7 @@ public static class Triager
             Rule = isExit ? null : walk.RuleId,
             ReportUrl = owner?.ReportUrl,
             SymbolsHint = symbolsHint ?? owner?.Symbols,
-            Advice = owner?.Advice,
+            Advice = placeholderModule is null ? owner?.Advice : Expand(owner?.Advice, placeholderModule, crash),
         };
         explanation.Add(isExit
             ? $"verdict: no crash, a voluntary exit: owner none (the catalog's owner of the exit's caller is not used); bucket {bucket}"
@@ -141,7 +154,8 @@ public static class Triager
     }
 
     /// <summary>What goes after the class and code in the bucket.</summary>
-    static List<string> BucketSignature(CrashReport crash, StackWalkResult walk, IReadOnlyList<FrameDecision> decisions, bool isExit)
+    static List<string> BucketSignature(CrashReport crash, StackWalkResult walk, IReadOnlyList<FrameDecision> decisions, bool isExit,
+        Func<StackFrame, bool> isExitFrame)
     {
         if (isExit)
         {
@@ -149,14 +163,21 @@ public static class Triager
             // that the catalog did not skip.
             int deepestExit = -1;
             for (int i = 0; i < decisions.Count; i++)
-                if (ExceptionClassifier.IsExitFunction(decisions[i].Frame.Function)) deepestExit = i;
+                if (isExitFrame(decisions[i].Frame)) deepestExit = i;
             for (int i = deepestExit + 1; i < decisions.Count; i++)
                 if (!PassedOverActions.Contains(decisions[i].Action))
                     return [BucketId.FrameSignature(decisions[i].Frame, crash)];
             return [];
         }
         if (walk.SignatureFrames is { Count: > 0 } sig)
-            return sig.Select(f => BucketId.FrameSignature(f, crash)).ToList();
+        {
+            // Only prefix frames and the deciding frame, as the contract says: a sentinel or ignored frame in
+            // the signature (the exception dispatcher) would split one bug into buckets with and without it.
+            var prefixFrames = decisions.Where(x => x.Action == "prefix").Select(x => x.Frame).ToHashSet();
+            var kept = sig.Where(f => prefixFrames.Contains(f) || (walk.Deciding is { } dd && dd.Frame == f))
+                .Select(f => BucketId.FrameSignature(f, crash)).ToList();
+            if (kept.Count > 0) return kept;
+        }
         if (walk.Deciding is { } deciding)
             return [BucketId.FrameSignature(deciding.Frame, crash)];
         // Nothing decided: the first frame the catalog did not pass over keeps crashes in one place apart.
@@ -182,7 +203,9 @@ public static class Triager
             return reasons;
         }
         if (cls is null)
-            reasons.Add(new("no exception recorded: the stack shows the thread when the dump was taken, maybe not a crash", Confidence.Low));
+            reasons.Add(crash.Source.Kind == "dbgeng"
+                ? new("no exception recorded in the dump: the stack shows the thread when the dump was taken, maybe not a crash", Confidence.Low)
+                : new("the text holds no exception record (.exr -1 or .lastevent output gives it): the class is unknown", Confidence.Low));
         if (walkFailed)
             reasons.Add(new("the catalog walk failed", Confidence.Low));
 
@@ -204,6 +227,10 @@ public static class Triager
 
         var frame = deciding.Frame;
         string moduleName = decidingModule?.DisplayName ?? frame.Module ?? "the deciding frame's module";
+        if (walk.Owner.Category == OwnerCategory.Unknown && walk.Strength is not ("last" or "default"))
+            reasons.Add(new($"{moduleName} is not in the catalog: who ships it is not known", Confidence.Medium));
+        if (frames.Count == 1)
+            reasons.Add(new("only one frame is known (the faulting module): its callers cannot be checked", Confidence.Medium));
         if (frame.Module is null && decidingModule is null)
             reasons.Add(new($"the deciding frame #{frame.Index:d2} has no module", Confidence.Low));
         else if (decidingModule is not null)
@@ -218,8 +245,9 @@ public static class Triager
                     reasons.Add(new($"the symbols of {moduleName} do not match the image: function names may be wrong", Confidence.Medium)); break;
             }
         }
-        else if (frame.Function is null)
-            reasons.Add(new($"no symbols for {moduleName}: the deciding frame has no function name", Confidence.Medium));
+        if (frame.Function is null && frame.Module is not null
+            && (decidingModule is null || decidingModule.Symbols is SymbolStatus.Unknown or SymbolStatus.Deferred or SymbolStatus.PrivatePdb or SymbolStatus.PublicPdb))
+            reasons.Add(new($"the deciding frame has no function name (no symbols for {moduleName} in the source)", Confidence.Medium));
 
         // A scanned frame at or above the deciding one means the walk itself may have started from garbage.
         int decidingPosition = -1;
@@ -229,6 +257,10 @@ public static class Triager
         var scanned = decisions.Take(decidingPosition + 1).Select(x => x.Frame).FirstOrDefault(f => f.Trust == FrameTrust.Scan);
         if (scanned is not null)
             reasons.Add(new($"frame #{scanned.Index:d2} {scanned.Display} was found by scanning the stack: the frames from there on may be wrong", Confidence.Medium));
+        // Code outside every module above the owner: JIT code, a bad function pointer, or a stack the debugger misread.
+        var moduleless = decisions.Take(decidingPosition).Select(x => x.Frame).FirstOrDefault(f => f.Module is null && f.Function is null);
+        if (moduleless is not null)
+            reasons.Add(new($"frame #{moduleless.Index:d2} {moduleless.Display} above the deciding frame is in no module (JIT code, a bad function pointer or a misread stack)", Confidence.Medium));
         return reasons;
     }
 
@@ -309,7 +341,7 @@ public static class Triager
 
         if (!isExit)
         {
-            if (verdict.Owner != UnknownOwner)
+            if (!IsUnknownOwner(verdict))
             {
                 steps.Add(new NextStep { Kind = "report",
                     Text = $"Report it to {verdict.Owner}" + (verdict.ReportUrl is null ? "" : $": {verdict.ReportUrl}") +
@@ -318,11 +350,18 @@ public static class Triager
                 string? engineName = decidingModule?.Name ?? ModuleNames.EngineName(decidingModule?.FileName ?? deciding?.Frame.Module);
                 if (NextSteps.ModuleInfoStep(engineName, verdict.Owner) is { } info) steps.Add(info);
             }
+            else if (verdict.OwnerModule is { } unknownModule)
+            {
+                steps.Add(new NextStep { Kind = "report",
+                    Text = $"{unknownModule} decided the crash but the catalog does not know who ships it: its path, company and version resource say; report it to that vendor, and add an owner and a rule for it in a site catalog (--rules) so the next triage names it." });
+                string? engineName = decidingModule?.Name ?? ModuleNames.EngineName(decidingModule?.FileName ?? deciding?.Frame.Module);
+                if (NextSteps.ModuleInfoStep(engineName, "its vendor") is { } info) steps.Add(info with { Text = $"See who ships {unknownModule}:" });
+            }
             else
                 steps.Add(new NextStep { Kind = "report",
                     Text = "No rule knows the frames of this stack: read it from the top, skipping Windows and C runtime frames; the first module of your own or a vendor's is the likely owner. `fcgi rules explain module!function` shows what the catalog does with a frame, and a site catalog (--rules) can teach it." });
             steps.Add(NextSteps.DumpStep(processName, cls?.Class ?? BucketId.NoException,
-                verdict.Owner == UnknownOwner ? null : verdict.Owner, verdict.ReportUrl));
+                IsUnknownOwner(verdict) ? null : verdict.Owner, verdict.ReportUrl));
         }
         steps.Add(NextSteps.VerboseStep());
         return steps;
@@ -349,6 +388,22 @@ public static class Triager
             ? cmd[1..].Split('"')[0]
             : cmd.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
         return first.EndsWith(".exe", StringComparison.OrdinalIgnoreCase) ? first : null;
+    }
+
+    static string? Expand(string? text, ModuleInfo module, CrashReport crash)
+    {
+        if (text is null) return null;
+        try { return SymbolPlaceholders.Expand(text, module, crash); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return text; }
+    }
+
+    /// <summary>An owner the catalog itself calls unknown (its catch-all for modules it does not know).</summary>
+    static bool IsUnknownOwner(Verdict v) => v.Owner == UnknownOwner || v.Category == OwnerCategory.Unknown;
+
+    static bool SafeIsCatalogExit(RuleCatalog catalog, StackFrame frame, CrashReport crash)
+    {
+        try { return catalog.IsExitFrame(frame, crash); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return false; }
     }
 
     static ModuleInfo? SafeFindModule(CrashReport crash, StackFrame frame)

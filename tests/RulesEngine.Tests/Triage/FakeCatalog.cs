@@ -193,3 +193,11 @@ public static class Crashes
         Modules = [Module("php-cgi.exe", path: @"C:\PHP\8.3\php-cgi.exe"), Module("ntdll.dll"), Module("kernel32.dll"), Module("ucrtbase.dll")],
     };
 }
+
+/// <summary>A catalog that returns a given walk result: for testing how triage reads one.</summary>
+public sealed class FixedWalkCatalog(Func<CrashReport, StackWalkResult> walk) : IOwnerCatalog
+{
+    public StackWalkResult Walk(CrashReport crash) => walk(crash);
+    public Owner? OwnerOfModule(ModuleInfo module, CrashReport crash) => null;
+    public string? WhereToGetSymbols(ModuleInfo module, CrashReport crash) => null;
+}

@@ -69,4 +69,55 @@ public class TriageCommandTests
         Assert.That(parse.GetValue(TriageCommand.RulesOption), Is.EqualTo(new[] { "x.yaml", "y" }));
         Assert.That(command.Parse(["--stack-text", "a.txt", "--format", "pdf"]).Errors, Is.Not.Empty);
     }
+
+    static string Fixture(string name) => Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "text", name);
+
+    [Test]
+    public void Stack_text_to_json_names_the_owner()
+    {
+        var r = Run(Fixture("synthetic-windbg-x64-session-xdebug.txt"), "json");
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
+        var verdict = doc.RootElement.GetProperty("verdict");
+        Assert.That(verdict.GetProperty("owner").GetString(), Is.EqualTo("Xdebug"));
+        Assert.That(verdict.GetProperty("bucket").GetString(), Does.StartWith("NULL_POINTER_WRITE_c0000005_php_xdebug-3.3.1-8.3-vs16-x86_64.dll"));
+        Assert.That(doc.RootElement.GetProperty("exception").GetProperty("class").GetString(), Is.EqualTo("NULL_POINTER_WRITE"));
+    }
+
+    [Test]
+    public void Text_markdown_and_html_to_a_file()
+    {
+        var text = Run(Fixture("php-src-10692-event1000-php8-fastcgi.txt"));
+        Assert.That(text.Code, Is.EqualTo(0), text.Err);
+        Assert.That(text.Out, Does.Contain("[4] Verdict").And.Contain("PHP core"));
+        var md = Run(Fixture("php-src-10692-event1000-php8-fastcgi.txt"), "markdown");
+        Assert.That(md.Out, Does.StartWith("# Crash triage: php-cgi.exe"));
+        var outFile = Path.Combine(dir, "report.html");
+        var html = Run(Fixture("php-src-10692-event1000-php8-fastcgi.txt"), "html", outFile: outFile);
+        Assert.That(html.Code, Is.EqualTo(0), html.Err);
+        Assert.That(html.Out, Is.Empty);
+        Assert.That(File.ReadAllText(outFile), Does.StartWith("<!DOCTYPE html>").And.Contain("ACCESS_VIOLATION_c0000005_php8.dll"));
+    }
+
+    [Test]
+    public void A_site_catalog_overrides_the_built_in_owner()
+    {
+        var rules = Path.Combine(dir, "site.yaml");
+        File.WriteAllText(rules, """
+            owners:
+              - id: our-team
+                name: Our PHP team
+                category: application
+                report_url: https://tracker.example/php
+            rules:
+              - id: our-xdebug-build
+                match: { module: php_xdebug*.dll }
+                action: owner
+                owner: our-team
+            """);
+        var r = Run(Fixture("synthetic-windbg-x64-session-xdebug.txt"), "json", rules: [rules]);
+        Assert.That(r.Code, Is.EqualTo(0), r.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
+        Assert.That(doc.RootElement.GetProperty("verdict").GetProperty("owner").GetString(), Is.EqualTo("Our PHP team"));
+    }
 }

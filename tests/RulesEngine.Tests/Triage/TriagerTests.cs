@@ -1,3 +1,4 @@
+using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Model;
 using FcgiExt.RulesEngine.Triage;
 using NUnit.Framework;
@@ -303,5 +304,35 @@ public class TriagerTests
         Assert.That(r.Exception, Is.Null);
         Assert.That(r.Verdict.Bucket, Is.EqualTo("NO_EXCEPTION_php_xdebug.dll!xdebug_execute_ex"));
         Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.Low));
+    }
+
+    [Test]
+    public void Sentinel_and_ignored_frames_in_the_signature_do_not_enter_the_bucket()
+    {
+        var crash = XdebugNullWrite() with
+        {
+            FaultingThread = new ThreadInfo { Frames = [Frame(0, "ntdll", "KiUserExceptionDispatcher"), Frame(1, "php_xdebug", "xdebug_execute_ex")] },
+        };
+        var catalog = new FixedWalkCatalog(c =>
+        {
+            var sentinel = new FrameDecision { Frame = c.Frames[0], Action = "sentinel", RuleId = "s", Explanation = "walk starts here" };
+            var owner = new FrameDecision { Frame = c.Frames[1], Action = "owner", RuleId = "xdebug", Owner = "Xdebug", Explanation = "owner" };
+            return new StackWalkResult { Decisions = [sentinel, owner], Deciding = owner, Owner = FakeCatalog.Xdebug, RuleId = "xdebug",
+                Strength = "owner", SignatureFrames = [c.Frames[0], c.Frames[1]] };
+        });
+        Assert.That(Triager.Triage(crash, catalog).Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex"));
+    }
+
+    [Test]
+    public void An_address_only_frame_above_the_deciding_frame_lowers_confidence()
+    {
+        var crash = XdebugNullWrite() with
+        {
+            FaultingThread = new ThreadInfo { Frames = [new StackFrame { Index = 0, InstructionPointer = 0x1234_5678 }, Frame(1, "php_xdebug", "xdebug_execute_ex")] },
+        };
+        var r = Run(crash);
+        Assert.That(r.Verdict.Owner, Is.EqualTo("Xdebug"));
+        Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.Medium));
+        Assert.That(r.Verdict.ConfidenceReasons, Has.One.Contains("#00 0x12345678 above the deciding frame is in no module"));
     }
 }

@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FcgiExt.DbgEng.Analysis;
+using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Model;
+using FcgiExt.RulesEngine.Rendering;
 
 namespace FcgiExt.DbgEng;
 
@@ -19,6 +22,13 @@ public sealed record ServeRequest
     public bool Collect { get; set; } = true;
     /// <summary>`.reload /f` before collecting, so every module has its real symbol status.</summary>
     public bool LoadAllSymbols { get; set; } = true;
+    /// <summary>Run the !fcgi procedure (symbols, collect, triage) and answer its JSON contract in "verdict": the batch
+    /// (`fcgi triage`) uses this, so a dump's verdict is the one `!fcgi -json` gives.</summary>
+    public bool Triage { get; set; }
+    /// <summary>With Triage: never add Microsoft's symbol server (as `!fcgi -offline`).</summary>
+    public bool Offline { get; set; }
+    /// <summary>With Triage: site catalogs layered over the built-in one (as FCGIEXT_RULES for the extension).</summary>
+    public List<string>? Rules { get; set; }
 }
 
 /// <summary>One answer line of `fcgihost serve`: the report and/or the command output, or the one-line error.</summary>
@@ -28,6 +38,8 @@ public sealed record ServeResponse
     public string? Error { get; init; }
     public string? Output { get; init; }
     public CrashReport? Report { get; init; }
+    /// <summary>The !fcgi -json contract, as JSON text, when the request asked for Triage.</summary>
+    public string? Verdict { get; init; }
     public double Seconds { get; init; }
 }
 
@@ -138,6 +150,7 @@ public static class EngineHost
         using (engine)
         {
             var output = new CapturedOutput();
+            var catalogs = new CatalogCache();
             engine.SetOutput(null);
             string? line;
             while ((line = stdin.ReadLine()) is not null)
@@ -161,10 +174,17 @@ public static class EngineHost
                         engine.SetOutput(null);
                         text = output.Take();
                     }
-                    CrashReport? report = request.Collect
-                        ? new Collector(engine.Interfaces, new CollectorOptions { LoadAllSymbols = request.LoadAllSymbols }).Collect(request.Dump)
-                        : null;
-                    response = new ServeResponse { Dump = request.Dump, Output = text, Report = report };
+                    string? verdict = null;
+                    CrashReport? report = null;
+                    if (request.Triage)
+                    {
+                        var catalog = catalogs.For(request.Rules);
+                        var run = FcgiProcedure.Run(engine.Interfaces, catalog, new FcgiOptions { Offline = request.Offline });
+                        verdict = JsonRenderer.Render(run.Result, indented: false);
+                    }
+                    else if (request.Collect)
+                        report = new Collector(engine.Interfaces, new CollectorOptions { LoadAllSymbols = request.LoadAllSymbols }).Collect(request.Dump);
+                    response = new ServeResponse { Dump = request.Dump, Output = text, Report = report, Verdict = verdict };
                 }
                 catch (Exception e)
                 {
@@ -181,6 +201,22 @@ public static class EngineHost
             }
         }
         return 0;
+    }
+
+    /// <summary>One loaded catalog per set of site catalog paths, kept for the life of the server.</summary>
+    sealed class CatalogCache
+    {
+        readonly Dictionary<string, RuleCatalog> _byPaths = new(StringComparer.Ordinal);
+
+        public RuleCatalog For(List<string>? paths)
+        {
+            var key = string.Join('\n', paths ?? []);
+            if (_byPaths.TryGetValue(key, out var catalog)) return catalog;
+            catalog = RuleCatalog.Load(paths ?? [], includeBuiltIn: true);
+            var errors = catalog.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            if (errors.Count > 0) throw new CatalogException(errors);
+            return _byPaths[key] = catalog;
+        }
     }
 
     /// <summary>A one-line error: DbgEngException messages already name the file; others get it prefixed.</summary>

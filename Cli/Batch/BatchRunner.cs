@@ -95,10 +95,12 @@ public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions
         {
             return new DumpOutcome { Dump = dump.Name, DumpTime = header.Time, Error = $"{dump.Name}: {e.Message}" };
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (Exception e)
         {
-            await dropAnalyzer(); // the engine process died or its pipe broke
-            return new DumpOutcome { Dump = dump.Name, DumpTime = header.Time, Error = $"{dump.Name}: engine failed: {e.Message}" };
+            // Anything else (the engine process died, its pipe broke, an unexpected answer): this dump fails with one
+            // line, its engine is replaced, and the batch goes on.
+            await dropAnalyzer();
+            return new DumpOutcome { Dump = dump.Name, DumpTime = header.Time, Error = $"{dump.Name}: engine failed: {e.Message.ReplaceLineEndings(" ")}" };
         }
     }
 }

@@ -50,7 +50,8 @@ public sealed class WineDumpAnalyzer(WineRunner wine, EngineAnalysisOptions opti
         string answer;
         using (cancellation.Register(server.Kill))
         {
-            try { answer = server.Request(request.ToJsonString(), Timeout.InfiniteTimeSpan); }
+            // The batch runner enforces --timeout (it cancels, which kills the server).
+            try { answer = server.Request(request.ToJsonString(), TimeSpan.FromDays(1)); }
             catch (InvalidOperationException) when (cancellation.IsCancellationRequested)
             {
                 _server = null;

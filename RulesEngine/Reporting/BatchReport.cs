@@ -122,7 +122,7 @@ public sealed record BatchReport
                 case JsonObject o:
                     var t = o["text"]?.GetValue<string>();
                     var cmd = o["command"]?.GetValue<string>();
-                    if (t is not null) list.Add(cmd is null ? t : $"{t}: {cmd}");
+                    if (t is not null) list.Add(cmd is null ? t : $"{t.TrimEnd().TrimEnd(':')}: {cmd}");
                     break;
             }
         }

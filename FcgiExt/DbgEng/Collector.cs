@@ -30,10 +30,14 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             if (hr < 0) _notes.Add($".reload /f failed: {Hresult.Describe(hr)}");
             CheckInterrupt();
         }
+        Analysis.FcgiProcedure.Trace("collect: event");
         var arch = ProcessorArchitecture();
         var exception = StoredEvent(out uint eventThread, out byte[]? context);
+        Analysis.FcgiProcedure.Trace("collect: stack");
         var thread = FaultingThread(eventThread, context);
+        Analysis.FcgiProcedure.Trace("collect: modules");
         var modules = Modules();
+        Analysis.FcgiProcedure.Trace("collect: process");
         DateTimeOffset? time = null;
         if (control.GetCurrentTimeDate(out uint seconds) >= 0 && seconds != 0)
             time = DateTimeOffset.FromUnixTimeSeconds(seconds);

@@ -38,7 +38,8 @@ public static class SymbolPathPlanner
         foreach (var hint in DebugPackHints(exePath))
             if (directoryExists(hint)) Add(hint, "PHP debug pack folder next to the executable");
 
-        if (exePath is not null && DirectoryOf(exePath) is { } exeDir && directoryExists(exeDir))
+        // Not a drive root ("c:" for c:\test_app.exe) nor a Windows folder: the engine would search all of it.
+        if (exePath is not null && DirectoryOf(exePath) is { } exeDir && !IsRootOrSystem(exeDir) && directoryExists(exeDir))
             Add(exeDir, "the executable's folder: extensions' PDBs often sit next to their DLLs");
 
         if (!offline && !parts.Any(HasMicrosoftServer))
@@ -47,6 +48,13 @@ public static class SymbolPathPlanner
             changes.Add("offline: Microsoft's symbol server not added (-offline)");
 
         return new SymbolPathPlan(string.Join(';', parts), changes);
+    }
+
+    static bool IsRootOrSystem(string dir)
+    {
+        var d = dir.TrimEnd('\\', '/');
+        return d.Length <= 2 || d == "" ||
+               d.Contains(@"\Windows", StringComparison.OrdinalIgnoreCase) || d.StartsWith("/usr", StringComparison.Ordinal);
     }
 
     static List<string> Split(string? path) =>

@@ -11,6 +11,13 @@ namespace FcgiExt.Integration.Tests;
 public sealed record Scenario(string Name, string Folder, string Dump, string? Module, string? Function, string? SourceFile,
     int? SourceLine, IReadOnlyList<string> PrivateSymbols, IReadOnlyList<string> MissingSymbols, IReadOnlyList<string> ExportOnlySymbols)
 {
+    /// <summary>The verdict part of expected.yaml: what `!fcgi -json` and `fcgi triage` must say.</summary>
+    public string? Owner { get; init; }
+    public string? OwnerModule { get; init; }
+    public string? Category { get; init; }
+    public string? ExceptionCode { get; init; }
+    public string? ExceptionClass { get; init; }
+
     public override string ToString() => Name;
 
     public static Scenario Load(string expectedYaml)
@@ -39,7 +46,14 @@ public sealed record Scenario(string Name, string Folder, string Dump, string? M
         }
         string dump = Path.Combine(folder, "minidump.dmp");
         return new Scenario(Path.GetFileName(folder), folder, dump, Scalar("faulting", "module"), Scalar("faulting", "function"),
-            file, line, List("symbols", "private"), List("symbols", "missing"), List("symbols", "system_export_only"));
+            file, line, List("symbols", "private"), List("symbols", "missing"), List("symbols", "system_export_only"))
+        {
+            Owner = Scalar("verdict", "owner"),
+            OwnerModule = Scalar("verdict", "owner_module"),
+            Category = Scalar("verdict", "category"),
+            ExceptionCode = Scalar("exception", "code"),
+            ExceptionClass = Scalar("exception", "class"),
+        };
     }
 
     static YamlNode? Child(YamlMappingNode map, string key) =>

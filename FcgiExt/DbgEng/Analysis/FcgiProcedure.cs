@@ -47,20 +47,33 @@ public static class FcgiProcedure
 {
     public static FcgiRun Run(EngineInterfaces engine, IOwnerCatalog catalog, FcgiOptions options)
     {
+        Trace("select event process");
         var processes = SelectEventProcess(engine, out bool hasEvent);
+        Trace("symbols");
         string imagePath = "";
         var plan = Quietly(engine, () => SetUpSymbols(engine, options, out imagePath));
+        Trace("collect");
         var crash = Quietly(engine, () => new Collector(engine, new CollectorOptions { Cancellation = options.Cancellation }).Collect());
+        Trace("triage");
         var result = Triager.Triage(crash, catalog);
+        Trace("done");
         return new FcgiRun { SymbolPlan = plan, ImagePath = imagePath, Processes = processes, HasEvent = hasEvent, Result = result };
     }
 
+    static readonly bool s_trace = Environment.GetEnvironmentVariable("FCGIEXT_TRACE") == "1";
+
+    /// <summary>FCGIEXT_TRACE=1: each step on stderr with a timestamp (diagnosing a slow or stuck engine).</summary>
+    internal static void Trace(string step)
+    {
+        if (s_trace) Console.Error.WriteLine($"[fcgiext {DateTime.Now:HH:mm:ss.fff}] {step}");
+    }
+
     /// <summary>Runs <paramref name="work"/> with this client's engine output muted: `.reload /f` and the symbol path
-    /// check print a line or two per module ("Unable to load image …", path validation) that would bury the report.
-    /// Nothing is lost: the report's symbols step lists every module whose symbols are missing.</summary>
+    /// check print a line or two per module (path validation, "Unable to load image …") that would bury the report.
+    /// Nothing is lost: errors still show, and the report's symbols step lists every module whose symbols are missing.</summary>
     static T Quietly<T>(EngineInterfaces engine, Func<T> work)
     {
-        const uint noisy = DbgEng.DEBUG_OUTPUT_NORMAL | DbgEng.DEBUG_OUTPUT_WARNING | DbgEng.DEBUG_OUTPUT_VERBOSE | DbgEng.DEBUG_OUTPUT_ERROR;
+        const uint noisy = DbgEng.DEBUG_OUTPUT_NORMAL | DbgEng.DEBUG_OUTPUT_WARNING | DbgEng.DEBUG_OUTPUT_VERBOSE;
         bool muted = engine.Client.GetOutputMask(out uint mask) >= 0 && engine.Client.SetOutputMask(mask & ~noisy) >= 0;
         try { return work(); }
         finally { if (muted) engine.Client.SetOutputMask(mask); }
@@ -84,8 +97,10 @@ public static class FcgiProcedure
                 Hresult.Check(symbols.SetSymbolPathWide(plan.SymbolPath), "SetSymbolPathWide");
             if (string.IsNullOrWhiteSpace(imagePath) && !string.IsNullOrEmpty(plan.SymbolPath))
             {
-                // Only the local folders: an image path with srv* would make every unwind ask the network.
-                var local = string.Join(';', plan.SymbolPath.Split(';').Where(p => !p.Contains('*')));
+                // The user's own local folders (the path as it was, and -y): not srv* (every unwind would ask the
+                // network) and not the folders guessed from the executable (the image path is searched deeply).
+                var local = string.Join(';', current.Split(';').Concat(options.SymbolFolders)
+                    .Select(p => p.Trim()).Where(p => p.Length > 0 && !p.Contains('*')).Distinct(StringComparer.OrdinalIgnoreCase));
                 if (local.Length > 0 && symbols.SetImagePathWide(local) >= 0) imagePath = local;
             }
             symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES);

@@ -46,4 +46,12 @@ public class SymbolPathPlannerTests
         Assert.That(SymbolPathPlanner.DebugPackHints(@"C:\Ruby31-x64\bin\ruby.exe"), Is.Empty);
         Assert.That(SymbolPathPlanner.DebugPackHints(@"C:\php\php-cgi.exe"), Does.Contain(@"C:\php\debug"));
     }
+
+    [TestCase(@"c:\test_app.exe")]
+    [TestCase(@"C:\Windows\System32\inetsrv\w3wp.exe")]
+    public void Never_adds_a_drive_root_or_a_windows_folder_the_engine_would_search_whole(string exe)
+    {
+        var plan = SymbolPathPlanner.Plan(@"D:\pdbs", [], exe, offline: true, Cache, _ => true);
+        Assert.That(plan.SymbolPath, Is.EqualTo(@"D:\pdbs"));
+    }
 }

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using FcgiExt.Cli.Batch;
+using FcgiExt.Cli.Engine;
+using FcgiExt.DbgEng;
+
+namespace FcgiExt.Integration.Tests;
+
+/// <summary>
+/// The cross-linked win-x64 fcgiext.dll loaded by the real dbgeng under Wine (through `fcgihost serve`, the engine
+/// session `fcgi engine` uses) on every TestDumps dump and every public dump: `!fcgi -json` equals expected.yaml,
+/// the text shows every step, `.unload` works, `!fcgi` twice gives the same answer, and the batch
+/// (`fcgi triage`) gives the identical verdict.
+/// </summary>
+[Category("Integration")]
+[NonParallelizable]
+public class ExtensionInEngineTests
+{
+    static string Dll => Path.Combine(TestPaths.RepoRoot, "artifacts", "win-x64", "fcgiext.dll");
+    static string SiteRules => Path.Combine(TestPaths.TestDumps, "rules");
+
+    EngineServer? _server;
+    Dictionary<string, JsonObject> _batch = new(StringComparer.Ordinal);
+
+    [OneTimeSetUp]
+    public void BuildExtensionAndRunTheBatch()
+    {
+        if (!File.Exists(Dll) || File.GetLastWriteTimeUtc(Dll) < NewestSource())
+        {
+            var psi = new ProcessStartInfo(Path.Combine(TestPaths.RepoRoot, "scripts", "build-extension.sh"), "win-x64")
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            string err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.That(p.ExitCode, Is.Zero, $"scripts/build-extension.sh failed: {err}");
+        }
+        // The batch over every scenario at once, through the same kind of long-lived engine sessions `fcgi triage` uses.
+        var options = new EngineAnalysisOptions { Offline = true, Rules = [SiteRules] };
+        var runner = new BatchRunner(() => new WineDumpAnalyzer(TestPaths.Wine, options), new BatchOptions { Parallelism = 2, PerDumpTimeout = TimeSpan.FromMinutes(3) });
+        var dumps = new DumpFinder(Path.Combine(TestPaths.TempDir(), "unzipped")).Find([TestPaths.Scenarios], []).ToList();
+        var results = runner.RunAsync(dumps, CancellationToken.None).GetAwaiter().GetResult();
+        foreach (var r in results)
+        {
+            Assert.That(r.Error, Is.Null, $"batch: {r.Dump}");
+            _batch[Path.GetFullPath(r.Dump)] = r.Result!;
+        }
+    }
+
+    static DateTime NewestSource() =>
+        new[] { "FcgiExt/Extension", "FcgiExt/DbgEng", "RulesEngine" }
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(TestPaths.RepoRoot, d), "*", SearchOption.AllDirectories))
+            .Where(f => !f.Contains("/bin/") && !f.Contains("/obj/"))
+            .Max(File.GetLastWriteTimeUtc);
+
+    [OneTimeTearDown]
+    public void Stop() => _server?.Dispose();
+
+    /// <summary>Runs commands in a fresh session on the dump; returns the text between the .echo markers.</summary>
+    Dictionary<string, string> Session(string dump, string symbolPath, params (string Marker, string Command)[] steps)
+    {
+        _server ??= TestPaths.Wine.StartServer();
+        string commands = string.Join("; ", steps.Select(s => $".echo ==={s.Marker}===; {s.Command}")) + "; .echo ===END===";
+        var request = new ServeRequest
+        {
+            Dump = WineRunner.ToWinePath(dump),
+            SymbolPath = WineRunner.ToWinePathList(symbolPath),
+            Commands = commands,
+            Collect = false,
+        };
+        string answer = _server.Request(JsonSerializer.Serialize(request, HostJson.Default.ServeRequest), TimeSpan.FromMinutes(3));
+        var response = JsonSerializer.Deserialize(answer, HostJson.Default.ServeResponse)!;
+        Assert.That(response.Error, Is.Null, answer);
+        string text = response.Output ?? "";
+        var parts = new Dictionary<string, string>();
+        var markers = steps.Select(s => s.Marker).Append("END").ToList();
+        for (int i = 0; i < steps.Length; i++)
+        {
+            int start = text.IndexOf($"==={markers[i]}===\n", StringComparison.Ordinal);
+            int end = text.IndexOf($"==={markers[i + 1]}===\n", StringComparison.Ordinal);
+            Assert.That(start, Is.GreaterThanOrEqualTo(0), $"no output of step {markers[i]}:\n{text}");
+            Assert.That(end, Is.GreaterThan(start), $"step {markers[i]} did not finish:\n{text}");
+            start += markers[i].Length + 7;
+            parts[markers[i]] = text[start..end];
+        }
+        return parts;
+    }
+
+    static JsonObject Json(string text)
+    {
+        int start = text.IndexOf('{');
+        int end = text.LastIndexOf('}');
+        Assert.That(start, Is.GreaterThanOrEqualTo(0), $"no JSON in:\n{text}");
+        return JsonNode.Parse(text[start..(end + 1)])!.AsObject();
+    }
+
+    public static IEnumerable<TestCaseData> Scenarios() => ScenarioTests.Scenarios();
+
+    [TestCaseSource(nameof(Scenarios))]
+    public void Fcgi_json_matches_expected_yaml_text_shows_every_step_unload_works_and_the_batch_agrees(Scenario? scenario)
+    {
+        Assert.That(scenario, Is.Not.Null, "no TestDumps scenarios");
+        string dll = WineRunner.ToWinePath(Dll);
+        var parts = Session(scenario!.Dump, scenario.Folder,
+            ("LOAD", $".load {dll}"),
+            ("RULES", $"!fcgirules -load {WineRunner.ToWinePath(SiteRules)}"),
+            ("JSON1", "!fcgi -json -offline"),
+            ("JSON2", "!fcgi -json -offline"),
+            ("TEXT", "!fcgi -offline"),
+            ("UNLOAD", $".unload {dll}"),
+            ("AFTER", ".chain"));
+
+        var json = Json(parts["JSON1"]);
+        var verdict = json["verdict"]!;
+        Assert.That(verdict["owner"]!.GetValue<string>(), Is.EqualTo(scenario.Owner), parts["TEXT"]);
+        Assert.That(verdict["category"]!.GetValue<string>(), Is.EqualTo(scenario.Category));
+        Assert.That(verdict["owner_module"]?.GetValue<string>(), Is.EqualTo(scenario.OwnerModule).IgnoreCase);
+        Assert.That(json["exception"]?["class"]?.GetValue<string>(), Is.EqualTo(scenario.ExceptionClass));
+        Assert.That(json["exception"]?["code"]?.GetValue<string>(), Is.EqualTo(scenario.ExceptionCode));
+        var missing = json["symbols"]!["missing"]!.AsArray().Concat(json["symbols"]!["export_only"]!.AsArray())
+            .Select(m => m!["module"]!.GetValue<string>()).ToList();
+        foreach (var m in scenario.MissingSymbols)
+            Assert.That(missing.Select(x => FcgiExt.RulesEngine.Model.ModuleNames.EngineName(x)), Has.Member(FcgiExt.RulesEngine.Model.ModuleNames.EngineName(m)),
+                $"{m} must be listed with missing symbols");
+        foreach (var p in scenario.PrivateSymbols)
+            Assert.That(missing.Select(x => FcgiExt.RulesEngine.Model.ModuleNames.EngineName(x)), Has.No.Member(p), $"{p} has its PDB");
+
+        Assert.That(JsonNode.DeepEquals(json, Json(parts["JSON2"])), Is.True, "!fcgi twice gives the same answer");
+
+        string text = parts["TEXT"];
+        foreach (var step in new[] { "Symbol set-up", "[1] Symbols", "[2] Exception", "[3] Stack", "[4] Verdict", "[5] Next steps" })
+            Assert.That(text, Does.Contain(step), $"step '{step}' missing:\n{text}");
+        Assert.That(text, Does.Contain(verdict["bucket"]!.GetValue<string>()));
+
+        Assert.That(parts["UNLOAD"], Does.Not.Contain("failed").IgnoreCase, parts["UNLOAD"]);
+        Assert.That(parts["LOAD"] + parts["UNLOAD"], Does.Not.Contain("failed").IgnoreCase);
+        Assert.That(parts["AFTER"], Does.Not.Contain("fcgiext").IgnoreCase, "after .unload the extension is no longer in the chain");
+
+        Assert.That(_batch.TryGetValue(Path.GetFullPath(scenario.Dump), out var fromBatch), Is.True, "the batch triaged this dump");
+        Assert.That(JsonNode.DeepEquals(fromBatch, json), Is.True,
+            $"fcgi triage and !fcgi -json differ:\nbatch: {fromBatch!.ToJsonString()}\n!fcgi: {json.ToJsonString()}");
+    }
+
+    public static IEnumerable<TestCaseData> PublicDumps() =>
+        Directory.Exists(TestPaths.PublicDumps)
+            ? Directory.EnumerateFiles(TestPaths.PublicDumps, "*.dmp", SearchOption.AllDirectories).Order()
+                .Select(f => new TestCaseData(f).SetName("Public_" + Path.GetFileNameWithoutExtension(f)))
+            : [new TestCaseData("").SetName("No_public_dumps")];
+
+    [TestCaseSource(nameof(PublicDumps))]
+    public void Fcgi_on_a_public_dump_without_pdbs_gives_a_low_confidence_verdict_and_the_missing_symbols(string dump)
+    {
+        Assert.That(File.Exists(dump), Is.True, $"{TestPaths.PublicDumps} has no dumps");
+        string empty = TestPaths.TempDir();
+        string dll = WineRunner.ToWinePath(Dll);
+        var parts = Session(dump, empty, ("LOAD", $".load {dll}"), ("JSON", "!fcgi -json -offline"), ("TEXT", "!fcgi -offline"), ("UNLOAD", $".unload {dll}"));
+        var json = Json(parts["JSON"]);
+        Assert.That(json["verdict"]!["confidence"]!.GetValue<string>(), Is.Not.EqualTo("high"));
+        Assert.That(json["verdict"]!["bucket"]!.GetValue<string>(), Is.Not.Empty);
+        Assert.That(json["symbols"]!["missing"]!.AsArray().Count + json["symbols"]!["export_only"]!.AsArray().Count, Is.GreaterThan(0));
+        Assert.That(parts["TEXT"], Does.Not.Match(@"(?m)^!fcgi: "), "no error line");
+        Assert.That(parts["TEXT"], Does.Contain("[4] Verdict"));
+    }
+}

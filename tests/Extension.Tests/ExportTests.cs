@@ -241,4 +241,16 @@ public unsafe class ExportTests
         Assert.That(FcgiRules(e, ""), Is.EqualTo(Dbg.S_OK));
         Assert.That(e.AllText, Does.Contain("builtin/").And.Contain("rules"));
     }
+
+    [Test]
+    public void Long_output_goes_out_in_pieces_the_engine_does_not_cut()
+    {
+        var e = FakeEngine.PhpXdebugCrash();
+        for (int i = 0; i < 150; i++)
+            e.Frames.Insert(1, new FakeFrame(0x180020000UL + (ulong)i * 16, $"php8ts!execute_ex_helper_{i}", 8, @"C:\php-src\Zend\zend_vm_execute.h", (uint)i));
+        Assert.That(Fcgi(e, "-json -offline"), Is.EqualTo(Dbg.S_OK));
+        Assert.That(e.Output, Has.All.Matches<FakeEngine.Printed>(o => o.Text.Length <= FcgiExt.Extension.Hosting.DebuggerOutput.MaxChunk));
+        Assert.That(e.Output.Count, Is.GreaterThan(1));
+        Assert.That(JsonNode.Parse(e.AllText)!["frames"]!.AsArray().Count, Is.EqualTo(156), "the pieces join into the whole JSON");
+    }
 }

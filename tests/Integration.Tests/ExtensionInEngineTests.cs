@@ -75,14 +75,16 @@ public class ExtensionInEngineTests
         string text = response.Output ?? "";
         var parts = new Dictionary<string, string>();
         var markers = steps.Select(s => s.Marker).Append("END").ToList();
+        // Markers count only on a line of their own: the echoed command line holds them too.
+        int Find(string marker, int from) => text.IndexOf($"\n==={marker}===\n", from, StringComparison.Ordinal);
+        int start = Find(markers[0], 0);
         for (int i = 0; i < steps.Length; i++)
         {
-            int start = text.IndexOf($"==={markers[i]}===\n", StringComparison.Ordinal);
-            int end = text.IndexOf($"==={markers[i + 1]}===\n", StringComparison.Ordinal);
             Assert.That(start, Is.GreaterThanOrEqualTo(0), $"no output of step {markers[i]}:\n{text}");
+            int end = Find(markers[i + 1], start + 1);
             Assert.That(end, Is.GreaterThan(start), $"step {markers[i]} did not finish:\n{text}");
-            start += markers[i].Length + 7;
-            parts[markers[i]] = text[start..end];
+            parts[markers[i]] = text[(start + markers[i].Length + 8)..(end + 1)];
+            start = end;
         }
         return parts;
     }

@@ -53,5 +53,22 @@ public sealed class DebuggerOutput : ReportOutput
         Send(text, _dml ? Dbg.DEBUG_OUTCTL_AMBIENT_DML : Dbg.DEBUG_OUTCTL_AMBIENT_TEXT, Dbg.DEBUG_OUTPUT_NORMAL);
     }
 
-    void Send(string text, uint outputControl, uint mask) => _control.ControlledOutputWide(outputControl, mask, "%s", text);
+    /// <summary>dbgeng formats each Output call into a fixed buffer and cuts what does not fit (seen at about 16 KB):
+    /// long text goes out in pieces, split after a newline where there is one.</summary>
+    public const int MaxChunk = 4000;
+
+    void Send(string text, uint outputControl, uint mask)
+    {
+        for (int start = 0; start < text.Length;)
+        {
+            int length = Math.Min(MaxChunk, text.Length - start);
+            if (start + length < text.Length)
+            {
+                int newline = text.LastIndexOf('\n', start + length - 1, length);
+                if (newline > start) length = newline - start + 1;
+            }
+            _control.ControlledOutputWide(outputControl, mask, "%s", text.Substring(start, length));
+            start += length;
+        }
+    }
 }

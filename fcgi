@@ -15,6 +15,13 @@ needs_build() {
   [ -n "$(find "$root/Cli" "$root/RulesEngine" "$root/FcgiExt" "$root/Directory.Build.props" \
           \( -name bin -o -name obj \) -prune -o -type f -newer "$stamp" -print -quit 2>/dev/null)" ]
 }
+# Engine sessions (fcgi engine, fcgi triage <dumps>) run Microsoft's dbgeng.dll under Wine: install it when missing.
+if [ "$(uname -s)" = Linux ] && ! command -v wine >/dev/null 2>&1; then
+  case " $* " in
+    *" --stack-text "*|*" --help "*|*" -h "*) ;;
+    " engine "*|" triage "*) "$root/scripts/ensure-tools.sh" --engine || exit 2 ;;
+  esac
+fi
 if needs_build; then
   mkdir -p "$out"
   if ! dotnet build "$root/Cli/Cli.csproj" -c Release -o "$out" -nologo -v:q -clp:ErrorsOnly >"$out/build.log" 2>&1; then

@@ -2,7 +2,7 @@
 # Installs the Debian packages the integration tests and the engine need, when missing:
 #   wine64 (runs Microsoft's dbgeng.dll), mingw-w64 + clang + lld + llvm (build the Windows test
 #   programs and cross-link the NativeAOT extension), chromium (renders the HTML report in a test).
-#   Retries: mirrors can be mid-sync.
+#   Retries: mirrors can be mid-sync.   Usage: scripts/ensure-tools.sh [--engine]
 set -uo pipefail
 need=()
 command -v wine >/dev/null 2>&1 || need+=(wine64)
@@ -10,7 +10,8 @@ command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(mingw-w64)
 command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v lld-link >/dev/null 2>&1 || need+=(lld)
 command -v llvm-ar >/dev/null 2>&1 || need+=(llvm)
-[ -x /usr/bin/chromium ] || need+=(chromium)   # the HTML report test renders in a real headless Chromium
+# The HTML report test renders in a real headless Chromium; the engine alone (--engine) does not need it.
+[ "${1:-}" = --engine ] || [ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "ensure-tools: missing ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2; exit 1

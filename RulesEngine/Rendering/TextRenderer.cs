@@ -17,8 +17,11 @@ public static class TextRenderer
         return writer.ToString();
     }
 
-    public static void Render(TriageResult r, ReportOutput o, bool verbose = false)
+    /// <param name="firstSection">Number of the first section: the extension prints its own "[1] Symbol set-up" first
+    /// and starts the rest at 2, so the report reads as the six steps of the procedure.</param>
+    public static void Render(TriageResult r, ReportOutput o, bool verbose = false, int firstSection = 1)
     {
+        int n0 = firstSection - 1;
         var crash = r.Crash;
         o.Bold("FcgiExt triage");
         o.Text($": {crash.Process.Name ?? "process unknown"}");
@@ -38,19 +41,19 @@ public static class TextRenderer
         foreach (var note in crash.Source.Notes) o.Line($"Note: {note}");
         o.Line();
 
-        Section(o, 1, "Symbols");
+        Section(o, n0 + 1, "Symbols");
         RenderSymbols(r, o);
 
-        Section(o, 2, "Exception");
+        Section(o, n0 + 2, "Exception");
         RenderException(r, o);
 
-        Section(o, 3, "Stack" + (crash.FaultingThread?.Index is { } tn ? $" (thread ~{tn}" + (crash.FaultingThread.Id is { } tid ? $", id 0x{tid:x})" : ")") : ""));
+        Section(o, n0 + 3, "Stack" + (crash.FaultingThread?.Index is { } tn ? $" (thread ~{tn}" + (crash.FaultingThread.Id is { } tid ? $", id 0x{tid:x})" : ")") : ""));
         RenderStack(r, o, verbose);
 
-        Section(o, 4, "Verdict");
+        Section(o, n0 + 4, "Verdict");
         RenderVerdict(r, o);
 
-        Section(o, 5, "Next steps");
+        Section(o, n0 + 5, "Next steps");
         int n = 1;
         foreach (var step in r.NextSteps)
         {
@@ -78,7 +81,8 @@ public static class TextRenderer
         o.Line();
     }
 
-    static void RenderSymbols(TriageResult r, ReportOutput o)
+    /// <summary>The modules whose symbols are missing, export-only or mismatched, with where to get them (also !fcgisym).</summary>
+    public static void RenderSymbols(TriageResult r, ReportOutput o)
     {
         var s = r.Symbols;
         if (s.Missing.Count + s.ExportOnly.Count + s.Mismatched.Count == 0)

@@ -131,7 +131,7 @@ public class ExtensionInEngineTests
         Assert.That(JsonNode.DeepEquals(json, Json(parts["JSON2"])), Is.True, "!fcgi twice gives the same answer");
 
         string text = parts["TEXT"];
-        foreach (var step in new[] { "Symbol set-up", "[1] Symbols", "[2] Exception", "[3] Stack", "[4] Verdict", "[5] Next steps" })
+        foreach (var step in new[] { "[1] Symbol set-up", "[2] Symbols", "[3] Exception", "[4] Stack", "[5] Verdict", "[6] Next steps" })
             Assert.That(text, Does.Contain(step), $"step '{step}' missing:\n{text}");
         Assert.That(text, Does.Contain(verdict["bucket"]!.GetValue<string>()));
 
@@ -162,6 +162,6 @@ public class ExtensionInEngineTests
         Assert.That(json["verdict"]!["bucket"]!.GetValue<string>(), Is.Not.Empty);
         Assert.That(json["symbols"]!["missing"]!.AsArray().Count + json["symbols"]!["export_only"]!.AsArray().Count, Is.GreaterThan(0));
         Assert.That(parts["TEXT"], Does.Not.Match(@"(?m)^!fcgi: "), "no error line");
-        Assert.That(parts["TEXT"], Does.Contain("[4] Verdict"));
+        Assert.That(parts["TEXT"], Does.Contain("[5] Verdict"));
     }
 }

@@ -32,7 +32,7 @@ public sealed class FcgiCommand : ExtensionCommand
         foreach (var e in catalogErrors) output.Warning($"site catalog: {e}\n");
         StepsRenderer.SymbolSetup(output, run);
         StepsRenderer.Processes(output, run);
-        TextRenderer.Render(run.Result, output, verbose);
+        TextRenderer.Render(run.Result, output, verbose, firstSection: 2);
         return Dbg.S_OK;
     }
 }

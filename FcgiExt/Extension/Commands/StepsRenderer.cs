@@ -10,7 +10,7 @@ static class StepsRenderer
 {
     public static void SymbolSetup(ReportOutput o, FcgiRun run)
     {
-        o.Bold("[0] Symbol set-up");
+        o.Bold("[1] Symbol set-up");
         o.Line();
         foreach (var change in run.SymbolPlan.Changes) o.Line($"  {change}");
         if (!run.SymbolPlan.Changed) o.Line("  symbol path unchanged");
@@ -46,23 +46,8 @@ static class StepsRenderer
 
     public static void ModulesOnly(ReportOutput o, TriageResult result)
     {
-        o.Bold("[1] Modules with symbol problems");
+        o.Bold("[2] Modules with symbol problems");
         o.Line();
-        var s = result.Symbols;
-        int count = s.Missing.Count + s.ExportOnly.Count + s.Mismatched.Count;
-        if (count == 0) { o.Line("  every module has symbols"); return; }
-        void List(string label, IReadOnlyList<ModuleSymbolAdvice> list)
-        {
-            foreach (var m in list)
-            {
-                o.Text($"  {label,-12} ");
-                if (m.OnFaultingStack) o.Warning(m.Module); else o.Text(m.Module);
-                o.Line(m.OnFaultingStack ? "  (on the faulting stack)" : "");
-                o.Line($"               get them: {m.WhereToGet ?? "not known to the catalog; ask the module's vendor for its PDB"}");
-            }
-        }
-        List("missing", s.Missing);
-        List("export only", s.ExportOnly);
-        List("mismatched", s.Mismatched);
+        TextRenderer.RenderSymbols(result, o);
     }
 }

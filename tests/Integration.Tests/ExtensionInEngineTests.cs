@@ -164,4 +164,35 @@ public class ExtensionInEngineTests
         Assert.That(parts["TEXT"], Does.Not.Match(@"(?m)^!fcgi: "), "no error line");
         Assert.That(parts["TEXT"], Does.Contain("[5] Verdict"));
     }
+
+    /// <summary>Full-memory dumps are not in git: the test builds them (TestDumps/make.sh --full) and checks that
+    /// !fcgi gives the same verdict on them as on the minidumps.</summary>
+    [Test]
+    public void Full_memory_dumps_built_on_demand_give_the_same_verdict()
+    {
+        var withFull = Directory.EnumerateFiles(TestPaths.Scenarios, "expected.yaml", SearchOption.AllDirectories)
+            .Where(f => File.ReadAllText(f).Contains("full_dump:")).Select(Scenario.Load).ToList();
+        Assert.That(withFull, Is.Not.Empty, "no scenario declares a full_dump");
+        var psi = new ProcessStartInfo(Path.Combine(TestPaths.TestDumps, "make.sh"), "--full") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using (var p = Process.Start(psi)!)
+        {
+            string err = p.StandardError.ReadToEndAsync().GetAwaiter().GetResult();
+            p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.That(p.ExitCode, Is.Zero, $"TestDumps/make.sh --full: {err}");
+        }
+        string dll = WineRunner.ToWinePath(Dll);
+        foreach (var scenario in withFull)
+        {
+            string full = Path.Combine(scenario.Folder, "full.dmp");
+            Assert.That(new FileInfo(full).Length, Is.GreaterThan(new FileInfo(scenario.Dump).Length * 20), $"{full} is not a full-memory dump");
+            var parts = Session(full, scenario.Folder, ("LOAD", $".load {dll}"), ("RULES", $"!fcgirules -load {WineRunner.ToWinePath(SiteRules)}"),
+                ("JSON", "!fcgi -json -offline"), ("UNLOAD", $".unload {dll}"));
+            var json = Json(parts["JSON"]);
+            Assert.That(json["verdict"]!["owner"]!.GetValue<string>(), Is.EqualTo(scenario.Owner), scenario.Name);
+            Assert.That(json["exception"]?["class"]?.GetValue<string>(), Is.EqualTo(scenario.ExceptionClass), scenario.Name);
+            Assert.That(json["verdict"]!["bucket"]!.GetValue<string>(), Is.EqualTo(_batch[Path.GetFullPath(scenario.Dump)]["verdict"]!["bucket"]!.GetValue<string>()),
+                $"{scenario.Name}: the full dump lands in the minidump's bucket");
+        }
+    }
 }

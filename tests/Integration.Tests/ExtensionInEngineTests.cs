@@ -114,6 +114,10 @@ public class ExtensionInEngineTests
             ("AFTER", ".chain"));
 
         var json = Json(parts["JSON1"]);
+        // !fcgi -json prints the contract and nothing else of its own (dbgeng may still flush its symbol loading summary
+        // of an earlier command first): the JSON closes the step, and no report line is mixed in.
+        Assert.That(parts["JSON1"].TrimEnd(), Does.EndWith("}"));
+        Assert.That(parts["JSON1"], Does.Not.Contain("[1] Symbol set-up").And.Not.Contain("FcgiExt triage"));
         var verdict = json["verdict"]!;
         Assert.That(verdict["owner"]!.GetValue<string>(), Is.EqualTo(scenario.Owner), parts["TEXT"]);
         Assert.That(verdict["category"]!.GetValue<string>(), Is.EqualTo(scenario.Category));

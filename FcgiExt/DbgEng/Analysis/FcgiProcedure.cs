@@ -70,10 +70,10 @@ public static class FcgiProcedure
 
     /// <summary>Runs <paramref name="work"/> with this client's engine output muted: `.reload /f` and the symbol path
     /// check print a line or two per module (path validation, "Unable to load image …") that would bury the report.
-    /// Nothing is lost: errors still show, and the report's symbols step lists every module whose symbols are missing.</summary>
+    /// Nothing is lost: the report's symbols step lists every module whose symbols are missing, errors included.</summary>
     static T Quietly<T>(EngineInterfaces engine, Func<T> work)
     {
-        const uint noisy = DbgEng.DEBUG_OUTPUT_NORMAL | DbgEng.DEBUG_OUTPUT_WARNING | DbgEng.DEBUG_OUTPUT_VERBOSE;
+        const uint noisy = DbgEng.DEBUG_OUTPUT_NORMAL | DbgEng.DEBUG_OUTPUT_WARNING | DbgEng.DEBUG_OUTPUT_VERBOSE | DbgEng.DEBUG_OUTPUT_ERROR;
         bool muted = engine.Client.GetOutputMask(out uint mask) >= 0 && engine.Client.SetOutputMask(mask & ~noisy) >= 0;
         try { return work(); }
         finally { if (muted) engine.Client.SetOutputMask(mask); }

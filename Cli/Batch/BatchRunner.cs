@@ -69,16 +69,20 @@ public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions
     {
         if (dump.LocalPath is null)
             return new DumpOutcome { Dump = dump.Name, Error = dump.Error ?? "not available" };
-        var header = MinidumpHeader.TryRead(dump.LocalPath, out var headerError);
-        if (header is null)
-            return new DumpOutcome { Dump = dump.Name, Error = $"{dump.Name}: {headerError}" };
+        // A text file named .dmp, a truncated or empty file: one line, and no engine session spent on it.
+        if (FcgiExt.DbgEng.DumpFile.Problem(dump.LocalPath) is { } problem)
+        {
+            string reason = problem.StartsWith(dump.LocalPath + ": ", StringComparison.Ordinal) ? problem[(dump.LocalPath.Length + 2)..] : problem;
+            return new DumpOutcome { Dump = dump.Name, Error = $"{dump.Name}: {reason}" };
+        }
+        var time = MinidumpHeader.ReadTime(dump.LocalPath);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(options.PerDumpTimeout);
         try
         {
             var json = await analyzer().AnalyzeAsync(dump.LocalPath, timeout.Token);
-            return new DumpOutcome { Dump = dump.Name, Result = json, DumpTime = header.Time };
+            return new DumpOutcome { Dump = dump.Name, Result = json, DumpTime = time };
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -88,19 +92,19 @@ public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions
         catch (OperationCanceledException)
         {
             await dropAnalyzer(); // a hung engine is killed; the next dump gets a fresh one
-            return new DumpOutcome { Dump = dump.Name, DumpTime = header.Time,
+            return new DumpOutcome { Dump = dump.Name, DumpTime = time,
                 Error = $"{dump.Name}: timed out after {options.PerDumpTimeout.TotalSeconds:0} s" };
         }
         catch (DumpAnalysisException e)
         {
-            return new DumpOutcome { Dump = dump.Name, DumpTime = header.Time, Error = $"{dump.Name}: {e.Message}" };
+            return new DumpOutcome { Dump = dump.Name, DumpTime = time, Error = $"{dump.Name}: {e.Message}" };
         }
         catch (Exception e)
         {
             // Anything else (the engine process died, its pipe broke, an unexpected answer): this dump fails with one
             // line, its engine is replaced, and the batch goes on.
             await dropAnalyzer();
-            return new DumpOutcome { Dump = dump.Name, DumpTime = header.Time, Error = $"{dump.Name}: engine failed: {e.Message.ReplaceLineEndings(" ")}" };
+            return new DumpOutcome { Dump = dump.Name, DumpTime = time, Error = $"{dump.Name}: engine failed: {e.Message.ReplaceLineEndings(" ")}" };
         }
     }
 }

@@ -96,7 +96,7 @@ internal static partial class CallSiteParser
 
     [GeneratedRegex(@"\s*\[(?<file>[^\[\]]+?)\s*@\s*(?<line>\d+)\s*\]\s*$")] private static partial Regex SourceSuffix();
     [GeneratedRegex(@"\s*\((?:FPO|CONV|TrapFrame|KTRAP_FRAME|Inline)[^)]*\)")] private static partial Regex KvNotes();
-    // "vm_dump.c:759", "C:\src\php\Zend\zend.c(1499)", "/tmp/x/base.c:1532"
+    // "vm_dump.c:759", "C:\src\php\Zend\zend.c(1499)", "/build/x/base.c:1532"
     [GeneratedRegex(@"^(?<file>(?:[A-Za-z]:)?[\\/\w.\-~ ]*\.(?:c|cc|cpp|cxx|h|hpp|inl|asm|s|y|l|rb))(?:[:(](?<line>\d+)\)?)?$", RegexOptions.IgnoreCase)]
     private static partial Regex SourceLike();
 }

@@ -9,7 +9,7 @@ public class PathAndDumpCheckTests
     [Test]
     public void Linux_paths_become_Z_drive_paths()
     {
-        Assert.That(WineRunner.ToWinePath("/work/a b/x.dmp"), Is.EqualTo(@"Z:\work\a b\x.dmp"));
+        Assert.That(WineRunner.ToWinePath("/srv/a b/x.dmp"), Is.EqualTo(@"Z:\srv\a b\x.dmp"));
         Assert.That(WineRunner.ToWinePathList("/sym/a;srv*/cache/syms*https://msdl.microsoft.com/download/symbols;C:\\keep"),
             Is.EqualTo(@"Z:\sym\a;srv*Z:\cache\syms*https://msdl.microsoft.com/download/symbols;C:\keep"));
         Assert.That(WineRunner.ToWinePathList("cache*/c;/d"), Is.EqualTo(@"cache*Z:\c;Z:\d"));

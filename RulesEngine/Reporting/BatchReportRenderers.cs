@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FcgiExt.RulesEngine.Rendering;
 
 namespace FcgiExt.RulesEngine.Reporting;
 
@@ -89,7 +89,8 @@ public static class BatchReportRenderers
     }
 
     // ---------- Markdown ----------
-    static string Md(string? s) => (s ?? "-").Replace("\\", "\\\\").Replace("|", "\\|").Replace("<", "&lt;").Replace("\n", " ");
+    // Escaping is the single-report renderers' (Rendering.Md, Rendering.Html): one place decides what is safe.
+    static string MdText(string? s) => s is null ? "-" : Md.Text(s);
 
     public static string Markdown(BatchReport r)
     {
@@ -101,19 +102,19 @@ public static class BatchReportRenderers
         for (int i = 0; i < r.Buckets.Count; i++)
         {
             var b = r.Buckets[i];
-            sb.AppendLine($"| {i + 1} | {b.Count} | {Md(b.Owner)} | {Md(b.Category)} | {Md(b.Confidence)} | {Md(b.ExceptionClass)} | {Time(b.FirstSeen)} | {Time(b.LastSeen)} | `{b.Bucket.Replace("`", "'")}` |");
+            sb.AppendLine($"| {i + 1} | {b.Count} | {MdText(b.Owner)} | {MdText(b.Category)} | {MdText(b.Confidence)} | {MdText(b.ExceptionClass)} | {Time(b.FirstSeen)} | {Time(b.LastSeen)} | {Md.Code(b.Bucket)} |");
         }
         for (int i = 0; i < r.Buckets.Count; i++)
         {
             var b = r.Buckets[i];
-            sb.AppendLine().AppendLine($"### {i + 1}. {Md(b.Owner)} — {b.Count} dump(s)").AppendLine();
-            sb.AppendLine($"- bucket: `{b.Bucket.Replace("`", "'")}`");
-            sb.AppendLine($"- owner module: {Md(b.OwnerModule)}; category {Md(b.Category)}; confidence {Md(b.Confidence)}");
-            sb.AppendLine($"- example dumps: {string.Join(", ", b.ExampleDumps.Select(Md))}");
+            sb.AppendLine().AppendLine($"### {i + 1}. {MdText(b.Owner)} — {b.Count} dump(s)").AppendLine();
+            sb.AppendLine($"- bucket: {Md.Code(b.Bucket)}");
+            sb.AppendLine($"- owner module: {MdText(b.OwnerModule)}; category {MdText(b.Category)}; confidence {MdText(b.Confidence)}");
+            sb.AppendLine($"- example dumps: {string.Join(", ", b.ExampleDumps.Select(MdText))}");
             if (b.NextSteps.Count > 0)
             {
                 sb.AppendLine("- next steps:");
-                foreach (var s in b.NextSteps) sb.AppendLine($"  - {Md(s)}");
+                foreach (var s in b.NextSteps) sb.AppendLine($"  - {MdText(s)}");
             }
         }
         sb.AppendLine().AppendLine("## Dumps").AppendLine();
@@ -121,13 +122,13 @@ public static class BatchReportRenderers
         sb.AppendLine("|---|---|---|---|---|---|");
         foreach (var d in r.Dumps)
             sb.AppendLine(d.Triaged
-                ? $"| {Md(d.Dump)} | {Time(d.DumpTime)} | {Md(d.Get("verdict", "owner"))} | {Md(d.Get("exception", "class"))} | {Md(d.Get("verdict", "confidence"))} | `{(d.Get("verdict", "bucket") ?? "-").Replace("`", "'")}` |"
-                : $"| {Md(d.Dump)} | {Time(d.DumpTime)} | - | - | - | error: {Md(d.Error)} |");
+                ? $"| {MdText(d.Dump)} | {Time(d.DumpTime)} | {MdText(d.Get("verdict", "owner"))} | {MdText(d.Get("exception", "class"))} | {MdText(d.Get("verdict", "confidence"))} | {Md.Code(d.Get("verdict", "bucket") ?? "-")} |"
+                : $"| {MdText(d.Dump)} | {Time(d.DumpTime)} | - | - | - | error: {MdText(d.Error)} |");
         return sb.ToString();
     }
 
     // ---------- HTML: one self-contained file, inline CSS and SVG bar chart, no scripts or external resources ----------
-    static string H(string? s) => WebUtility.HtmlEncode(s ?? "-");
+    static string H(string? s) => s is null ? "-" : Rendering.Html.Escape(s);
 
     public static string Html(BatchReport r)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FcgiExt.RulesEngine.Calibration;
 using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Catalog.Tools;
 using FcgiExt.RulesEngine.Readers;

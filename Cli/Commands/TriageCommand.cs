@@ -146,8 +146,6 @@ public static class TriageCommand
             stderr.WriteLine("fcgi triage: the catalog has errors (above); fix them or leave the file out of --rules");
             return false;
         }
-        // Let `exception:` conditions in rules use the fine classes (NULL_POINTER_WRITE, FAIL_FAST_…).
-        catalog.ExceptionClassifier = crash => RulesEngine.Triage.ExceptionClassifier.Classify(crash)?.Class;
         return true;
     }
 }

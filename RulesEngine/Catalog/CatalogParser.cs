@@ -1,5 +1,6 @@
+using FcgiExt.RulesEngine.Model;
 using System.Globalization;
-using FcgiExt.RulesEngine.Triage;
+
 
 namespace FcgiExt.RulesEngine.Catalog;
 

@@ -1,5 +1,4 @@
 using FcgiExt.RulesEngine.Model;
-using FcgiExt.RulesEngine.Triage;
 
 namespace FcgiExt.RulesEngine.Catalog;
 
@@ -23,8 +22,8 @@ public sealed record StackWalkResult
     public FrameDecision? Deciding { get; init; }
     public Owner? Owner { get; init; }
     public string? RuleId { get; init; }
-    /// <summary>"owner", "maybe", "last" or "default": how strong the deciding match was.</summary>
-    public string? Strength { get; init; }
+    /// <summary>Owner, Maybe, Last or Default: how strong the deciding match was (null when nothing decided).</summary>
+    public FrameAction? Strength { get; init; }
     /// <summary>Frames kept by "prefix" rules plus the deciding frame: the signature part of the bucket.</summary>
     public IReadOnlyList<StackFrame> SignatureFrames { get; init; } = [];
     public IReadOnlyList<string> Trace { get; init; } = [];
@@ -33,8 +32,16 @@ public sealed record StackWalkResult
 /// <summary>What triage needs from a rules catalog (RuleCatalog implements it; tests may fake it).</summary>
 public interface IOwnerCatalog
 {
-    /// <summary>Walks the faulting stack top-down with the rules (ignore / sentinel / prefix / owner / maybe / last / default).</summary>
-    StackWalkResult Walk(CrashReport crash);
+    /// <summary>Walks the faulting stack top-down with the rules (ignore / sentinel / prefix / owner / maybe / last / default).
+    /// <paramref name="exceptionClass"/> is triage's class of the crash (NULL_POINTER_WRITE, EXIT…): rules'
+    /// `exception:` conditions match it as well as the coarse classes of the code.</summary>
+    StackWalkResult Walk(CrashReport crash, string? exceptionClass);
+
+    /// <summary>True when a rule carrying <paramref name="tag"/> matches the frame (`exit`, `abort`, …).</summary>
+    bool FrameHasTag(StackFrame frame, CrashReport crash, string tag);
+
+    /// <summary>An owner by its catalog id ("php-script"), or null when the catalog has none by that id.</summary>
+    Owner? FindOwner(string id);
 
     /// <summary>The owner a module belongs to regardless of function (used for symbol advice), or null.</summary>
     Owner? OwnerOfModule(ModuleInfo module, CrashReport crash);

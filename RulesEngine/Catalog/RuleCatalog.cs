@@ -1,6 +1,5 @@
 using System.Reflection;
 using FcgiExt.RulesEngine.Model;
-using FcgiExt.RulesEngine.Triage;
 
 namespace FcgiExt.RulesEngine.Catalog;
 
@@ -15,6 +14,8 @@ public sealed class RuleCatalog : IOwnerCatalog
 {
     /// <summary>Tag on rules whose frames mean the process is leaving on purpose (ExitProcess, exit, …).</summary>
     public const string ExitTag = "exit";
+    /// <summary>Tag on rules whose frames mean the program aborted itself after a fatal error (abort()).</summary>
+    public const string AbortTag = "abort";
     public const string UnknownOwnerId = "unknown";
 
     private readonly List<CatalogRule> _rules;
@@ -29,9 +30,6 @@ public sealed class RuleCatalog : IOwnerCatalog
     public IReadOnlyList<CatalogDiagnostic> Diagnostics { get; }
     /// <summary>The files loaded, in layer order.</summary>
     public IReadOnlyList<string> Files { get; }
-    /// <summary>Optional: the triage's exception classifier, so rules can name its classes (NULL_POINTER_WRITE…).
-    /// Without it, rules still match the coarse class names the catalog derives from the code.</summary>
-    public Func<CrashReport, string?>? ExceptionClassifier { get; set; }
 
     private RuleCatalog(List<CatalogRule> rules, Dictionary<string, CatalogOwnerEntry> owners,
         List<CatalogDiagnostic> diagnostics, List<string> files)
@@ -261,7 +259,6 @@ public sealed class RuleCatalog : IOwnerCatalog
             if (_classes is not null) return _classes;
             var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var c in CoarseExceptionClasses(crash.Exception?.Code)) set.Add(c);
-            if (catalog.ExceptionClassifier?.Invoke(crash) is { } cls) set.Add(cls);
             if (exceptionClass is not null) set.Add(exceptionClass);
             return _classes = set;
         }
@@ -310,23 +307,13 @@ public sealed class RuleCatalog : IOwnerCatalog
         return result;
     }
 
-    /// <summary>True when a rule tagged `exit` matches the frame (ExitProcess, RtlExitUserProcess, exit…).</summary>
-    public bool IsExitFrame(StackFrame frame, CrashReport crash) =>
-        MatchingRules(frame, crash).Any(r => r.Has(ExitTag));
-
-    /// <summary>The topmost frame of the faulting stack that is an exit frame, or null.</summary>
-    public StackFrame? FindExitFrame(CrashReport crash)
-    {
-        var ctx = new WalkContext(this, crash);
-        return crash.Frames.FirstOrDefault(f => MatchingRules(f, ctx).Any(r => r.Has(ExitTag)));
-    }
+    public bool FrameHasTag(StackFrame frame, CrashReport crash, string tag) =>
+        MatchingRules(frame, crash).Any(r => r.Has(tag));
 
     // ---- the walk --------------------------------------------------------------------------------------
 
-    public StackWalkResult Walk(CrashReport crash) => Walk(crash, null);
-
-    /// <summary>The walk, with the exception class the caller already knows (e.g. from triage's classifier)
-    /// added to the class names `exception:` conditions can match.</summary>
+    /// <summary>The walk, with the exception class triage already knows added to the class names `exception:`
+    /// conditions can match (without one, they match the coarse classes of the code alone).</summary>
     public StackWalkResult Walk(CrashReport crash, string? exceptionClass)
     {
         var ctx = new WalkContext(this, crash, exceptionClass);
@@ -347,7 +334,7 @@ public sealed class RuleCatalog : IOwnerCatalog
             if (sentinel is not null) start = i;
         }
         for (int i = 0; i < start; i++)
-            Add(frames[i], "skipped-before-sentinel", sentinel!.Id, null,
+            Add(frames[i], FrameAction.SkippedBeforeSentinel, sentinel!.Id, null,
                 $"above the sentinel frame #{frames[start].Index:d2} (rule {sentinel.Id}): not considered");
 
         (FrameDecision Decision, CatalogRule Rule, Owner Owner)? definite = null, maybe = null, last = null, fallback = null;
@@ -358,7 +345,7 @@ public sealed class RuleCatalog : IOwnerCatalog
             var prefixText = i2 == start && sentinel is not null ? $"walk starts here (rule {sentinel.Id}, sentinel); " : "";
             if (frame.Module is null && frame.Function is null)
             {
-                Add(frame, "no-rule", null, null, prefixText + "address only (no module or function known): no rule can match; going on down");
+                Add(frame, FrameAction.NoRule, null, null, prefixText + "address only (no module or function known): no rule can match; going on down");
                 continue;
             }
             var best = matches[i2].FirstOrDefault(r => r.Action != RuleAction.Sentinel);
@@ -367,9 +354,9 @@ public sealed class RuleCatalog : IOwnerCatalog
                 if (i2 == start && sentinel is not null)
                 {
                     signature.Add(frame);
-                    Add(frame, "sentinel", sentinel.Id, null, $"walk starts here by rule {sentinel.Id} (sentinel); going on down");
+                    Add(frame, FrameAction.Sentinel, sentinel.Id, null, $"walk starts here by rule {sentinel.Id} (sentinel); going on down");
                 }
-                else Add(frame, "no-rule", null, null, prefixText + "no rule matched");
+                else Add(frame, FrameAction.NoRule, null, null, prefixText + "no rule matched");
                 continue;
             }
             if (i2 == start && sentinel is not null) signature.Add(frame);
@@ -377,47 +364,47 @@ public sealed class RuleCatalog : IOwnerCatalog
             switch (best.Action)
             {
                 case RuleAction.Ignore:
-                    Add(frame, "ignore", best.Id, null, prefixText + $"skipped by rule {best.Id} (ignore)");
+                    Add(frame, FrameAction.Ignore, best.Id, null, prefixText + $"skipped by rule {best.Id} (ignore)");
                     break;
                 case RuleAction.Prefix:
                     if (!signature.Contains(frame)) signature.Add(frame);
-                    Add(frame, "prefix", best.Id, null, prefixText + $"kept in the signature by rule {best.Id} (prefix); going on down");
+                    Add(frame, FrameAction.Prefix, best.Id, null, prefixText + $"kept in the signature by rule {best.Id} (prefix); going on down");
                     break;
                 case RuleAction.Owner:
-                    definite = (Add(frame, "owner", best.Id, owner!.Name, prefixText + $"decided by rule {best.Id}: owner {owner.Name}"), best, owner);
+                    definite = (Add(frame, FrameAction.Owner, best.Id, owner!.Name, prefixText + $"decided by rule {best.Id}: owner {owner.Name}"), best, owner);
                     break;
                 case RuleAction.Maybe:
                     if (maybe is null)
-                        maybe = (Add(frame, "maybe", best.Id, owner!.Name, prefixText + $"maybe-owner {owner.Name} by rule {best.Id}; a definite owner lower on the stack would win"), best, owner);
+                        maybe = (Add(frame, FrameAction.Maybe, best.Id, owner!.Name, prefixText + $"maybe-owner {owner.Name} by rule {best.Id}; a definite owner lower on the stack would win"), best, owner);
                     else
-                        Add(frame, "maybe", best.Id, owner!.Name, prefixText + $"maybe-owner {owner.Name} by rule {best.Id}; the maybe-owner {maybe.Value.Owner.Name} higher on the stack stays first");
+                        Add(frame, FrameAction.Maybe, best.Id, owner!.Name, prefixText + $"maybe-owner {owner.Name} by rule {best.Id}; the maybe-owner {maybe.Value.Owner.Name} higher on the stack stays first");
                     break;
                 case RuleAction.Last:
                     if (last is null)
-                        last = (Add(frame, "last", best.Id, owner!.Name, prefixText + $"last-resort owner {owner.Name} by rule {best.Id}; any maybe or definite owner lower on the stack would win"), best, owner);
+                        last = (Add(frame, FrameAction.Last, best.Id, owner!.Name, prefixText + $"last-resort owner {owner.Name} by rule {best.Id}; any maybe or definite owner lower on the stack would win"), best, owner);
                     else
-                        Add(frame, "last", best.Id, owner!.Name, prefixText + $"last-resort owner {owner.Name} by rule {best.Id}; the last-resort owner {last.Value.Owner.Name} higher on the stack stays first");
+                        Add(frame, FrameAction.Last, best.Id, owner!.Name, prefixText + $"last-resort owner {owner.Name} by rule {best.Id}; the last-resort owner {last.Value.Owner.Name} higher on the stack stays first");
                     break;
                 case RuleAction.Default:
                     if (fallback is null)
-                        fallback = (Add(frame, "default", best.Id, owner!.Name, prefixText + $"default owner {owner.Name} by rule {best.Id}; used only if nothing else matches"), best, owner);
+                        fallback = (Add(frame, FrameAction.Default, best.Id, owner!.Name, prefixText + $"default owner {owner.Name} by rule {best.Id}; used only if nothing else matches"), best, owner);
                     else
-                        Add(frame, "default", best.Id, owner!.Name, prefixText + $"default owner {owner.Name} by rule {best.Id}; the default {fallback.Value.Owner.Name} higher on the stack stays first");
+                        Add(frame, FrameAction.Default, best.Id, owner!.Name, prefixText + $"default owner {owner.Name} by rule {best.Id}; the default {fallback.Value.Owner.Name} higher on the stack stays first");
                     break;
             }
         }
         for (; i2 < frames.Count; i2++)
-            Add(frames[i2], "not-reached", null, null, "below the deciding frame: not considered");
+            Add(frames[i2], FrameAction.NotReached, null, null, "below the deciding frame: not considered");
 
         var chosen = definite ?? maybe ?? last ?? fallback;
-        string? strength = chosen is null ? null
-            : definite is not null ? "owner" : maybe is not null ? "maybe" : last is not null ? "last" : "default";
+        FrameAction? strength = chosen is null ? null
+            : definite is not null ? FrameAction.Owner : maybe is not null ? FrameAction.Maybe : last is not null ? FrameAction.Last : FrameAction.Default;
         if (chosen is { } c)
         {
             if (!signature.Contains(c.Decision.Frame)) signature.Add(c.Decision.Frame);
-            trace.Add($"=> owner {c.Owner.Name} ({c.Owner.Category}) from frame #{c.Decision.Frame.Index:d2} {c.Decision.Frame.Display} by rule {c.Rule.Id} ({strength})" +
-                      (strength == "maybe" && (last is not null || fallback is not null) ? "; a maybe-owner beats last-resort and default owners" :
-                       strength == "last" && fallback is not null ? "; a last-resort owner beats default owners" : ""));
+            trace.Add($"=> owner {c.Owner.Name} ({c.Owner.Category}) from frame #{c.Decision.Frame.Index:d2} {c.Decision.Frame.Display} by rule {c.Rule.Id} ({strength!.Value.Name()})" +
+                      (strength == FrameAction.Maybe && (last is not null || fallback is not null) ? "; a maybe-owner beats last-resort and default owners" :
+                       strength == FrameAction.Last && fallback is not null ? "; a last-resort owner beats default owners" : ""));
         }
         else trace.Add(frames.Count == 0 ? "=> owner unknown: the stack has no frames" : "=> owner unknown: no frame matched an owner rule");
 
@@ -427,7 +414,7 @@ public sealed class RuleCatalog : IOwnerCatalog
             Strength = strength, SignatureFrames = signature, Trace = trace,
         };
 
-        FrameDecision Add(StackFrame frame, string action, string? ruleId, string? ownerName, string explanation)
+        FrameDecision Add(StackFrame frame, FrameAction action, string? ruleId, string? ownerName, string explanation)
         {
             var d = new FrameDecision { Frame = frame, Action = action, RuleId = ruleId, Owner = ownerName, Explanation = explanation };
             decisions.Add(d);

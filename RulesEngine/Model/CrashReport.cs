@@ -29,6 +29,9 @@ public sealed record ExceptionInfo
     public IReadOnlyList<ulong> Parameters { get; init; } = [];   // ExceptionInformation[]
     /// <summary>True for first chance, false for second chance, null when the source does not say.</summary>
     public bool? FirstChance { get; init; }
+    /// <summary>For heap corruption (c0000374): the heap's HEAP_FAILURE_TYPE read from the failure information that
+    /// Parameters[0] points to (8 = heap_failure_block_not_busy, a block freed twice), when the source has it.</summary>
+    public uint? HeapFailureType { get; init; }
     /// <summary>For access violations: ExceptionInformation[0] (0 read, 1 write, 8 execute).</summary>
     public AccessKind Access =>
         Code != 0xC0000005 && Code != 0xC0000006 || Parameters.Count < 1 ? AccessKind.Unknown
@@ -125,6 +128,8 @@ public sealed record CrashReport
     public string? SourceBucket { get; init; }
     /// <summary>When the crash happened, if known (WER, event log, dump header).</summary>
     public DateTimeOffset? Time { get; init; }
+    /// <summary>What a language runtime printed about its own crash (Ruby's crash report), beside the native stack.</summary>
+    public RuntimeReport? Runtime { get; init; }
 
     public IReadOnlyList<StackFrame> Frames => FaultingThread?.Frames ?? [];
 
@@ -143,6 +148,26 @@ public sealed record CrashReport
                 if (m.Contains(a)) return m;
         return null;
     }
+}
+
+/// <summary>A script-level frame a runtime printed (Ruby's control frames and Ruby level backtrace), top first.</summary>
+public sealed record ScriptFrame
+{
+    /// <summary>The method or C function name ("connect").</summary>
+    public string? Function { get; init; }
+    /// <summary>The script file, when the runtime printed one.</summary>
+    public string? File { get; init; }
+    public int? Line { get; init; }
+    /// <summary>True for a frame running a C function (Ruby's CFUNC control frame): native code called from script.</summary>
+    public bool IsNative { get; init; }
+}
+
+/// <summary>A runtime's own account of the crash: evidence when the native stack holds only its crash handler.</summary>
+public sealed record RuntimeReport
+{
+    /// <summary>The file the fatal error line names (Ruby: the path before ": [BUG]"), e.g. a gem's mysql2.so.</summary>
+    public string? BugFile { get; init; }
+    public IReadOnlyList<ScriptFrame> ScriptFrames { get; init; } = [];
 }
 
 /// <summary>Module name rules shared by readers, catalog and triage.</summary>

@@ -1,3 +1,4 @@
+using FcgiExt.RulesEngine.Model;
 using System.Text;
 using FcgiExt.RulesEngine.Triage;
 
@@ -79,7 +80,7 @@ public static class HtmlRenderer
             sb.Append("<table class=\"stack\">\n<tr><th>#</th><th>Frame</th><th>Decision</th>").Append(verbose ? "<th>Why</th>" : "").Append("</tr>\n");
             foreach (var d in r.Frames)
             {
-                bool decided = d.Action is "owner" or "maybe" or "last" or "default" && d.Frame.Display == v.OwnerFrame;
+                bool decided = d.Action.NamesOwner() && d.Frame.Display == v.OwnerFrame;
                 sb.Append(decided ? "<tr class=\"decided\">" : "<tr>")
                   .Append("<td>").Append(d.Frame.Index.ToString("d2")).Append("</td><td><code>")
                   .Append(Html.Escape(RenderFormat.FrameWithSource(d.Frame))).Append("</code>")

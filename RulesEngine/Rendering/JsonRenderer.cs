@@ -134,7 +134,7 @@ public static class JsonRenderer
         if (f.SourceLine is { } line) w.WriteNumber("source_line", line); else w.WriteNull("source_line");
         w.WriteString("trust", RenderFormat.Trust(f.Trust));
         w.WriteBoolean("inline", f.Inline);
-        Str(w, "action", d.Action);
+        Str(w, "action", d.Action.Name());
         Str(w, "rule", d.RuleId);
         Str(w, "owner", d.Owner);
         Str(w, "explanation", d.Explanation);

@@ -53,12 +53,13 @@ public static class RenderFormat
         string rule = d.RuleId is { Length: > 0 } r ? $" ({r})" : "";
         return d.Action switch
         {
-            "owner" => $"OWNER {d.Owner}{rule}",
-            "maybe" => $"maybe {d.Owner}{rule}",
-            "last" => $"last-resort {d.Owner}{rule}",
-            "default" => $"default {d.Owner}{rule}",
-            "no-rule" => "no rule",
-            _ => d.Action + rule,
+            FrameAction.Owner => $"OWNER {d.Owner}{rule}",
+            FrameAction.Maybe => $"maybe {d.Owner}{rule}",
+            FrameAction.Last => $"last-resort {d.Owner}{rule}",
+            FrameAction.Default => $"default {d.Owner}{rule}",
+            FrameAction.Suspect => $"suspect {d.Owner}{rule}",
+            FrameAction.NoRule => "no rule",
+            _ => d.Action.Name() + rule,
         };
     }
 

@@ -142,7 +142,7 @@ public static class TextRenderer
         {
             var text = RenderFormat.FrameWithSource(d.Frame);
             o.Text($"  {d.Frame.Index:d2} ");
-            bool decided = d.Action is "owner" or "maybe" or "last" or "default" && d.Frame.Display == deciding;
+            bool decided = d.Action.NamesOwner() && d.Frame.Display == deciding;
             if (decided) o.Bold(text.PadRight(width)); else o.Text(text.PadRight(width));
             o.Text("  ");
             o.Text(RenderFormat.DecisionTag(d));

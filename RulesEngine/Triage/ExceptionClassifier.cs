@@ -29,8 +29,7 @@ public sealed record HeapFillMatch(HeapFillPattern Pattern, bool HighDword, long
 ///   the table); STACK_BUFFER_OVERRUN when the record carries no subcode (the pre-Windows 8 /GS report).</item>
 /// <item>Other known codes: the NTSTATUS name without STATUS_ (INTEGER_DIVIDE_BY_ZERO, ILLEGAL_INSTRUCTION, …);
 ///   unknown codes: UNKNOWN_EXCEPTION.</item>
-/// <item>No exception: EXIT when ExitProcess / RtlExitUserProcess / TerminateProcess / NtTerminateProcess / exit
-///   is on the stack (a voluntary exit, not a crash); ABORT when abort() is there too; otherwise no class (null).</item>
+/// <item>No exception: EXIT or ABORT, decided by the catalog's `exit` / `abort` rules (<see cref="ClassifyStep"/>).</item>
 /// </list>
 /// </remarks>
 public static class ExceptionClassifier
@@ -60,30 +59,6 @@ public static class ExceptionClassifier
         new(0xDDDDDDDD, "MSVC debug CRT (free)", "freed malloc memory used as a pointer (use after free)"),
         new(0xFDFDFDFD, "MSVC debug CRT no-man's-land", "read past either end of a malloc block (buffer overrun)"),
     ];
-
-    /// <summary>Functions whose presence on the stack (with no exception) means the process ended itself.</summary>
-    static readonly HashSet<string> ExitFunctions = new(StringComparer.Ordinal)
-    {
-        "ExitProcess", "ExitProcessImplementation", "RtlExitUserProcess", "TerminateProcess", "TerminateProcessStub",
-        "NtTerminateProcess", "ZwTerminateProcess", "exit", "_exit", "_Exit", "quick_exit", "common_exit",
-        "exit_or_terminate_process", "__crtExitProcess", "doexit", "_o_exit", "_o__exit",
-    };
-
-    static readonly HashSet<string> AbortFunctions = new(StringComparer.Ordinal) { "abort", "_o_abort" };
-
-    /// <summary>The class of a crash: from its exception record, or EXIT/ABORT from the stack, or null.</summary>
-    public static ExceptionClassification? Classify(CrashReport crash)
-    {
-        if (crash.Exception is { } ex) return Classify(ex, crash.Process.Architecture);
-        var exitFrame = FindExitFrame(crash.Frames);
-        if (exitFrame is null) return null;
-        var abortFrame = crash.Frames.FirstOrDefault(f => AbortFunctions.Contains(BareFunction(f.Function)));
-        if (abortFrame is not null)
-            return new() { Class = Abort, Name = "abort() called",
-                Detail = $"{abortFrame.Display} on the stack: the program aborted itself after a fatal error" };
-        return new() { Class = Exit, Name = "Voluntary exit",
-            Detail = $"{exitFrame.Display} on the stack: the process ended itself, it did not crash" };
-    }
 
     /// <summary>The class of an exception record.</summary>
     public static ExceptionClassification Classify(ExceptionInfo ex, Architecture architecture = Architecture.Unknown)
@@ -254,29 +229,6 @@ public static class ExceptionClassifier
 
     static bool IsSixtyFourBit(Architecture architecture, ulong target) =>
         architecture == Architecture.X64 || (architecture == Architecture.Unknown && target > uint.MaxValue);
-
-    /// <summary>The frame (top-most) that shows the process ending itself, or null.</summary>
-    public static StackFrame? FindExitFrame(IReadOnlyList<StackFrame> frames)
-    {
-        foreach (var f in frames)
-            if (ExitFunctions.Contains(BareFunction(f.Function))) return f;
-        return null;
-    }
-
-    /// <summary>True when the function is one of the exit functions.</summary>
-    public static bool IsExitFunction(string? function) => ExitFunctions.Contains(BareFunction(function));
-
-    /// <summary>"kernel32!ExitProcess" or "ExitProcess+0x1a" → "ExitProcess": text sources leave such rests.</summary>
-    static string BareFunction(string? function)
-    {
-        if (string.IsNullOrEmpty(function)) return "";
-        var f = function;
-        int bang = f.LastIndexOf('!');
-        if (bang >= 0) f = f[(bang + 1)..];
-        int plus = f.IndexOf('+');
-        if (plus > 0) f = f[..plus];
-        return f.Trim();
-    }
 
     static string NameSuffix(uint code) => ExceptionCodes.NameOf(code) is { } n ? $" ({n})" : "";
 

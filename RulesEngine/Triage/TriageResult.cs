@@ -7,18 +7,6 @@ namespace FcgiExt.RulesEngine.Triage;
 
 public enum Confidence { Low, Medium, High }
 
-/// <summary>Owner categories (fixed list: renderers and reports group by them).</summary>
-public static class OwnerCategory
-{
-    public const string PhpCore = "php-core", PhpExtension = "php-extension", RubyCore = "ruby-core",
-        RubyGem = "ruby-gem", DatabaseDriver = "database-driver", Iis = "iis", Windows = "windows",
-        Crt = "crt", InjectedThirdParty = "injected-third-party", Application = "application",
-        Unknown = "unknown", None = "none";
-
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
-    { PhpCore, PhpExtension, RubyCore, RubyGem, DatabaseDriver, Iis, Windows, Crt, InjectedThirdParty, Application, Unknown };
-}
-
 /// <summary>Exception class names used in buckets and JSON ("NULL_POINTER_WRITE", "STACK_OVERFLOW", "EXIT", …).</summary>
 public sealed record ExceptionClassification
 {
@@ -41,17 +29,17 @@ public sealed record Verdict
     public string? ReportUrl { get; init; }
     public string? SymbolsHint { get; init; }            // where this owner's symbols come from
     public string? Advice { get; init; }
+    /// <summary>Who may have done it when the stack cannot say (heap corruption: the detector is rarely the culprit).</summary>
+    public IReadOnlyList<Suspect> Suspects { get; init; } = [];
 }
 
-/// <summary>What the walk did with one frame, for the per-frame explanation and the tagged stack.</summary>
-public sealed record FrameDecision
+/// <summary>A module that may own the crash, and why: listed when the verdict's owner is unknown or uncertain.</summary>
+public sealed record Suspect
 {
-    public required StackFrame Frame { get; init; }
-    /// <summary>"ignore", "sentinel", "prefix", "owner", "maybe", "last", "default", "skipped-before-sentinel", "not-reached", "no-rule".</summary>
-    public required string Action { get; init; }
-    public string? RuleId { get; init; }
-    public string? Owner { get; init; }
-    public required string Explanation { get; init; }
+    public required string Owner { get; init; }
+    public string? Module { get; init; }
+    public string? Frame { get; init; }
+    public required string Why { get; init; }
 }
 
 public sealed record NextStep

@@ -1,4 +1,5 @@
 using System.Text;
+using FcgiExt.RulesEngine.Model;
 
 namespace FcgiExt.RulesEngine.Catalog.Tools;
 
@@ -42,7 +43,7 @@ public static class ExampleRunner
                 var (crash, cls) = FrameText.Crash(example.Frames, example.Exception, example.Process);
                 var walk = catalog.Walk(crash, cls);
                 string got = walk.Owner is null ? RuleCatalog.UnknownOwnerId : OwnerIdOf(catalog, walk.Owner);
-                string gotText = walk.Owner is null ? "unknown" : $"{got} (rule {walk.RuleId}, {walk.Strength})";
+                string gotText = walk.Owner is null ? "unknown" : $"{got} (rule {walk.RuleId}, {walk.Strength?.Name()})";
                 if (!string.Equals(got, example.Expect, StringComparison.Ordinal))
                 {
                     failures.Add(new(rule, example, example.Expect, got, $"expected {example.Expect}, got {gotText}", walk.Trace));
@@ -50,7 +51,9 @@ public static class ExampleRunner
                 }
                 // A negative example (expecting another owner than the rule's) shows where the rule must not apply.
                 bool negative = rule.OwnerId is not null && rule.OwnerId != example.Expect;
-                bool exercised = walk.Decisions.Any(d => d.RuleId == rule.Id) || walk.RuleId == rule.Id;
+                // A tagged rule acts through its tag whenever it matches a frame, even where another rule wins the frame.
+                bool exercised = walk.Decisions.Any(d => d.RuleId == rule.Id) || walk.RuleId == rule.Id
+                    || (rule.Tags.Count > 0 && crash.Frames.Any(f => catalog.MatchingRules(f, crash, cls).Contains(rule)));
                 if (!exercised && !negative)
                     failures.Add(new(rule, example, example.Expect, got,
                         $"got {gotText} as expected, but rule {rule.Id} acts on none of the example's frames (it lost on precedence or never matched)",

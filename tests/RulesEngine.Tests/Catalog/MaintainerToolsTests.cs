@@ -43,7 +43,7 @@ public class MaintainerToolsTests
             var output = new StringWriter();
             Assert.That(RulesCommand.RunTest([file], includeBuiltIn: true, output), Is.EqualTo(1));
             var text = output.ToString();
-            Assert.That(text, Does.Contain($"{file}:7:9: example of rule site-xdebug-maybe: expected xdebug, got php-core (rule php-core-any, owner)"));
+            Assert.That(text, Does.Contain($"{file}:7:9: example of rule site-xdebug-maybe: expected xdebug, got php-core (rule php-interpreter, owner)"));
             Assert.That(text, Does.Contain("frames: php_xdebug!xdebug_execute_ex | php8ts!execute_ex"));
             Assert.That(text, Does.Contain("#00 php_xdebug!xdebug_execute_ex: maybe-owner Xdebug by rule site-xdebug-maybe"));
             // the site rule also outranks the built-in xdebug-any (same match, later layer), so its example fails too
@@ -132,7 +132,7 @@ public class MaintainerToolsTests
             Assert.That(byDescription["php8ts!zend_mm_*=maybe_PhpCore"].Match.Function!.Text, Is.EqualTo("zend_mm_*"));
         });
         // and the imported catalog walks like triage.ini would
-        string? Owner(params string[] frames) => catalog.Walk(FrameText.Crash(frames, null, null).Crash).Owner?.Id;
+        string? Owner(params string[] frames) => catalog.Walk(FrameText.Crash(frames, null, null).Crash, null).Owner?.Id;
         Assert.That(Owner("ntdll!KiUserExceptionDispatcher", "php_xdebug_3_3_1!xdebug_execute_ex"), Is.EqualTo("devtools"));
         Assert.That(Owner("php8ts!_efree", "php_sqlsrv_83_ts_x64!core_execute"), Is.EqualTo("dataaccess"));
         Assert.That(Owner("php8ts!_efree", "nothing!f"), Is.EqualTo("phpcore"));

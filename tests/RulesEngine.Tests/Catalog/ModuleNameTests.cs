@@ -68,7 +68,7 @@ public class ModuleNameTests
     public void BuiltInCatalogRecognisesShippedNamesInBothForms()
     {
         var catalog = RuleCatalog.LoadBuiltIn();
-        string? Owner(string frame) => catalog.Walk(FrameText.Crash([frame], null, null).Crash).Owner?.Id;
+        string? Owner(string frame) => catalog.Walk(FrameText.Crash([frame], null, null).Crash, null).Owner?.Id;
         Assert.Multiple(() =>
         {
             Assert.That(Owner("php_pdo_sqlsrv_83_ts_x64.dll!pdo_sqlsrv_stmt_execute"), Is.EqualTo("msphpsql"));

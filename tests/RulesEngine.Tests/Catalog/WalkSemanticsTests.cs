@@ -1,4 +1,6 @@
+using FcgiExt.RulesEngine.Model;
 using FcgiExt.RulesEngine.Catalog;
+using FcgiExt.RulesEngine.Triage;
 using NUnit.Framework;
 using static FcgiExt.Tests.Catalog.CatalogTestKit;
 
@@ -18,11 +20,11 @@ public class WalkSemanticsTests
             """);
         var w = Walk(c, "ext!f", "core!g");
         Assert.That(OwnerId(w), Is.EqualTo("a"));
-        Assert.That(w.Strength, Is.EqualTo("owner"));
+        Assert.That(w.Strength, Is.EqualTo(FrameAction.Owner));
         Assert.That(w.RuleId, Is.EqualTo("ext"));
         Assert.That(w.Deciding!.Frame.Function, Is.EqualTo("f"));
         Assert.That(w.Decisions[0].Explanation, Is.EqualTo("decided by rule ext: owner Owner A"));
-        Assert.That(w.Decisions[1].Action, Is.EqualTo("not-reached"));
+        Assert.That(w.Decisions[1].Action, Is.EqualTo(FrameAction.NotReached));
     }
 
     [Test]
@@ -35,7 +37,7 @@ public class WalkSemanticsTests
             """);
         var w = Walk(c, "vcruntime140!memcpy", "ext!copy");
         Assert.That(OwnerId(w), Is.EqualTo("a"));
-        Assert.That(w.Decisions[0].Action, Is.EqualTo("ignore"));
+        Assert.That(w.Decisions[0].Action, Is.EqualTo(FrameAction.Ignore));
         Assert.That(w.Decisions[0].Explanation, Is.EqualTo("skipped by rule crt-memcpy (ignore)"));
     }
 
@@ -47,7 +49,7 @@ public class WalkSemanticsTests
             """);
         var w = Walk(c, "php_xdebug_3_3_1_8_3_vs16_x86_64!xdebug_execute_ex", "unknown!x");
         Assert.That(OwnerId(w), Is.EqualTo("a"));
-        Assert.That(w.Strength, Is.EqualTo("maybe"));
+        Assert.That(w.Strength, Is.EqualTo(FrameAction.Maybe));
         Assert.That(w.Decisions[0].Explanation, Does.StartWith("maybe-owner Owner A by rule xdebug-any"));
         Assert.That(w.Decisions[1].Explanation, Is.EqualTo("no rule matched"));
     }
@@ -60,7 +62,7 @@ public class WalkSemanticsTests
             """);
         var w = Walk(c, "ntdll!RtlEnterCriticalSection", "foo!bar");
         Assert.That(OwnerId(w), Is.EqualTo("c"));
-        Assert.That(w.Strength, Is.EqualTo("last"));
+        Assert.That(w.Strength, Is.EqualTo(FrameAction.Last));
         Assert.That(w.Decisions[0].Explanation, Does.StartWith("last-resort owner Owner C by rule ntdll-any"));
     }
 
@@ -74,8 +76,8 @@ public class WalkSemanticsTests
             """);
         var w = Walk(c, "ruby!rb_bug", "ntdll!KiUserExceptionDispatcher", "gem!crash", "ruby!caller");
         Assert.That(OwnerId(w), Is.EqualTo("a"), "the ruby frame above the sentinel must not decide");
-        Assert.That(w.Decisions[0].Action, Is.EqualTo("skipped-before-sentinel"));
-        Assert.That(w.Decisions[1].Action, Is.EqualTo("sentinel"));
+        Assert.That(w.Decisions[0].Action, Is.EqualTo(FrameAction.SkippedBeforeSentinel));
+        Assert.That(w.Decisions[1].Action, Is.EqualTo(FrameAction.Sentinel));
         Assert.That(w.Decisions[1].Explanation, Is.EqualTo("walk starts here by rule dispatcher (sentinel); going on down"));
         Assert.That(w.SignatureFrames.Select(f => f.Function), Is.EqualTo(new[] { "KiUserExceptionDispatcher", "crash" }));
     }
@@ -89,7 +91,7 @@ public class WalkSemanticsTests
             """);
         var w = Walk(c, "gem!crash");
         Assert.That(OwnerId(w), Is.EqualTo("a"));
-        Assert.That(w.Decisions[0].Action, Is.EqualTo("owner"));
+        Assert.That(w.Decisions[0].Action, Is.EqualTo(FrameAction.Owner));
     }
 
     [Test]
@@ -101,7 +103,7 @@ public class WalkSemanticsTests
             """);
         var w = Walk(c, "ucrtbase!abort", "ext!fail");
         Assert.That(OwnerId(w), Is.EqualTo("a"));
-        Assert.That(w.Decisions[0].Action, Is.EqualTo("prefix"));
+        Assert.That(w.Decisions[0].Action, Is.EqualTo(FrameAction.Prefix));
         Assert.That(w.Decisions[0].Explanation, Does.StartWith("kept in the signature by rule abort (prefix)"));
         Assert.That(w.SignatureFrames.Select(f => f.Function), Is.EqualTo(new[] { "abort", "fail" }));
     }
@@ -114,7 +116,7 @@ public class WalkSemanticsTests
               - { id: ntdll-any, match: { module: ntdll.dll }, action: last, owner: d }
             """);
         Assert.That(OwnerId(Walk(c, "foo!bar")), Is.EqualTo("c"));
-        Assert.That(Walk(c, "foo!bar").Strength, Is.EqualTo("default"));
+        Assert.That(Walk(c, "foo!bar").Strength, Is.EqualTo(FrameAction.Default));
         // a last-resort owner, even lower on the stack, beats a default
         Assert.That(OwnerId(Walk(c, "foo!bar", "ntdll!RtlFoo")), Is.EqualTo("d"));
     }
@@ -139,7 +141,7 @@ public class WalkSemanticsTests
               - { id: ext, match: { module: ext.dll }, action: owner, owner: a }
             """);
         var w = Walk(c, "0x00007ff6d1e21000", "ext!f");
-        Assert.That(w.Decisions[0].Action, Is.EqualTo("no-rule"));
+        Assert.That(w.Decisions[0].Action, Is.EqualTo(FrameAction.NoRule));
         Assert.That(w.Decisions[0].Explanation, Does.StartWith("address only (no module or function known)"));
         Assert.That(OwnerId(w), Is.EqualTo("a"));
     }
@@ -195,7 +197,7 @@ public class WalkSemanticsTests
             """);
         var w = Walk(c, "php8ts!_efree", "ext!free_things");
         Assert.That(OwnerId(w), Is.EqualTo("a"));
-        Assert.That(w.Strength, Is.EqualTo("owner"));
+        Assert.That(w.Strength, Is.EqualTo(FrameAction.Owner));
     }
 
     [Test]
@@ -207,7 +209,7 @@ public class WalkSemanticsTests
             """);
         var w = Walk(c, "ntdll!RtlEnterCriticalSection", "libssh2!_libssh2_transport_read");
         Assert.That(OwnerId(w), Is.EqualTo("a"));
-        Assert.That(w.Strength, Is.EqualTo("maybe"));
+        Assert.That(w.Strength, Is.EqualTo(FrameAction.Maybe));
         Assert.That(w.Trace[^1], Does.Contain("a maybe-owner beats last-resort and default owners"));
     }
 
@@ -245,8 +247,9 @@ public class WalkSemanticsTests
         Assert.That(WalkWith(c, "0xc0000374", null, "m!f").RuleId, Is.EqualTo("heap"), "coarse class from the code");
         Assert.That(WalkWith(c, "NULL_POINTER_WRITE", null, "m!f").RuleId, Is.EqualTo("nullptr"), "class from the triage classifier");
         Assert.That(WalkWith(c, "0xc0000005", null, "m!f").RuleId, Is.EqualTo("any"));
-        c.ExceptionClassifier = _ => "NULL_POINTER_READ";
-        Assert.That(WalkWith(c, "0xc0000005", null, "m!f").RuleId, Is.EqualTo("nullptr"), "ExceptionClassifier feeds class names");
+        var (av, _) = FcgiExt.RulesEngine.Catalog.Tools.FrameText.Crash(["m!f"], "0xc0000005", null);
+        Assert.That(c.Walk(av, "NULL_POINTER_READ").RuleId, Is.EqualTo("nullptr"), "the class triage passes to the walk");
+        Assert.That(c.Walk(av, null).RuleId, Is.EqualTo("any"), "without a class only the code's coarse classes match");
     }
 
     [Test]
@@ -345,11 +348,14 @@ public class WalkSemanticsTests
         var catalog = RuleCatalog.LoadBuiltIn();
         var (crash, _) = FcgiExt.RulesEngine.Catalog.Tools.FrameText.Crash(
             ["ntdll!NtTerminateProcess", "ntdll!RtlExitUserProcess", "kernel32!ExitProcessImplementation", "ucrtbase!exit", "php_cgi!main"], null, "php-cgi.exe");
-        Assert.That(catalog.FindExitFrame(crash)?.Function, Is.EqualTo("NtTerminateProcess"));
-        foreach (var f in new[] { "kernelbase!TerminateProcess", "kernel32!ExitProcess", "ucrtbase!_exit", "msvcrt!exit", "ntdll!RtlExitUserProcess" })
-            Assert.That(catalog.IsExitFrame(FcgiExt.RulesEngine.Catalog.Tools.FrameText.Parse(f, 0), crash), Is.True, f);
-        Assert.That(catalog.IsExitFrame(FcgiExt.RulesEngine.Catalog.Tools.FrameText.Parse("php8ts!php_execute_script", 0), crash), Is.False);
+        Assert.That(ClassifyStep.Run(crash, catalog).ExitFrame?.Function, Is.EqualTo("NtTerminateProcess"));
+        bool IsExit(string f) => catalog.FrameHasTag(FcgiExt.RulesEngine.Catalog.Tools.FrameText.Parse(f, 0), crash, RuleCatalog.ExitTag);
+        foreach (var f in new[] { "kernelbase!TerminateProcess", "kernel32!ExitProcess", "ucrtbase!_exit", "msvcrt!exit", "ntdll!RtlExitUserProcess",
+                     "kernelbase!TerminateProcessStub", "ucrtbase!_o_exit" })
+            Assert.That(IsExit(f), Is.True, f);
+        Assert.That(IsExit("php8ts!php_execute_script"), Is.False);
+        Assert.That(IsExit("php8ts!zend_exit_handler"), Is.False, "a name that merely contains exit");
         var (crashing, _) = FcgiExt.RulesEngine.Catalog.Tools.FrameText.Crash(["php_xdebug!f", "php8ts!execute_ex"], "0xc0000005", null);
-        Assert.That(catalog.FindExitFrame(crashing), Is.Null);
+        Assert.That(ClassifyStep.Run(crashing, catalog).ExitFrame, Is.Null, "an exception is never an exit");
     }
 }

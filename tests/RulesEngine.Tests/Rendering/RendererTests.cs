@@ -24,7 +24,7 @@ public class RendererTests
         var evilOwner = new Owner { Id = "evil", Name = Hostile, Category = OwnerCategory.InjectedThirdParty,
             ReportUrl = "javascript:alert(1)//" + Hostile, Advice = Hostile, Symbols = Hostile };
         var catalog = FakeCatalog.Standard();
-        catalog.Rules.Insert(0, new FakeCatalog.Rule(Hostile, "php_xdebug*", null, "owner", evilOwner));
+        catalog.Rules.Insert(0, new FakeCatalog.Rule(Hostile, "php_xdebug*", null, FrameAction.Owner, evilOwner));
         catalog.Symbols["php_xdebug"] = Hostile;
         var crash = XdebugNullWrite(xdebugSymbols: SymbolStatus.ExportOnly) with
         {

@@ -1,3 +1,4 @@
+using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Model;
 using FcgiExt.RulesEngine.Triage;
 using NUnit.Framework;
@@ -147,7 +148,7 @@ public class ExceptionClassifierTests
     [TestCase("msvcrt!_exit")]
     public void Each_exit_function_without_exception_is_a_voluntary_exit(string frame)
     {
-        var c = ExceptionClassifier.Classify(NoException("ntdll!NtWaitForSingleObject", frame, "php_cgi!main"));
+        var c = Classify(NoException("ntdll!NtWaitForSingleObject", frame, "php_cgi!main"));
         Assert.That(c, Is.Not.Null);
         Assert.That(c!.Class, Is.EqualTo("EXIT"));
         Assert.That(c.Detail, Does.Contain(frame.Split('!')[1]));
@@ -155,22 +156,27 @@ public class ExceptionClassifierTests
 
     [Test]
     public void Abort_before_exit_is_abort_not_a_voluntary_exit() =>
-        Assert.That(ExceptionClassifier.Classify(NoException("ntdll!NtTerminateProcess", "ucrtbase!_exit", "ucrtbase!abort", "ruby!rb_bug"))!.Class,
+        Assert.That(Classify(NoException("ntdll!NtTerminateProcess", "ucrtbase!_exit", "ucrtbase!abort", "ruby!rb_bug"))!.Class,
             Is.EqualTo("ABORT"));
 
     [Test]
     public void No_exception_and_no_exit_call_has_no_class() =>
-        Assert.That(ExceptionClassifier.Classify(NoException("ntdll!NtWaitForSingleObject", "php_cgi!main")), Is.Null);
+        Assert.That(Classify(NoException("ntdll!NtWaitForSingleObject", "php_cgi!main")), Is.Null);
 
     [Test]
     public void A_crash_during_exit_is_a_crash_not_an_exit()
     {
         var crash = NoException("php_xdebug!xdebug_shutdown", "ntdll!LdrShutdownProcess", "ntdll!RtlExitUserProcess") with
         { Exception = Av(0, 0x18) };
-        Assert.That(ExceptionClassifier.Classify(crash)!.Class, Is.EqualTo("NULL_POINTER_READ"));
+        Assert.That(Classify(crash)!.Class, Is.EqualTo("NULL_POINTER_READ"));
     }
 
     [Test]
     public void Functions_that_merely_contain_exit_do_not_count() =>
-        Assert.That(ExceptionClassifier.Classify(NoException("php8ts!zend_exit_handler", "php8ts!php_request_shutdown_exit")), Is.Null);
+        Assert.That(Classify(NoException("php8ts!zend_exit_handler", "php8ts!php_request_shutdown_exit")), Is.Null);
+
+    static readonly Lazy<RuleCatalog> BuiltIn = new(RuleCatalog.LoadBuiltIn);
+
+    /// <summary>Classification as triage does it: exceptions by the classifier, exit/abort by the built-in catalog's tags.</summary>
+    static ExceptionClassification? Classify(CrashReport crash) => ClassifyStep.Run(crash, BuiltIn.Value).Classification;
 }

@@ -11,7 +11,7 @@ namespace FcgiExt.Tests.Triage;
 /// </summary>
 public sealed class FakeCatalog : IOwnerCatalog
 {
-    public sealed record Rule(string Id, string Module, string? Function, string Action, Owner? Owner = null);
+    public sealed record Rule(string Id, string Module, string? Function, FrameAction Action, Owner? Owner = null, string[]? Tags = null);
 
     public List<Rule> Rules { get; } = [];
     public Owner? Default { get; set; }
@@ -30,14 +30,14 @@ public sealed class FakeCatalog : IOwnerCatalog
     public static FakeCatalog Standard()
     {
         var c = new FakeCatalog();
-        c.Rules.Add(new("ntdll", "ntdll", null, "ignore"));
-        c.Rules.Add(new("kernelbase", "kernelbase", null, "ignore"));
-        c.Rules.Add(new("kernel32", "kernel32", null, "ignore"));
-        c.Rules.Add(new("ucrt", "ucrtbase", null, "ignore"));
-        c.Rules.Add(new("vcruntime", "vcruntime140", null, "ignore"));
-        c.Rules.Add(new("xdebug", "php_xdebug*", null, "owner", Xdebug));
-        c.Rules.Add(new("php-core", "php8ts", null, "owner", PhpCore));
-        c.Rules.Add(new("php-cgi", "php-cgi", null, "owner", PhpCore));
+        c.Rules.Add(new("ntdll", "ntdll", null, FrameAction.Ignore));
+        c.Rules.Add(new("kernelbase", "kernelbase", null, FrameAction.Ignore));
+        c.Rules.Add(new("kernel32", "kernel32", null, FrameAction.Ignore));
+        c.Rules.Add(new("ucrt", "ucrtbase", null, FrameAction.Ignore));
+        c.Rules.Add(new("vcruntime", "vcruntime140", null, FrameAction.Ignore));
+        c.Rules.Add(new("xdebug", "php_xdebug*", null, FrameAction.Owner, Xdebug));
+        c.Rules.Add(new("php-core", "php8ts", null, FrameAction.Owner, PhpCore));
+        c.Rules.Add(new("php-cgi", "php-cgi", null, FrameAction.Owner, PhpCore));
         c.Symbols["php8ts"] = "php-debug-pack-8.3.14-Win32-vs16-x64.zip from https://windows.php.net/downloads/releases/";
         c.Symbols["php_xdebug"] = "the Xdebug release's PDB";
         return c;
@@ -60,8 +60,34 @@ public sealed class FakeCatalog : IOwnerCatalog
         return null;
     }
 
-    public StackWalkResult Walk(CrashReport crash)
+    /// <summary>Functions the fake's `exit` / `abort` tags match (module-independent, like the built-in CRT and Windows rules).</summary>
+    public HashSet<string> ExitFunctions { get; } = new(StringComparer.Ordinal)
+        { "exit", "_exit", "ExitProcess", "ExitProcessImplementation", "RtlExitUserProcess", "NtTerminateProcess", "TerminateProcess" };
+    public HashSet<string> AbortFunctions { get; } = new(StringComparer.Ordinal) { "abort" };
+
+    public bool FrameHasTag(StackFrame frame, CrashReport crash, string tag)
     {
+        if (frame.Function is not { } fn) return false;
+        var name = fn.Contains('!') ? fn[(fn.LastIndexOf('!') + 1)..] : fn;
+        return tag switch
+        {
+            "exit" => ExitFunctions.Contains(name),
+            "abort" => AbortFunctions.Contains(name),
+            _ => Rules.Any(r => r.Tags?.Contains(tag) == true && ReferenceEquals(Match(frame, crash), r)),
+        };
+    }
+
+    public Owner? FindOwner(string id) =>
+        Rules.Select(r => r.Owner).Append(Default).FirstOrDefault(o => o is not null && o.Id == id) ?? ExtraOwners.GetValueOrDefault(id);
+
+    /// <summary>Owners known by id only (php-script, …), as a catalog's owners list holds them.</summary>
+    public Dictionary<string, Owner> ExtraOwners { get; } = new(StringComparer.Ordinal);
+
+    public string? LastExceptionClass { get; private set; }
+
+    public StackWalkResult Walk(CrashReport crash, string? exceptionClass)
+    {
+        LastExceptionClass = exceptionClass;
         if (ThrowOnWalk) throw new InvalidOperationException("broken site catalog");
         var decisions = new List<FrameDecision>();
         var trace = new List<string>();
@@ -72,21 +98,21 @@ public sealed class FakeCatalog : IOwnerCatalog
         {
             if (decided is not null)
             {
-                decisions.Add(new FrameDecision { Frame = f, Action = "not-reached", Explanation = "below the deciding frame" });
+                decisions.Add(new FrameDecision { Frame = f, Action = FrameAction.NotReached, Explanation = "below the deciding frame" });
                 continue;
             }
             var r = Match(f, crash);
             FrameDecision d;
-            if (r is null) d = new FrameDecision { Frame = f, Action = "no-rule", Explanation = "no rule matches" };
+            if (r is null) d = new FrameDecision { Frame = f, Action = FrameAction.NoRule, Explanation = "no rule matches" };
             else
             {
-                d = new FrameDecision { Frame = f, Action = r.Action, RuleId = r.Id, Owner = r.Owner?.Name, Explanation = $"{r.Action} by rule {r.Id}" };
+                d = new FrameDecision { Frame = f, Action = r.Action, RuleId = r.Id, Owner = r.Owner?.Name, Explanation = $"{r.Action.Name()} by rule {r.Id}" };
                 switch (r.Action)
                 {
-                    case "owner": decided = d; decidedRule = r; break;
-                    case "maybe": if (maybe is null) { maybe = d; maybeRule = r; } break;
-                    case "last": if (last is null) { last = d; lastRule = r; } break;
-                    case "prefix": prefix.Add(f); break;
+                    case FrameAction.Owner: decided = d; decidedRule = r; break;
+                    case FrameAction.Maybe: if (maybe is null) { maybe = d; maybeRule = r; } break;
+                    case FrameAction.Last: if (last is null) { last = d; lastRule = r; } break;
+                    case FrameAction.Prefix: prefix.Add(f); break;
                 }
             }
             decisions.Add(d);
@@ -94,13 +120,13 @@ public sealed class FakeCatalog : IOwnerCatalog
         }
         FrameDecision? deciding = decided ?? maybe ?? last;
         Rule? rule = decided is not null ? decidedRule : maybe is not null ? maybeRule : lastRule;
-        string? strength = decided is not null ? "owner" : maybe is not null ? "maybe" : last is not null ? "last" : null;
+        FrameAction? strength = decided is not null ? FrameAction.Owner : maybe is not null ? FrameAction.Maybe : last is not null ? FrameAction.Last : null;
         Owner? owner = rule?.Owner;
         if (deciding is null && Default is not null && crash.Frames.Count > 0)
         {
             owner = Default;
-            strength = "default";
-            deciding = decisions.FirstOrDefault(x => x.Action == "no-rule");
+            strength = FrameAction.Default;
+            deciding = decisions.FirstOrDefault(x => x.Action == FrameAction.NoRule);
         }
         return new StackWalkResult
         {
@@ -197,7 +223,9 @@ public static class Crashes
 /// <summary>A catalog that returns a given walk result: for testing how triage reads one.</summary>
 public sealed class FixedWalkCatalog(Func<CrashReport, StackWalkResult> walk) : IOwnerCatalog
 {
-    public StackWalkResult Walk(CrashReport crash) => walk(crash);
+    public StackWalkResult Walk(CrashReport crash, string? exceptionClass) => walk(crash);
+    public bool FrameHasTag(StackFrame frame, CrashReport crash, string tag) => false;
+    public Owner? FindOwner(string id) => null;
     public Owner? OwnerOfModule(ModuleInfo module, CrashReport crash) => null;
     public string? WhereToGetSymbols(ModuleInfo module, CrashReport crash) => null;
 }

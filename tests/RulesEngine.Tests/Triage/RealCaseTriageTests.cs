@@ -36,12 +36,7 @@ public class RealCaseTriageTests
         }
     }
 
-    static readonly Lazy<RuleCatalog> Catalog = new(() =>
-    {
-        var c = RuleCatalog.LoadBuiltIn();
-        c.ExceptionClassifier = crash => ExceptionClassifier.Classify(crash)?.Class;
-        return c;
-    });
+    static readonly Lazy<RuleCatalog> Catalog = new(RuleCatalog.LoadBuiltIn);
 
     [TestCaseSource(nameof(Cases))]
     public void Names_the_established_owner(Case c)

@@ -18,12 +18,7 @@ public class StackTextFuzzTests
             .SelectMany(f => DebuggerText.Decode(File.ReadAllBytes(f)).Split('\n'))
             .ToArray());
 
-    static readonly Lazy<RuleCatalog> Catalog = new(() =>
-    {
-        var c = RuleCatalog.LoadBuiltIn();
-        c.ExceptionClassifier = crash => ExceptionClassifier.Classify(crash)?.Class;
-        return c;
-    });
+    static readonly Lazy<RuleCatalog> Catalog = new(RuleCatalog.LoadBuiltIn);
 
     static string Mutate(Random rng, string line)
     {

@@ -10,12 +10,7 @@ namespace FcgiExt.Tests.Triage;
 /// <summary>Triage against the real built-in catalog (RuleCatalog), not the test fake.</summary>
 public class TriageWithBuiltInCatalogTests
 {
-    static readonly Lazy<RuleCatalog> BuiltIn = new(() =>
-    {
-        var c = RuleCatalog.LoadBuiltIn();
-        c.ExceptionClassifier = crash => ExceptionClassifier.Classify(crash)?.Class;
-        return c;
-    });
+    static readonly Lazy<RuleCatalog> BuiltIn = new(RuleCatalog.LoadBuiltIn);
 
     static TriageResult Run(CrashReport crash) => Triager.Triage(crash, BuiltIn.Value);
 
@@ -64,7 +59,7 @@ public class TriageWithBuiltInCatalogTests
             Modules = [Module("php-cgi.exe"), Module("php8ts.dll"), Module("php_mbstring.dll"), Module("ucrtbase.dll")],
         };
         var r = Run(crash);
-        Assert.That(r.Frames[0].Action, Is.EqualTo("ignore"));
+        Assert.That(r.Frames[0].Action, Is.EqualTo(FrameAction.Ignore));
         Assert.That(r.Verdict.OwnerModule, Is.EqualTo("php_mbstring.dll"));
         Assert.That(r.Verdict.Bucket, Is.EqualTo("NULL_POINTER_READ_c0000005_php_mbstring.dll!php_mb_convert_encoding"));
     }

@@ -71,7 +71,7 @@ public class TriagerTests
     public void Prefix_frames_are_part_of_the_bucket()
     {
         var catalog = FakeCatalog.Standard();
-        catalog.Rules.Insert(0, new FakeCatalog.Rule("zend-alloc", "php8ts", "zend_mm_alloc_heap", "prefix"));
+        catalog.Rules.Insert(0, new FakeCatalog.Rule("zend-alloc", "php8ts", "zend_mm_alloc_heap", FrameAction.Prefix));
         var crash = XdebugNullWrite() with
         {
             FaultingThread = new ThreadInfo { Frames = [Frame(0, "php8ts", "zend_mm_alloc_heap"), Frame(1, "php_xdebug", "xdebug_add_stack_frame")] },
@@ -127,7 +127,7 @@ public class TriagerTests
     {
         var catalog = FakeCatalog.Standard();
         catalog.Rules.RemoveAll(x => x.Id is "xdebug" or "php-core" or "php-cgi");
-        catalog.Rules.Add(new("maybe-xdebug", "php_xdebug*", null, "maybe", FakeCatalog.Xdebug));
+        catalog.Rules.Add(new("maybe-xdebug", "php_xdebug*", null, FrameAction.Maybe, FakeCatalog.Xdebug));
         var r = Run(XdebugNullWrite(), catalog);
         Assert.That(r.Verdict.Owner, Is.EqualTo("Xdebug"));
         Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.Medium));
@@ -138,14 +138,14 @@ public class TriagerTests
     public void Last_resort_and_default_are_low()
     {
         var last = FakeCatalog.Standard();
-        last.Rules.RemoveAll(x => x.Action == "owner");
-        last.Rules.Add(new("last-php", "php_cgi", null, "last", FakeCatalog.PhpCore));
+        last.Rules.RemoveAll(x => x.Action == FrameAction.Owner);
+        last.Rules.Add(new("last-php", "php_cgi", null, FrameAction.Last, FakeCatalog.PhpCore));
         var r = Run(XdebugNullWrite(), last);
         Assert.That((r.Verdict.Owner, r.Verdict.Confidence), Is.EqualTo(("PHP core", Confidence.Low)));
         Assert.That(r.Verdict.ConfidenceReasons, Has.One.Contains("last-resort"));
 
         var dflt = FakeCatalog.Standard();
-        dflt.Rules.RemoveAll(x => x.Action == "owner");
+        dflt.Rules.RemoveAll(x => x.Action == FrameAction.Owner);
         dflt.Default = FakeCatalog.MakeOwner("app", "Application", "application");
         var d = Run(XdebugNullWrite(), dflt);
         Assert.That((d.Verdict.Owner, d.Verdict.Confidence), Is.EqualTo(("Application", Confidence.Low)));
@@ -156,7 +156,7 @@ public class TriagerTests
     public void Nothing_decides_owner_unknown_with_a_bucket_on_the_first_frame_not_skipped()
     {
         var catalog = FakeCatalog.Standard();
-        catalog.Rules.RemoveAll(x => x.Action == "owner");
+        catalog.Rules.RemoveAll(x => x.Action == FrameAction.Owner);
         var crash = XdebugNullWrite() with
         {
             FaultingThread = new ThreadInfo { Frames = [Frame(0, "ntdll", "RtlpFreeHeap"), Frame(1, "acmehook", "Hook_NtCreateFile"), Frame(2, "php8ts", "zend_hash_find")] },
@@ -293,7 +293,7 @@ public class TriagerTests
         Assert.That(e[0], Does.Contain("0xc0000005 STATUS_ACCESS_VIOLATION").And.Contain("NULL_POINTER_WRITE"));
         Assert.That(e, Has.Some.Contains("#00 php_xdebug!xdebug_execute_ex+0x1a: owner by rule xdebug"));
         Assert.That(e, Has.Some.StartsWith("verdict: owner Xdebug (php-extension) by rule xdebug"));
-        Assert.That(e.Last(), Is.EqualTo("confidence: high"));
+        Assert.That(e.Last(), Is.EqualTo("confidence: high (no reason lowers it)"));
     }
 
     [Test]
@@ -315,10 +315,10 @@ public class TriagerTests
         };
         var catalog = new FixedWalkCatalog(c =>
         {
-            var sentinel = new FrameDecision { Frame = c.Frames[0], Action = "sentinel", RuleId = "s", Explanation = "walk starts here" };
-            var owner = new FrameDecision { Frame = c.Frames[1], Action = "owner", RuleId = "xdebug", Owner = "Xdebug", Explanation = "owner" };
+            var sentinel = new FrameDecision { Frame = c.Frames[0], Action = FrameAction.Sentinel, RuleId = "s", Explanation = "walk starts here" };
+            var owner = new FrameDecision { Frame = c.Frames[1], Action = FrameAction.Owner, RuleId = "xdebug", Owner = "Xdebug", Explanation = "owner" };
             return new StackWalkResult { Decisions = [sentinel, owner], Deciding = owner, Owner = FakeCatalog.Xdebug, RuleId = "xdebug",
-                Strength = "owner", SignatureFrames = [c.Frames[0], c.Frames[1]] };
+                Strength = FrameAction.Owner, SignatureFrames = [c.Frames[0], c.Frames[1]] };
         });
         Assert.That(Triager.Triage(crash, catalog).Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex"));
     }

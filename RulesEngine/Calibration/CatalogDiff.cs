@@ -1,7 +1,8 @@
+using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Model;
 using FcgiExt.RulesEngine.Triage;
 
-namespace FcgiExt.RulesEngine.Catalog.Tools;
+namespace FcgiExt.RulesEngine.Calibration;
 
 /// <summary>
 /// `fcgi rules diff`: how a catalog change moves verdicts on a corpus of crashes. Each case is triaged with the

@@ -1,0 +1,51 @@
+using FcgiExt.RulesEngine.Catalog;
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.RulesEngine.Triage;
+
+/// <summary>What the classify step found: the exception class, and for a crash without an exception the frame
+/// that shows the process ending itself.</summary>
+public sealed record CrashClass(ExceptionClassification? Classification, StackFrame? ExitFrame)
+{
+    public bool IsExit => Classification?.Class == ExceptionClassifier.Exit;
+    public string? Name => Classification?.Class;
+}
+
+/// <summary>
+/// Step 1: the crash's class. An exception record is classed by <see cref="ExceptionClassifier"/>; without one,
+/// the catalog alone says whether the stack shows a voluntary exit (rules tagged `exit`) or an abort (`abort`):
+/// one source for exit detection, which a site catalog extends.
+/// </summary>
+public static class ClassifyStep
+{
+    public static CrashClass Run(CrashReport crash, IOwnerCatalog catalog)
+    {
+        if (crash.Exception is { } ex)
+            return new(ExceptionClassifier.Classify(ex, crash.Process.Architecture), null);
+        var frames = crash.Frames;
+        var exitFrame = frames.FirstOrDefault(f => catalog.FrameHasTag(f, crash, RuleCatalog.ExitTag));
+        if (exitFrame is null) return new(null, null);
+        var abortFrame = frames.FirstOrDefault(f => catalog.FrameHasTag(f, crash, RuleCatalog.AbortTag));
+        if (abortFrame is not null)
+            return new(new() { Class = ExceptionClassifier.Abort, Name = "abort() called",
+                Detail = $"{abortFrame.Display} on the stack: the program aborted itself after a fatal error" }, exitFrame);
+        return new(new() { Class = ExceptionClassifier.Exit, Name = "Voluntary exit",
+            Detail = $"{exitFrame.Display} on the stack: the process ended itself, it did not crash" }, exitFrame);
+    }
+
+    /// <summary>The first line of the explanation trace.</summary>
+    public static string Explain(CrashReport crash, CrashClass cls)
+    {
+        var c = cls.Classification;
+        if (crash.Exception is { } ex)
+        {
+            var parts = $"exception 0x{ex.Code:x8}" + (ExceptionCodes.NameOf(ex.Code) is { } n ? $" {n}" : "");
+            if (ex.Access != AccessKind.Unknown && ex.TargetAddress is { } t)
+                parts += ex.Access switch { AccessKind.Read => ", read from", AccessKind.Write => ", write to", _ => ", execute at" } + $" 0x{t:x}";
+            return $"{parts} → {c?.Class}" + (c?.Detail is { } d ? $" ({d})" : "");
+        }
+        return c is null
+            ? "no exception recorded and no exit call on the stack: the stack is the thread's state when the dump was taken"
+            : $"no exception recorded → {c.Class} ({c.Detail}; by the catalog's {(c.Class == ExceptionClassifier.Abort ? "abort" : "exit")} rules)";
+    }
+}

@@ -26,6 +26,18 @@ public static class RulesCommand
         Arity = ArgumentArity.ZeroOrMore,
     };
 
+    /// <summary>The built-in catalog (unless left out), FCGIEXT_RULES, then the paths, as every front end layers them.</summary>
+    static RuleCatalog LoadLayered(IReadOnlyList<string> paths, bool includeBuiltIn)
+    {
+        var layers = SiteCatalogs.Plan(null, paths);
+        SiteCatalogs.Announce(layers, "fcgi rules", Console.Error);
+        return CatalogLayers.Load(layers, includeBuiltIn);
+    }
+
+    /// <summary>Positional catalog paths and `--rules` are the same thing: layers in the order given.</summary>
+    static IReadOnlyList<string> Given(ParseResult r, Argument<string[]> paths, Option<string[]> rules) =>
+        [.. r.GetValue(paths) ?? [], .. r.GetValue(rules) ?? []];
+
     private static Option<bool> NoBuiltInOption() => new("--no-builtin")
     {
         Description = "Leave the built-in catalog out (by default user catalogs are layered over it)",
@@ -34,17 +46,19 @@ public static class RulesCommand
     private static Command Lint()
     {
         var paths = PathsArgument();
+        var rules = SiteCatalogs.RulesOption();
         var noBuiltIn = NoBuiltInOption();
         var cmd = new Command("lint", "Check catalogs: every problem as file:line:col: message (bad YAML, unknown key, bad regex or glob, duplicate id, unknown owner, bad category, shadowed or unreachable rule). Exit 1 on errors.");
         cmd.Arguments.Add(paths);
         cmd.Options.Add(noBuiltIn);
-        cmd.SetAction(r => RunLint(r.GetValue(paths) ?? [], !r.GetValue(noBuiltIn), Console.Out));
+        cmd.Options.Add(rules);
+        cmd.SetAction(r => RunLint(Given(r, paths, rules), !r.GetValue(noBuiltIn), Console.Out));
         return cmd;
     }
 
     public static int RunLint(IReadOnlyList<string> paths, bool includeBuiltIn, TextWriter output)
     {
-        var catalog = RuleCatalog.Load(paths, includeBuiltIn);
+        var catalog = LoadLayered(paths, includeBuiltIn);
         var diagnostics = CatalogLinter.Lint(catalog);
         foreach (var d in diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line).ThenBy(d => d.Column))
             output.WriteLine(d.ToString());
@@ -57,17 +71,19 @@ public static class RulesCommand
     private static Command Test()
     {
         var paths = PathsArgument();
+        var rules = SiteCatalogs.RulesOption();
         var noBuiltIn = NoBuiltInOption();
         var cmd = new Command("test", "Run every rule's examples (built-in and the given catalogs); print each failure with expected vs got and the walk's trace. Exit 1 on failures.");
         cmd.Arguments.Add(paths);
         cmd.Options.Add(noBuiltIn);
-        cmd.SetAction(r => RunTest(r.GetValue(paths) ?? [], !r.GetValue(noBuiltIn), Console.Out));
+        cmd.Options.Add(rules);
+        cmd.SetAction(r => RunTest(Given(r, paths, rules), !r.GetValue(noBuiltIn), Console.Out));
         return cmd;
     }
 
     public static int RunTest(IReadOnlyList<string> paths, bool includeBuiltIn, TextWriter output)
     {
-        var catalog = RuleCatalog.Load(paths, includeBuiltIn);
+        var catalog = LoadLayered(paths, includeBuiltIn);
         var errors = catalog.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         foreach (var d in errors) output.WriteLine(d.ToString());
         var result = ExampleRunner.Run(catalog);
@@ -84,17 +100,20 @@ public static class RulesCommand
             Description = "Frames as module!function (image or engine module name), top of the stack first; an address for an address-only frame",
             Arity = ArgumentArity.OneOrMore,
         };
-        var catalogs = new Option<string[]>("--catalog", "-c") { Description = "User catalog file or folder to layer over the built-in one (repeatable)" };
+        var rules = SiteCatalogs.RulesOption();
+        // The old spelling keeps working, hidden: one option name for site catalogs everywhere.
+        var catalogs = new Option<string[]>("--catalog", "-c") { Description = SiteCatalogs.RulesDescription, Hidden = true };
         var exception = new Option<string?>("--exception", "-e") { Description = "Exception code (0xc0000005) or class name (HEAP_CORRUPTION) for exception conditions" };
         var process = new Option<string?>("--process", "-p") { Description = "Process name for process conditions, e.g. php-cgi.exe" };
         var noBuiltIn = NoBuiltInOption();
         var cmd = new Command("explain", "Show which rules match each frame and why (including the rules that lost on precedence), then walk the frames as one stack.");
         cmd.Arguments.Add(frames);
+        cmd.Options.Add(rules);
         cmd.Options.Add(catalogs);
         cmd.Options.Add(exception);
         cmd.Options.Add(process);
         cmd.Options.Add(noBuiltIn);
-        cmd.SetAction(r => RunExplain(r.GetValue(frames) ?? [], r.GetValue(catalogs) ?? [], !r.GetValue(noBuiltIn),
+        cmd.SetAction(r => RunExplain(r.GetValue(frames) ?? [], [.. r.GetValue(rules) ?? [], .. r.GetValue(catalogs) ?? []], !r.GetValue(noBuiltIn),
             r.GetValue(exception), r.GetValue(process), Console.Out));
         return cmd;
     }
@@ -107,7 +126,7 @@ public static class RulesCommand
             output.WriteLine($"--exception: {err}");
             return 2;
         }
-        var catalog = RuleCatalog.Load(catalogs, includeBuiltIn);
+        var catalog = LoadLayered(catalogs, includeBuiltIn);
         foreach (var d in catalog.Diagnostics) output.WriteLine(d.ToString());
         output.Write(RuleExplainer.Explain(catalog, frames, exception, process));
         return 0;
@@ -116,19 +135,21 @@ public static class RulesCommand
     private static Command List()
     {
         var paths = PathsArgument();
+        var rules = SiteCatalogs.RulesOption();
         var noBuiltIn = NoBuiltInOption();
         var owners = new Option<bool>("--owners") { Description = "List the owners instead of the rules" };
         var cmd = new Command("list", "List the rules (id, action, match, owner, where defined) or, with --owners, the owners of the layered catalog.");
         cmd.Arguments.Add(paths);
         cmd.Options.Add(noBuiltIn);
         cmd.Options.Add(owners);
-        cmd.SetAction(r => RunList(r.GetValue(paths) ?? [], !r.GetValue(noBuiltIn), r.GetValue(owners), Console.Out));
+        cmd.Options.Add(rules);
+        cmd.SetAction(r => RunList(Given(r, paths, rules), !r.GetValue(noBuiltIn), r.GetValue(owners), Console.Out));
         return cmd;
     }
 
     public static int RunList(IReadOnlyList<string> paths, bool includeBuiltIn, bool owners, TextWriter output)
     {
-        var catalog = RuleCatalog.Load(paths, includeBuiltIn);
+        var catalog = LoadLayered(paths, includeBuiltIn);
         foreach (var d in catalog.Diagnostics) output.WriteLine(d.ToString());
         if (owners)
         {

@@ -16,7 +16,11 @@ public static class RulesDiffCommand
         var oldPath = new Argument<string>("old") { Description = "The catalog before the change (a YAML file or a folder)" };
         var newPath = new Argument<string>("new") { Description = "The catalog after the change (a YAML file or a folder)" };
         var corpus = new Option<string>("--corpus") { Description = "A folder of debugger text (k/lm/!analyze output, event log crash events, Report.wer, Ruby crash reports, DebugDiag reports), read recursively", Required = true };
-        var overBuiltIn = new Option<bool>("--over-builtin") { Description = "Layer both catalogs over the built-in one (for site catalogs); by default each is a whole catalog" };
+        var overBuiltIn = new Option<bool>("--over-builtin")
+        {
+            Description = "Layer both catalogs over the built-in one, FCGIEXT_RULES and --rules (for site catalogs); by default each is a whole catalog",
+        };
+        var rules = SiteCatalogs.RulesOption();
         var changedOnly = new Option<bool>("--changed") { Description = "Print only the cases whose verdict changed" };
         var cmd = new Command("diff", "How a catalog change moves verdicts: every case of a corpus triaged with the old and the new catalog, printed as Original / New / Same. Exit 1 when any verdict changed.");
         cmd.Arguments.Add(oldPath);
@@ -24,17 +28,23 @@ public static class RulesDiffCommand
         cmd.Options.Add(corpus);
         cmd.Options.Add(overBuiltIn);
         cmd.Options.Add(changedOnly);
-        cmd.SetAction(r => Run(r.GetValue(oldPath)!, r.GetValue(newPath)!, r.GetValue(corpus)!, r.GetValue(overBuiltIn), r.GetValue(changedOnly), Console.Out, Console.Error));
+        cmd.Options.Add(rules);
+        cmd.SetAction(r => Run(r.GetValue(oldPath)!, r.GetValue(newPath)!, r.GetValue(corpus)!, r.GetValue(overBuiltIn), r.GetValue(changedOnly),
+            Console.Out, Console.Error, r.GetValue(rules) ?? []));
         return cmd;
     }
 
-    public static int Run(string oldPath, string newPath, string corpus, bool overBuiltIn, bool changedOnly, TextWriter output, TextWriter errors)
+    public static int Run(string oldPath, string newPath, string corpus, bool overBuiltIn, bool changedOnly, TextWriter output, TextWriter errors,
+        IReadOnlyList<string>? rules = null)
     {
         if (!Directory.Exists(corpus)) { errors.WriteLine($"fcgi rules diff: {corpus}: no such folder"); return 2; }
         var catalogs = new List<RuleCatalog>();
         foreach (var path in new[] { oldPath, newPath })
         {
-            var catalog = RuleCatalog.Load([path], includeBuiltIn: overBuiltIn);
+            // Over the built-in catalog the site layers apply as everywhere; a whole catalog stands alone.
+            var catalog = overBuiltIn
+                ? CatalogLayers.Load(SiteCatalogs.Plan(null, [.. rules ?? [], path]))
+                : RuleCatalog.Load([path], includeBuiltIn: false);
             var broken = catalog.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
             if (broken.Count > 0)
             {

@@ -57,36 +57,17 @@ public static class TriageBatchCommand
             triage.Options.Add(o);
     }
 
-    /// <summary>Site catalogs, layered in this order over the built-in one (the same places the extension looks, plus the
-    /// dump folders): FCGIEXT_RULES, a `rules` folder at the top of each dump folder given (a collection of dumps can
-    /// carry the site rules it was triaged with), then --rules.</summary>
-    public static IReadOnlyList<string> SiteCatalogs(IReadOnlyList<string> paths, IReadOnlyList<string> rules, TextWriter stderr)
-    {
-        var all = new List<string>();
-        if (Environment.GetEnvironmentVariable("FCGIEXT_RULES") is { Length: > 0 } env)
-            all.AddRange(env.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        foreach (var p in paths)
-        {
-            var folder = Path.Combine(p, "rules");
-            if (Directory.Exists(p) && Directory.Exists(folder) &&
-                Directory.EnumerateFiles(folder).Any(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)))
-            {
-                all.Add(folder);
-                stderr.WriteLine($"fcgi triage: using the site catalog {folder}");
-            }
-        }
-        all.AddRange(rules);
-        return all;
-    }
-
     public static int Run(IReadOnlyList<string> paths, string format, IReadOnlyList<string> rules, string? outFile,
         string? symbolPath, bool offline, int jobs, int timeoutSeconds, bool resume, string? resultsFile, TextWriter stdout, TextWriter stderr)
     {
         if (jobs < 1) { stderr.WriteLine("fcgi triage: -j needs a number of 1 or more"); return BatchTriageJob.UsageError; }
         if (timeoutSeconds < 1) { stderr.WriteLine("fcgi triage: --timeout needs a number of seconds, 1 or more"); return BatchTriageJob.UsageError; }
-        rules = SiteCatalogs(paths, rules, stderr);
+        // Layers as every front end orders them; the engine host gets this list and does not layer again.
+        var layers = SiteCatalogs.Plan(paths, rules);
+        SiteCatalogs.Announce(layers, "fcgi triage", stderr);
         // A broken site catalog stops the batch before any engine starts, with its file:line:col.
-        if (!TriageCommand.TryLoadCatalog(rules, stderr, out _)) return BatchTriageJob.UsageError;
+        if (!TriageCommand.TryLoadCatalog(layers, stderr, out _)) return BatchTriageJob.UsageError;
+        rules = layers.Select(l => l.Path).ToList();
 
         var root = WineRunner.FindRepoRoot();
         var options = new EngineAnalysisOptions { SymbolPath = symbolPath, Offline = offline, Rules = rules.Select(Path.GetFullPath).ToList() };

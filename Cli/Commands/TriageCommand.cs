@@ -27,11 +27,7 @@ public static class TriageCommand
 
     public static readonly Option<string> FormatOption = CreateFormatOption();
 
-    public static readonly Option<string[]> RulesOption = new("--rules")
-    {
-        Description = "A site catalog (YAML file or folder) layered over the built-in one; may be given more than once",
-        HelpName = "file|folder",
-    };
+    public static readonly Option<string[]> RulesOption = SiteCatalogs.RulesOption();
 
     public static readonly Option<bool> VerboseOption = new("--verbose", "-v")
     {
@@ -96,7 +92,9 @@ public static class TriageCommand
             return UsageError;
         }
 
-        if (!TryLoadCatalog(rules, stderr, out var catalog)) return UsageError;
+        var layers = SiteCatalogs.Plan(null, rules);
+        SiteCatalogs.Announce(layers, "fcgi triage", stderr);
+        if (!TryLoadCatalog(layers, stderr, out var catalog)) return UsageError;
 
         CrashReport crash;
         try
@@ -137,13 +135,13 @@ public static class TriageCommand
 
     /// <summary>The built-in catalog plus site catalogs. Errors in a site catalog stop the command with their
     /// file:line:col, so a verdict never silently comes from a half-loaded catalog; warnings are shown.</summary>
-    public static bool TryLoadCatalog(IReadOnlyList<string> rules, TextWriter stderr, out RuleCatalog catalog)
+    public static bool TryLoadCatalog(IReadOnlyList<CatalogLayer> layers, TextWriter stderr, out RuleCatalog catalog)
     {
-        catalog = RuleCatalog.Load(rules);
+        catalog = CatalogLayers.Load(layers);
         foreach (var d in catalog.Diagnostics) stderr.WriteLine(d.ToString());
         if (catalog.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
         {
-            stderr.WriteLine("fcgi triage: the catalog has errors (above); fix them or leave the file out of --rules");
+            stderr.WriteLine("fcgi triage: the catalog has errors (above); fix them or leave the file out (of --rules or FCGIEXT_RULES)");
             return false;
         }
         return true;

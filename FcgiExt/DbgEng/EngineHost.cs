@@ -212,7 +212,8 @@ public static class EngineHost
         {
             var key = string.Join('\n', paths ?? []);
             if (_byPaths.TryGetValue(key, out var catalog)) return catalog;
-            catalog = RuleCatalog.Load(paths ?? [], includeBuiltIn: true);
+            // The front end already ordered the layers (CatalogLayers.Plan); the host layers them as given, nothing more.
+            catalog = CatalogLayers.Load((paths ?? []).Select(p => new CatalogLayer(p, CatalogLayerSource.Given)).ToList());
             var errors = catalog.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
             if (errors.Count > 0) throw new CatalogException(errors);
             return _byPaths[key] = catalog;

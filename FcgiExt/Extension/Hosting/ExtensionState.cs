@@ -27,17 +27,12 @@ public static class ExtensionState
 
     public static void SessionChanged(uint notify) { /* the catalog is per debugger, not per target */ }
 
-    /// <summary>Site catalog paths, in layering order.</summary>
-    public static IReadOnlyList<string> SitePaths()
-    {
-        var paths = new List<string>();
-        if (ExtensionFolder() is { } folder && Directory.Exists(Path.Combine(folder, "rules")))
-            paths.Add(Path.Combine(folder, "rules"));
-        var env = Environment.GetEnvironmentVariable("FCGIEXT_RULES");
-        if (!string.IsNullOrWhiteSpace(env))
-            paths.AddRange(env.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        return paths;
-    }
+    /// <summary>Site catalog paths, in layering order (CatalogLayers orders them as every front end does).</summary>
+    public static IReadOnlyList<string> SitePaths() => Layers([]).Select(l => l.Path).ToList();
+
+    static IReadOnlyList<CatalogLayer> Layers(IEnumerable<string> session) =>
+        CatalogLayers.Plan(Environment.GetEnvironmentVariable(CatalogLayers.EnvironmentVariable), given: session,
+            extensionFolder: ExtensionFolder());
 
     /// <summary>The catalog, loaded on first use. Broken site files are reported once (file:line:col) and skipped.</summary>
     public static RuleCatalog Catalog(out IReadOnlyList<string> newErrors)
@@ -46,7 +41,7 @@ public static class ExtensionState
         {
             newErrors = [];
             if (s_catalog is not null) return s_catalog;
-            var catalog = RuleCatalog.Load(SitePaths().Concat(s_sessionPaths), includeBuiltIn: true);
+            var catalog = CatalogLayers.Load(Layers(s_sessionPaths));
             s_loadErrors = catalog.Diagnostics.Select(d => d.ToString()).ToList();
             newErrors = s_loadErrors;
             s_catalog = catalog;
@@ -59,7 +54,7 @@ public static class ExtensionState
     {
         lock (s_lock)
         {
-            var trial = RuleCatalog.Load(SitePaths().Concat(s_sessionPaths).Append(path), includeBuiltIn: true);
+            var trial = CatalogLayers.Load(Layers(s_sessionPaths.Append(path)));
             var fromThisFile = trial.Diagnostics.Where(d => SameOrUnder(d.File, path)).Select(d => d.ToString()).ToList();
             loaded = !trial.Diagnostics.Any(d => SameOrUnder(d.File, path) && d.Severity == DiagnosticSeverity.Error);
             if (loaded)

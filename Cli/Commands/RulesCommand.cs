@@ -1,3 +1,4 @@
+using FcgiExt.RulesEngine.Calibration;
 using System.CommandLine;
 using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Catalog.Tools;
@@ -17,6 +18,7 @@ public static class RulesCommand
         rules.Subcommands.Add(List());
         rules.Subcommands.Add(ImportTriageIni());
         rules.Subcommands.Add(RulesDiffCommand.Create());
+        rules.Subcommands.Add(Calibrate());
         return rules;
     }
 
@@ -164,6 +166,50 @@ public static class RulesCommand
             output.WriteLine($"{catalog.Rules.Count} rules");
         }
         return catalog.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) ? 1 : 0;
+    }
+
+    private static Command Calibrate()
+    {
+        var corpus = new Argument<string[]>("corpus")
+        {
+            Description = "Case lists (cases.yaml), scenario expected.yaml files, or folders holding them; by default the project's " +
+                          "real-case corpus (tests/RulesEngine.Tests/Fixtures/text/cases.yaml) and TestDumps/scenarios",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var rules = SiteCatalogs.RulesOption();
+        var cmd = new Command("calibrate", "Triage every case whose owner was established and print, per confidence level, how many " +
+                                           "verdicts agree, then every disagreement. Exit 1 when a high-confidence verdict is wrong.");
+        cmd.Arguments.Add(corpus);
+        cmd.Options.Add(rules);
+        cmd.SetAction(r => RunCalibrate(r.GetValue(corpus) ?? [], r.GetValue(rules) ?? [], Console.Out, Console.Error));
+        return cmd;
+    }
+
+    /// <summary>The project's own corpus, from the repository this CLI runs in.</summary>
+    public static IReadOnlyList<string> DefaultCorpus(string repoRoot) =>
+        [Path.Combine(repoRoot, "tests", "RulesEngine.Tests", "Fixtures", "text", CalibrationCorpus.CaseListName),
+         Path.Combine(repoRoot, "TestDumps", "scenarios")];
+
+    public static int RunCalibrate(IReadOnlyList<string> corpus, IReadOnlyList<string> rules, TextWriter output, TextWriter errors)
+    {
+        if (corpus.Count == 0)
+        {
+            try { corpus = DefaultCorpus(Engine.WineRunner.FindRepoRoot()); }
+            catch (InvalidOperationException e) { errors.WriteLine($"fcgi rules calibrate: {e.Message}; name the corpus"); return 2; }
+        }
+        var cases = new List<CalibrationCase>();
+        foreach (var path in corpus)
+        {
+            try { cases.AddRange(CalibrationCorpus.Load(path)); }
+            catch (InvalidDataException e) { errors.WriteLine($"fcgi rules calibrate: {e.Message}"); return 2; }
+        }
+        var catalog = LoadLayered(rules, includeBuiltIn: true);
+        var broken = catalog.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        foreach (var d in broken) errors.WriteLine(d.ToString());
+        if (broken.Count > 0) { errors.WriteLine("fcgi rules calibrate: the catalog has errors (above)"); return 2; }
+        var result = Calibrator.Run(cases, catalog);
+        output.Write(Calibrator.Render(result));
+        return result.WrongHigh.Any() ? 1 : 0;
     }
 
     private static Command ImportTriageIni()

@@ -32,13 +32,15 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
         // The record: a run of "Name: value" lines.
         int i = start;
         var parameters = new SortedDictionary<int, ulong>();
+        ulong? address = null;
+        uint? recordCode = null;
         while (i < lines.Count && lines[i].Command is null)
         {
             var t = lines[i].Text.Trim();
             Match m;
             if ((m = ExceptionAddress().Match(t)).Success)
             {
-                if (Hex.Parse(m.Groups["addr"].Value) is { } a) builder.SetAddress(a, CrashReportBuilder.ExceptionStrength.Record);
+                address = Hex.Parse(m.Groups["addr"].Value) ?? address;
                 var sym = m.Groups["sym"].Value;
                 if (sym.Length > 0 && CallSiteParser.Parse(sym) is { Module: not null } site && !builder.HasStackAbove(CrashReportBuilder.PriorityFaultingInstruction))
                     builder.AddStack(new CrashReportBuilder.StackCandidate("windbg-text", CrashReportBuilder.PriorityFaultingInstruction,
@@ -46,7 +48,7 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
             }
             else if ((m = ExceptionCodeLine().Match(t)).Success)
             {
-                if (Hex.ParseCode(m.Groups["code"].Value) is { } c) builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Record);
+                recordCode = Hex.ParseCode(m.Groups["code"].Value) ?? recordCode;
             }
             else if ((m = Flags().Match(t)).Success) { if (Hex.ParseCode(m.Groups["v"].Value) is { } f) builder.SetFlags(f); }
             else if (NumberParameters().IsMatch(t)) { }
@@ -64,6 +66,17 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
             else builder.Skip(lines[i]);
             i++;
         }
+        // dbgeng answers `.exr -1` on a dump without an exception stream with a breakpoint at address 0 and no
+        // parameters: that is no exception at all (a real break instruction is never at address 0).
+        if (recordCode == BreakpointCode && address == 0 && parameters.Count == 0)
+        {
+            builder.Note("the exception record is a breakpoint at address 0 with no parameters: dbgeng's stand-in for a dump " +
+                         "without an exception, so there is no exception");
+            builder.AddKind("windbg-text");
+            return Math.Max(1, i - start);
+        }
+        if (address is { } a) builder.SetAddress(a, CrashReportBuilder.ExceptionStrength.Record);
+        if (recordCode is { } c) builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Record);
         if (parameters.Count > 0)
         {
             var list = new List<ulong>();
@@ -73,6 +86,8 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
         builder.AddKind("windbg-text");
         return Math.Max(1, i - start);
     }
+
+    const uint BreakpointCode = 0x80000003; // STATUS_BREAKPOINT
 
     static bool LooksLikeRecordLine(string t) => RecordLike().IsMatch(t);
 

@@ -142,10 +142,15 @@ public static class EngineHost
 
     /// <summary>serve: one engine (one DebugCreate) for every request; EndSession between dumps. A failing dump is an
     /// answer with "error"; only a broken engine (DebugCreate) or closed stdin ends the loop.</summary>
-    static int Serve(TextReader stdin, Stream stdout, TextWriter stderr, string? engineFolder)
+    static int Serve(TextReader stdin, Stream stdout, TextWriter stderr, string? engineFolder) =>
+        Serve(stdin, stdout, stderr, () => new DbgEngHostEngine(DebugEngine.Create(engineFolder)));
+
+    /// <summary>The serve loop over any engine (tests give it a fake one, so the host's answer can be compared with
+    /// the other front ends').</summary>
+    public static int Serve(TextReader stdin, Stream stdout, TextWriter stderr, Func<IHostEngine> createEngine)
     {
-        DebugEngine engine;
-        try { engine = DebugEngine.Create(engineFolder); }
+        IHostEngine engine;
+        try { engine = createEngine(); }
         catch (Exception e) { stderr.WriteLine($"fcgihost: {OneLine(e, null)}"); return 1; }
         using (engine)
         {
@@ -234,4 +239,25 @@ public static class EngineHost
         byte[] bytes = Encoding.UTF8.GetBytes(text);
         stdout.Write(bytes, 0, bytes.Length);
     }
+}
+
+/// <summary>What the serve loop needs of an engine: one session at a time, its interfaces, its output.</summary>
+public interface IHostEngine : IDisposable
+{
+    EngineInterfaces Interfaces { get; }
+    void Open(string dumpPath, SessionOptions options);
+    void SetOutput(Action<uint, string>? output);
+    int Execute(string commands, bool echo = false);
+    void EndSession();
+}
+
+/// <summary>The real engine (dbgeng.dll's DebugCreate) behind <see cref="IHostEngine"/>.</summary>
+sealed class DbgEngHostEngine(DebugEngine engine) : IHostEngine
+{
+    public EngineInterfaces Interfaces => engine.Interfaces;
+    public void Open(string dumpPath, SessionOptions options) => engine.Open(dumpPath, options);
+    public void SetOutput(Action<uint, string>? output) => engine.SetOutput(output);
+    public int Execute(string commands, bool echo = false) => engine.Execute(commands, echo);
+    public void EndSession() => engine.EndSession();
+    public void Dispose() => engine.Dispose();
 }

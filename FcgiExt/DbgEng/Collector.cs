@@ -170,7 +170,20 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             Address = record.ExceptionAddress,
             Parameters = parameters,
             FirstChance = firstChance,
+            HeapFailureType = record.ExceptionCode == HeapCorruptionCode && parameters.Length >= 1 ? HeapFailureType(parameters[0]) : null,
         };
+    }
+
+    const uint HeapCorruptionCode = 0xC0000374;
+
+    /// <summary>STATUS_HEAP_CORRUPTION's one parameter points at ntdll's HEAP_FAILURE_INFORMATION (Version, StructureSize,
+    /// FailureType, …): the type tells a double free (heap_failure_block_not_busy) from other damage. Null when the
+    /// dump does not hold that memory.</summary>
+    uint? HeapFailureType(ulong information)
+    {
+        if (information == 0) return null;
+        uint value = 0, read = 0;
+        return engine.DataSpaces.ReadVirtual(information + 8, &value, 4, &read) >= 0 && read == 4 ? value : null;
     }
 
     ThreadInfo? FaultingThread(uint eventThread, byte[]? context)

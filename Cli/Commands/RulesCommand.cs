@@ -173,7 +173,7 @@ public static class RulesCommand
         var corpus = new Argument<string[]>("corpus")
         {
             Description = "Case lists (cases.yaml), scenario expected.yaml files, or folders holding them; by default the project's " +
-                          "real-case corpus (tests/RulesEngine.Tests/Fixtures/text/cases.yaml) and TestDumps/scenarios",
+                          "real-case corpus (tests/RulesEngine.Tests/Fixtures/text/cases.yaml) and TestDumps (its scenarios, with TestDumps/rules)",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var rules = SiteCatalogs.RulesOption();
@@ -188,28 +188,40 @@ public static class RulesCommand
     /// <summary>The project's own corpus, from the repository this CLI runs in.</summary>
     public static IReadOnlyList<string> DefaultCorpus(string repoRoot) =>
         [Path.Combine(repoRoot, "tests", "RulesEngine.Tests", "Fixtures", "text", CalibrationCorpus.CaseListName),
-         Path.Combine(repoRoot, "TestDumps", "scenarios")];
+         Path.Combine(repoRoot, "TestDumps")];
 
     public static int RunCalibrate(IReadOnlyList<string> corpus, IReadOnlyList<string> rules, TextWriter output, TextWriter errors)
+    {
+        if (CalibrateCorpus(corpus, rules, errors) is not { } result) return 2;
+        output.Write(Calibrator.Render(result));
+        return result.WrongHigh.Any() ? 1 : 0;
+    }
+
+    /// <summary>The calibration of a corpus (the default one when empty); null after a one-line error on <paramref name="errors"/>.</summary>
+    public static CalibrationResult? CalibrateCorpus(IReadOnlyList<string> corpus, IReadOnlyList<string> rules, TextWriter errors)
     {
         if (corpus.Count == 0)
         {
             try { corpus = DefaultCorpus(Engine.WineRunner.FindRepoRoot()); }
-            catch (InvalidOperationException e) { errors.WriteLine($"fcgi rules calibrate: {e.Message}; name the corpus"); return 2; }
+            catch (InvalidOperationException e) { errors.WriteLine($"fcgi rules calibrate: {e.Message}; name the corpus"); return null; }
         }
-        var cases = new List<CalibrationCase>();
+        // Each corpus path is triaged with the catalog its dumps would get: a `rules` folder at its top counts
+        // (TestDumps/rules teaches the harness's stand-in modules), as for `fcgi triage <folder>`.
+        var outcomes = new List<CalibrationOutcome>();
         foreach (var path in corpus)
         {
-            try { cases.AddRange(CalibrationCorpus.Load(path)); }
-            catch (InvalidDataException e) { errors.WriteLine($"fcgi rules calibrate: {e.Message}"); return 2; }
+            IReadOnlyList<CalibrationCase> cases;
+            try { cases = CalibrationCorpus.Load(path); }
+            catch (InvalidDataException e) { errors.WriteLine($"fcgi rules calibrate: {e.Message}"); return null; }
+            var layers = SiteCatalogs.Plan(Directory.Exists(path) ? [path] : [], rules);
+            SiteCatalogs.Announce(layers, "fcgi rules calibrate", errors);
+            var catalog = CatalogLayers.Load(layers);
+            var broken = catalog.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            foreach (var d in broken) errors.WriteLine(d.ToString());
+            if (broken.Count > 0) { errors.WriteLine("fcgi rules calibrate: the catalog has errors (above)"); return null; }
+            outcomes.AddRange(Calibrator.Run(cases, catalog).Outcomes);
         }
-        var catalog = LoadLayered(rules, includeBuiltIn: true);
-        var broken = catalog.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-        foreach (var d in broken) errors.WriteLine(d.ToString());
-        if (broken.Count > 0) { errors.WriteLine("fcgi rules calibrate: the catalog has errors (above)"); return 2; }
-        var result = Calibrator.Run(cases, catalog);
-        output.Write(Calibrator.Render(result));
-        return result.WrongHigh.Any() ? 1 : 0;
+        return new CalibrationResult(outcomes);
     }
 
     private static Command ImportTriageIni()

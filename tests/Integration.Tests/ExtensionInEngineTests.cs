@@ -119,9 +119,9 @@ public class ExtensionInEngineTests
         Assert.That(parts["JSON1"].TrimEnd(), Does.EndWith("}"));
         Assert.That(parts["JSON1"], Does.Not.Contain("[1] Symbol set-up").And.Not.Contain("FcgiExt triage"));
         var verdict = json["verdict"]!;
-        Assert.That(verdict["owner"]!.GetValue<string>(), Is.EqualTo(scenario.Owner), parts["TEXT"]);
-        Assert.That(verdict["category"]!.GetValue<string>(), Is.EqualTo(scenario.Category));
-        Assert.That(verdict["owner_module"]?.GetValue<string>(), Is.EqualTo(scenario.OwnerModule).IgnoreCase);
+        Assert.That(verdict["owner"]!.GetValue<string>(), Is.EqualTo(scenario.MinidumpOwner), parts["TEXT"]);
+        Assert.That(verdict["category"]!.GetValue<string>(), Is.EqualTo(scenario.MinidumpCategory));
+        Assert.That(verdict["owner_module"]?.GetValue<string>(), Is.EqualTo(scenario.MinidumpOwnerModule).IgnoreCase);
         Assert.That(json["exception"]?["class"]?.GetValue<string>(), Is.EqualTo(scenario.ExceptionClass));
         Assert.That(json["exception"]?["code"]?.GetValue<string>(), Is.EqualTo(scenario.ExceptionCode));
         var missing = json["symbols"]!["missing"]!.AsArray().Concat(json["symbols"]!["export_only"]!.AsArray())

@@ -17,6 +17,11 @@ public sealed record Scenario(string Name, string Folder, string Dump, string? M
     public string? Category { get; init; }
     public string? ExceptionCode { get; init; }
     public string? ExceptionClass { get; init; }
+    /// <summary>What the minidump alone supports (expected.yaml's minidump_verdict, else the verdict): a minidump may
+    /// lack memory the verdict needs (the heap's failure information), and then triage must say less.</summary>
+    public string? MinidumpOwner { get; init; }
+    public string? MinidumpOwnerModule { get; init; }
+    public string? MinidumpCategory { get; init; }
 
     public override string ToString() => Name;
 
@@ -53,6 +58,10 @@ public sealed record Scenario(string Name, string Folder, string Dump, string? M
             Category = Scalar("verdict", "category"),
             ExceptionCode = Scalar("exception", "code"),
             ExceptionClass = Scalar("exception", "class"),
+            MinidumpOwner = Child(root, "minidump_verdict") is null ? Scalar("verdict", "owner") : Scalar("minidump_verdict", "owner"),
+            MinidumpOwnerModule = Child(root, "minidump_verdict") is null
+                ? Scalar("verdict", "owner_module") : Scalar("minidump_verdict", "owner_module"),
+            MinidumpCategory = Child(root, "minidump_verdict") is null ? Scalar("verdict", "category") : Scalar("minidump_verdict", "category"),
         };
     }
 

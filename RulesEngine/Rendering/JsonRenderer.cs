@@ -52,6 +52,17 @@ public static class JsonRenderer
         Str(w, "report_url", v.ReportUrl);
         Str(w, "symbols_hint", v.SymbolsHint);
         Str(w, "advice", v.Advice);
+        w.WriteStartArray("suspects");
+        foreach (var s in v.Suspects)
+        {
+            w.WriteStartObject();
+            Str(w, "owner", s.Owner);
+            Str(w, "module", s.Module);
+            Str(w, "frame", s.Frame);
+            Str(w, "why", s.Why);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         w.WriteEndObject();
 
         w.WriteStartObject("exception");

@@ -174,6 +174,15 @@ public static class TextRenderer
         }
         if (v.SymbolsHint is not null) o.Line($"  symbols:     {v.SymbolsHint}");
         if (v.Advice is not null) o.Line($"  advice:      {v.Advice}");
+        if (v.Suspects.Count > 0)
+        {
+            o.Line("  suspects:");
+            foreach (var s in v.Suspects)
+            {
+                var where = s.Frame ?? s.Module;
+                o.Line($"               - {s.Owner}" + (where is null ? "" : $" ({where})") + $": {s.Why}");
+            }
+        }
         o.Line();
     }
 }

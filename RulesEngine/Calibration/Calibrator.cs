@@ -18,7 +18,8 @@ public sealed record CalibrationCase(string Name, string Source, Func<CrashRepor
 }
 
 /// <summary>What triage said about one case, and whether it agrees with the established owner.</summary>
-public sealed record CalibrationOutcome(CalibrationCase Case, Confidence? Confidence, string Owner, string? OwnerModule, bool Agrees, string? Error);
+public sealed record CalibrationOutcome(CalibrationCase Case, Confidence? Confidence, string Owner, string? OwnerModule, bool Agrees,
+    string? Error);
 
 /// <summary>The outcomes, counted per confidence level.</summary>
 public sealed record CalibrationResult(IReadOnlyList<CalibrationOutcome> Outcomes)
@@ -57,7 +58,8 @@ public static class Calibrator
     /// <summary>Agreement is on the module that decided (what the owner ships), or on "no owner" for an exit.</summary>
     public static bool Agrees(CalibrationCase c, Verdict v) => c.ExpectsNoOwner
         ? v.Category == OwnerCategory.None
-        : v.Owner != Triager.UnknownOwner && ModuleNames.Same(ModuleNames.EngineName(v.OwnerModule), ModuleNames.EngineName(c.ExpectedModule))
+        : v.Owner != Triager.UnknownOwner
+          && ModuleNames.Same(ModuleNames.EngineName(v.OwnerModule), ModuleNames.EngineName(c.ExpectedModule))
           && (!c.OwnerNameIsExact || string.Equals(v.Owner, c.ExpectedOwner, StringComparison.Ordinal));
 
     static readonly Confidence[] Levels = [Confidence.High, Confidence.Medium, Confidence.Low];
@@ -75,7 +77,8 @@ public static class Calibrator
         }
         int total = result.Outcomes.Count(o => o.Error is null);
         int agreeAll = result.Outcomes.Count(o => o.Error is null && o.Agrees);
-        sb.AppendLine($"{"all",-10}  {total,8}  {agreeAll,5}  {total - agreeAll,8}  {(total == 0 ? "-" : $"{100.0 * agreeAll / total:0}%"),7}");
+        string allPct = total == 0 ? "-" : $"{100.0 * agreeAll / total:0}%";
+        sb.AppendLine($"{"all",-10}  {total,8}  {agreeAll,5}  {total - agreeAll,8}  {allPct,7}");
         var disagreements = result.Disagreements.OrderBy(o => o.Confidence).ThenBy(o => o.Case.Name, StringComparer.Ordinal).ToList();
         if (disagreements.Count > 0)
         {
@@ -116,7 +119,8 @@ public static class CalibrationCorpus
                 if (name == CaseListName || (name == ScenarioName && File.Exists(Path.Combine(Path.GetDirectoryName(file)!, ScenarioText))))
                     cases.AddRange(Load(file));
             }
-            if (cases.Count == 0) throw new InvalidDataException($"{path}: no {CaseListName} or scenario {ScenarioName} with {ScenarioText}");
+            if (cases.Count == 0)
+                throw new InvalidDataException($"{path}: no {CaseListName} or scenario {ScenarioName} with {ScenarioText}");
             return cases;
         }
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: no such file or folder");

@@ -21,14 +21,16 @@ public static class CatalogDiff
         public bool Same => Error is null && Original == New;
     }
 
-    public static IReadOnlyList<Case> Run(IEnumerable<(string Name, Func<CrashReport> Load)> corpus, IOwnerCatalog original, IOwnerCatalog updated)
+    public static IReadOnlyList<Case> Run(IEnumerable<(string Name, Func<CrashReport> Load)> corpus, IOwnerCatalog original,
+        IOwnerCatalog updated)
     {
         var cases = new List<Case>();
         foreach (var (name, load) in corpus)
         {
             CrashReport crash;
             try { crash = load(); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidDataException or Readers.DebuggerTextException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidDataException
+                                           or Readers.DebuggerTextException)
             {
                 cases.Add(new Case(name, null, null, e.Message));
                 continue;

@@ -65,7 +65,8 @@ public static class Triager
             ? $"verdict: no crash, a voluntary exit: owner none; bucket {bucket}"
             : owner.Owner is null
                 ? $"verdict: owner unknown; bucket {bucket}"
-                : $"verdict: owner {verdict.Owner} ({verdict.Category}) by {(owner.RuleId is { } id ? $"rule {id}" : "the runtime's report")} " +
+                : $"verdict: owner {verdict.Owner} ({verdict.Category}) " +
+                  $"by {(owner.RuleId is { } id ? $"rule {id}" : "the runtime's report")} " +
                   $"({(owner.Strength ?? FrameAction.Owner).Name()}, {owner.Evidence.ToString().ToLowerInvariant()})" +
                   (owner.Deciding is { } d ? $" at frame #{d.Frame.Index:d2} {d.Frame.Display}" : "") + $"; bucket {bucket}");
         foreach (var r in reasons)

@@ -11,7 +11,8 @@ public class CalibrationTests
     string dir = "";
 
     [SetUp]
-    public void SetUp() => Directory.CreateDirectory(dir = Path.Combine(Path.GetTempPath(), "fcgi-calibrate-" + Guid.NewGuid().ToString("N")));
+    public void SetUp() =>
+        Directory.CreateDirectory(dir = Path.Combine(Path.GetTempPath(), "fcgi-calibrate-" + Guid.NewGuid().ToString("N")));
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
@@ -92,6 +93,7 @@ public class CalibrationTests
         var errors = new StringWriter();
         int code = RulesCommand.RunCalibrate([broken], [], new StringWriter(), errors);
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(errors.ToString().TrimEnd(), Does.Match($@"^fcgi rules calibrate: {System.Text.RegularExpressions.Regex.Escape(broken)}:\d+:\d+: [^\n]+$"));
+        var named = System.Text.RegularExpressions.Regex.Escape(broken);
+        Assert.That(errors.ToString().TrimEnd(), Does.Match($@"^fcgi rules calibrate: {named}:\d+:\d+: [^\n]+$"));
     }
 }

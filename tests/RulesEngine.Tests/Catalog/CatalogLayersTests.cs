@@ -52,7 +52,8 @@ public class CatalogLayersTests
         Directory.CreateDirectory(Path.Combine(dir, "dumps", "rules"));
         File.WriteAllText(Path.Combine(dir, "dumps", "rules", "README.txt"), "not a catalog");
         var site = Yaml("site.yaml");
-        var plan = CatalogLayers.Plan(site, [Path.Combine(dir, "dumps"), Path.Combine(dir, "no-such-folder")], [site, site + "/../site.yaml"]);
+        var plan = CatalogLayers.Plan(site, [Path.Combine(dir, "dumps"), Path.Combine(dir, "no-such-folder")],
+            [site, site + "/../site.yaml"]);
         Assert.That(plan.Select(l => l.Source), Is.EqualTo(new[] { CatalogLayerSource.Environment }),
             "a file given again keeps its first place; loading it twice would make each rule a duplicate");
     }
@@ -96,8 +97,11 @@ public class CatalogLayersTests
         Assert.That(explained.ToString(), Does.Contain("our-xdebug-build"));
 
         Environment.SetEnvironmentVariable(CatalogLayers.EnvironmentVariable, null);
-        foreach (var args in new[] { new[] { "rules", "list", "--owners", "--rules", site }, ["rules", "explain", "--catalog", site, "php_xdebug!f"],
-                     ["rules", "explain", "-c", site, "php_xdebug!f"], ["rules", "explain", "--rules", site, "php_xdebug!f"] })
+        foreach (var args in new[]
+                 {
+                     new[] { "rules", "list", "--owners", "--rules", site }, ["rules", "explain", "--catalog", site, "php_xdebug!f"],
+                     ["rules", "explain", "-c", site, "php_xdebug!f"], ["rules", "explain", "--rules", site, "php_xdebug!f"],
+                 })
         {
             var parse = new System.CommandLine.RootCommand { RulesCommand.Create() }.Parse(args);
             Assert.That(parse.Errors, Is.Empty, string.Join(" ", args));

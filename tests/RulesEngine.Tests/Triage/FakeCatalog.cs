@@ -140,8 +140,14 @@ public sealed class FakeCatalog : IOwnerCatalog
         };
     }
 
-    public Owner? OwnerOfModule(ModuleInfo module, CrashReport crash) =>
-        Rules.FirstOrDefault(r => r.Owner is not null && ModuleNames.Same(ModuleNames.EngineName(module.FileName) ?? module.Name, r.Module))?.Owner;
+    public Owner? OwnerOfModule(ModuleInfo module, CrashReport crash)
+    {
+        var name = ModuleNames.EngineName(module.FileName) ?? module.Name;
+        if (name is null) return null;
+        return Rules.FirstOrDefault(r => r.Owner is not null && (r.Module.EndsWith('*')
+            ? name.StartsWith(ModuleNames.EngineName(r.Module.TrimEnd('*')) ?? r.Module.TrimEnd('*'), StringComparison.OrdinalIgnoreCase)
+            : ModuleNames.Same(name, r.Module)))?.Owner;
+    }
 
     public string? WhereToGetSymbols(ModuleInfo module, CrashReport crash)
     {

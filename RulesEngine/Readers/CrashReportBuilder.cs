@@ -32,6 +32,10 @@ internal sealed class CrashReportBuilder
     public int? FaultingThreadIndex;
     public string? SourceBucket;
     public DateTimeOffset? Time;
+    /// <summary>A runtime's own crash report was seen (Ruby's [BUG] line or its frame sections).</summary>
+    public bool RuntimeReported;
+    public string? RuntimeBugFile;
+    public List<ScriptFrame>? ControlFrames, BacktraceFrames;
 
     // Exception pieces, each remembered with the strength of its source.
     uint? code; int codeStrength = -1;
@@ -164,6 +168,9 @@ internal sealed class CrashReportBuilder
             },
             SourceBucket = SourceBucket,
             Time = Time,
+            Runtime = RuntimeReported
+                ? new RuntimeReport { BugFile = RuntimeBugFile, ScriptFrames = ControlFrames is { Count: > 0 } c2 ? c2 : BacktraceFrames ?? [] }
+                : null,
         };
     }
 

@@ -21,6 +21,8 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         if ((m = Bug().Match(text)).Success)
         {
             builder.AddKind("ruby-crash-report");
+            builder.RuntimeReported = true;
+            if (BugFileOf(text) is { } bugFile) builder.RuntimeBugFile ??= bugFile;
             var what = m.Groups["what"].Value.Trim();
             if (what.StartsWith("Segmentation fault", StringComparison.OrdinalIgnoreCase) || what.StartsWith("Bus Error", StringComparison.OrdinalIgnoreCase))
             {
@@ -46,8 +48,70 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
             return 1;
         }
         if (RegisterHeader().IsMatch(text)) return ReadRegisters(lines, start, builder);
+        if (ControlFrameHeader().IsMatch(text)) return ReadScriptFrames(lines, start, builder, ParseControlFrame, control: true);
+        if (RubyBacktraceHeader().IsMatch(text)) return ReadScriptFrames(lines, start, builder, ParseBacktraceLine, control: false);
         if (BacktraceHeader().IsMatch(text)) return ReadBacktrace(lines, start, builder);
         return 0;
+    }
+
+    /// <summary>The file of a "[BUG]" line without its line number: "-e:1: [BUG] …" → "-e",
+    /// "C:/Ruby26-x64/…/mysql2.so: [BUG] …" → that path; null when the line starts with "[BUG]".</summary>
+    internal static string? BugFileOf(string line)
+    {
+        var m = BugFile().Match(line.Trim());
+        return m.Success && m.Groups["file"].Value.Trim() is { Length: > 0 } f ? f : null;
+    }
+
+    /// <summary>A section of script frames; the control frames win over the Ruby level backtrace (they show
+    /// C functions, which the backtrace prints only as their caller's line).</summary>
+    static int ReadScriptFrames(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder,
+        Func<string, ScriptFrame?> parse, bool control)
+    {
+        var frames = new List<ScriptFrame>();
+        int i = start + 1;
+        while (i < lines.Count && lines[i].Command is null)
+        {
+            var t = lines[i].Text.Trim();
+            if (t.Length == 0) { if (frames.Count == 0) { i++; continue; } break; }
+            if (t.StartsWith("--", StringComparison.Ordinal)) break;
+            // A control frame line that names nothing (DUMMY, FINISH) still belongs to the section.
+            bool belongs = control ? ControlFrame().IsMatch(t) : BacktraceLine().IsMatch(t);
+            if (!belongs) break;
+            if (parse(t) is { } f) frames.Add(f);
+            i++;
+        }
+        builder.AddKind("ruby-crash-report");
+        builder.RuntimeReported = true;
+        // Ruby prints the control frames newest first and the Ruby level backtrace oldest first (<main> on top).
+        if (control) builder.ControlFrames ??= frames;
+        else { frames.Reverse(); builder.BacktraceFrames ??= frames; }
+        return i - start;
+    }
+
+    /// <summary>"c:0005 p:---- s:0029 e:000028 CFUNC  :connect" (native), "c:0004 p:0123 s:0024 E:0011a8 METHOD
+    /// /path/client.rb:90"; null for frames that name nothing (DUMMY, "(none) [FINISH]", FINISH).</summary>
+    internal static ScriptFrame? ParseControlFrame(string t)
+    {
+        var m = ControlFrame().Match(t.Trim());
+        if (!m.Success) return null;
+        var type = m.Groups["type"].Value;
+        var rest = m.Groups["rest"].Value.Trim();
+        if (type == "CFUNC")
+            return rest.TrimStart(':').Trim() is { Length: > 0 } fn ? new ScriptFrame { Function = fn, IsNative = true } : null;
+        rest = FinishMark().Replace(rest, "").Trim();
+        var at = FileLine().Match(rest);
+        return at.Success
+            ? new ScriptFrame { File = at.Groups["file"].Value, Line = int.Parse(at.Groups["line"].Value, CultureInfo.InvariantCulture) }
+            : null;
+    }
+
+    /// <summary>"/path/client.rb:90:in `connect'" or Ruby 3.4's "…:in 'Mysql2::Client#connect'".</summary>
+    internal static ScriptFrame? ParseBacktraceLine(string t)
+    {
+        var m = BacktraceLine().Match(t.Trim());
+        if (!m.Success) return null;
+        return new ScriptFrame { File = m.Groups["file"].Value, Line = int.Parse(m.Groups["line"].Value, CultureInfo.InvariantCulture),
+            Function = m.Groups["func"].Value };
     }
 
     static int ReadRegisters(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder)
@@ -90,6 +154,7 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         }
         if (frames.Count == 0) return i - start;
         builder.AddKind("ruby-crash-report");
+        builder.RuntimeReported = true;
         // Windows Ruby prints 16-digit addresses for a 64-bit process.
         if (frames.Any(f => f.Address is > 0xFFFFFFFF)) builder.SetArchitecture(Architecture.X64);
         var kept = DropHandlerFrames(frames, builder);
@@ -200,6 +265,16 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
     [GeneratedRegex(@"^ruby \d+\.\d+\.\d+\S*\s+\(.*\)\s+\[(?<platform>[^\]]+)\]\s*$")] private static partial Regex Version();
     [GeneratedRegex(@"^-- Machine register context -+")] private static partial Regex RegisterHeader();
     [GeneratedRegex(@"^-- C level backtrace information -*")] private static partial Regex BacktraceHeader();
+    [GeneratedRegex(@"^-- Control frame information -*")] private static partial Regex ControlFrameHeader();
+    [GeneratedRegex(@"^-- Ruby level backtrace information -*")] private static partial Regex RubyBacktraceHeader();
+    // The path is lazy so that a drive letter's colon stays in it; the optional ":12" is the line number.
+    [GeneratedRegex(@"^(?<file>.+?)(?::\d+)?:\s*\[BUG\]")] private static partial Regex BugFile();
+    // Ruby 1.9 prints "b:… l:… d:…" where later versions print "e:…" or "E:…".
+    [GeneratedRegex(@"^c:\d+\s+p:\S+\s+s:\S+(?:\s+[A-Za-z]:[0-9a-fA-F]+)*\s+(?<type>[A-Z]+|\(none\))(?<rest>.*)$")]
+    private static partial Regex ControlFrame();
+    [GeneratedRegex(@"\s*\[FINISH\]$")] private static partial Regex FinishMark();
+    [GeneratedRegex(@"^(?<file>.+):(?<line>\d+)$")] private static partial Regex FileLine();
+    [GeneratedRegex(@"^(?<file>.+?):(?<line>\d+):in [`'](?<func>[^']+)'$")] private static partial Regex BacktraceLine();
     [GeneratedRegex(@"\b(?<r>[a-z][a-z0-9]{1,3}):\s*(?<v>0x[0-9a-fA-F]+)")] private static partial Regex RegisterPair();
     [GeneratedRegex(@"^\[(?<addr>0x[0-9a-fA-F]+)\]\s*$")] private static partial Regex AddressOnly();
     // "C:\Ruby31-x64\bin\x64-ucrt-ruby310.dll(rb_vm_bugreport+0x1f4) [0x00007ffb3c1b4a24]"

@@ -131,3 +131,38 @@ public class HardClassTests
         Assert.That(compiler.Verdict.Owner, Is.EqualTo("OPcache JIT (bundled with PHP)"));
     }
 }
+
+/// <summary>Ruby crash reports whose C backtrace holds only the runtime's crash handler: other evidence, never high.</summary>
+public class RubyNoFaultingFrameTests
+{
+    static readonly Lazy<RuleCatalog> BuiltIn = new(RuleCatalog.LoadBuiltIn);
+
+    const string HandlerOnly = """
+        -- C level backtrace information -------------------------------------------
+        C:\Ruby26-x64\bin\x64-msvcrt-ruby260.dll(rb_vm_bugreport+0x1f4) [0x00007ffb3c1b4a24]
+        C:\Ruby26-x64\bin\x64-msvcrt-ruby260.dll(rb_bug_context+0x80) [0x00007ffb3c0b1111]
+        C:\Ruby26-x64\bin\x64-msvcrt-ruby260.dll(sigsegv+0x3e) [0x00007ffb3c0c2222]
+        C:\Windows\SYSTEM32\ntdll.dll(RtlUserThreadStart+0x21) [0x00007ffb5a2d3333]
+        """;
+
+    static TriageResult Run(string text) => Triager.Triage(FcgiExt.RulesEngine.Readers.DebuggerText.Read(text, "ruby.txt"), BuiltIn.Value);
+
+    [Test]
+    public void The_BUG_lines_library_path_names_the_gem_at_most_medium()
+    {
+        var r = Run("C:/Ruby26-x64/lib/ruby/gems/2.6.0/gems/mysql2-0.5.3/lib/mysql2/mysql2.so: [BUG] Segmentation fault at 0x0000000000000008\n"
+                    + "ruby 2.6.6p146 (2020-03-31 revision 67876) [x64-mingw32]\n\n" + HandlerOnly);
+        Assert.That(r.Crash.Runtime?.BugFile, Does.EndWith("mysql2/mysql2.so"));
+        Assert.That(r.Verdict.Owner, Does.Contain("mysql2"), string.Join("\n", r.Explanation));
+        Assert.That(r.Verdict.Confidence, Is.Not.EqualTo(Confidence.High));
+        Assert.That(r.Explanation, Has.Some.Contains("[BUG] line names"));
+    }
+
+    [Test]
+    public void Without_a_faulting_frame_or_other_evidence_it_is_never_high()
+    {
+        var r = Run("-e:1: [BUG] Segmentation fault at 0x0000000000000008\nruby 2.6.6p146 (2020-03-31 revision 67876) [x64-mingw32]\n\n"
+                    + HandlerOnly);
+        Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.Low), string.Join("\n", r.Explanation));
+    }
+}

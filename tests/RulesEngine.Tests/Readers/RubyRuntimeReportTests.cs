@@ -32,7 +32,8 @@ public class RubyRuntimeReportTests
     public void Grpc_fixture_has_the_bug_file_and_no_script_frames()
     {
         var runtime = Fixture.Read("grpc-34706-ruby32-grpc-segv.txt").Runtime!;
-        Assert.That(runtime.BugFile, Is.EqualTo("C:/Ruby32-x64/lib/ruby/gems/3.2.0/gems/gapic-common-0.20.0/lib/gapic/grpc/service_stub.rb"));
+        Assert.That(runtime.BugFile,
+            Is.EqualTo("C:/Ruby32-x64/lib/ruby/gems/3.2.0/gems/gapic-common-0.20.0/lib/gapic/grpc/service_stub.rb"));
         Assert.That(runtime.ScriptFrames, Is.Empty);
     }
 

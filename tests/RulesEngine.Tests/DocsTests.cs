@@ -11,14 +11,7 @@ namespace FcgiExt.Tests;
 /// <summary>docs/triage.md and docs/verdict.schema.json follow the code: the confidence table and the JSON verdict.</summary>
 public class DocsTests
 {
-    static readonly Lazy<string> RepoRoot = new(() =>
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "FcgiExt.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no FcgiExt.sln above {TestContext.CurrentContext.TestDirectory}");
-    });
-
-    static string Doc(string name) => File.ReadAllText(Path.Combine(RepoRoot.Value, "docs", name));
+    static string Doc(string name) => File.ReadAllText(Path.Combine(TestRepo.Root, "docs", name));
 
     sealed record Row(string Id, string Cap, string Summary);
 

@@ -50,7 +50,7 @@ public partial class LayeringTests
     [Test]
     public void No_RulesEngine_file_references_a_higher_layer()
     {
-        var dir = Path.Combine(RepoRoot(), "RulesEngine");
+        var dir = Path.Combine(TestRepo.Root, "RulesEngine");
         var files = Directory.EnumerateFiles(dir, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
                         && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")).ToList();
@@ -73,12 +73,5 @@ public partial class LayeringTests
             Is.Empty, "downward references are the rule");
         Assert.That(UpwardReferences("namespace FcgiExt.RulesEngine.Catalog;\n// see FcgiExt.RulesEngine.Triage\nvar s = \"FcgiExt.RulesEngine.Rendering\";"),
             Is.Empty, "comments and strings are not references");
-    }
-
-    static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "FcgiExt.sln"))) return d.FullName;
-        throw new InvalidOperationException("no FcgiExt.sln above the test folder");
     }
 }

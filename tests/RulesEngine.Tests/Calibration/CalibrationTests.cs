@@ -17,18 +17,11 @@ public class CalibrationTests
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
 
-    static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "FcgiExt.sln"))) return d.FullName;
-        throw new InvalidOperationException("no FcgiExt.sln above the test folder");
-    }
-
     [Test]
     public void No_wrong_high_on_the_project_corpus()
     {
         var errors = new StringWriter();
-        var result = RulesCommand.CalibrateCorpus(RulesCommand.DefaultCorpus(RepoRoot()), [], errors);
+        var result = RulesCommand.CalibrateCorpus(RulesCommand.DefaultCorpus(TestRepo.Root), [], errors);
         Assert.That(result, Is.Not.Null, errors.ToString());
         var report = Calibrator.Render(result!);
         TestContext.Out.Write(report);
@@ -45,7 +38,7 @@ public class CalibrationTests
     [Test]
     public void A_site_catalog_that_blames_the_wrong_owner_at_high_fails_calibration()
     {
-        var root = RepoRoot();
+        var root = TestRepo.Root;
         var site = Path.Combine(dir, "wrong.yaml");
         // Xdebug's module handed to "PHP core": every Xdebug case now names the wrong owner, definitely.
         File.WriteAllText(site, """

@@ -168,6 +168,9 @@ public sealed record RuntimeReport
     /// <summary>The file the fatal error line names (Ruby: the path before ": [BUG]"), e.g. a gem's mysql2.so.</summary>
     public string? BugFile { get; init; }
     public IReadOnlyList<ScriptFrame> ScriptFrames { get; init; } = [];
+    /// <summary>Error and warning lines a gem printed before the crash ("…/gems/pg-1.5.4/lib/pg.rb:12: warning: …"),
+    /// in the order printed: evidence when neither the [BUG] line nor the control frames name a gem.</summary>
+    public IReadOnlyList<string> GemMessages { get; init; } = [];
 }
 
 /// <summary>Module name rules shared by readers, catalog and triage.</summary>

@@ -35,6 +35,7 @@ internal sealed class CrashReportBuilder
     /// <summary>A runtime's own crash report was seen (Ruby's [BUG] line or its frame sections).</summary>
     public bool RuntimeReported;
     public string? RuntimeBugFile;
+    public List<string> GemMessages { get; } = [];
     public List<ScriptFrame>? ControlFrames, BacktraceFrames;
 
     // Exception pieces, each remembered with the strength of its source.
@@ -169,7 +170,11 @@ internal sealed class CrashReportBuilder
             SourceBucket = SourceBucket,
             Time = Time,
             Runtime = RuntimeReported
-                ? new RuntimeReport { BugFile = RuntimeBugFile, ScriptFrames = ControlFrames is { Count: > 0 } c2 ? c2 : BacktraceFrames ?? [] }
+                ? new RuntimeReport
+                {
+                    BugFile = RuntimeBugFile, GemMessages = GemMessages.ToArray(),
+                    ScriptFrames = ControlFrames is { Count: > 0 } c2 ? c2 : BacktraceFrames ?? [],
+                }
                 : null,
         };
     }

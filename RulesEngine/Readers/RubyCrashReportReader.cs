@@ -51,7 +51,25 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         if (ControlFrameHeader().IsMatch(text)) return ReadScriptFrames(lines, start, builder, ParseControlFrame, control: true);
         if (RubyBacktraceHeader().IsMatch(text)) return ReadScriptFrames(lines, start, builder, ParseBacktraceLine, control: false);
         if (BacktraceHeader().IsMatch(text)) return ReadBacktrace(lines, start, builder);
+        if (IsGemMessage(text)) { builder.GemMessages.Add(text); return 1; }
         return 0;
+    }
+
+    static readonly string[] MessageWords = [": warning:", "error", "fatal", "could not", "cannot", "failed"];
+
+    /// <summary>A line a gem printed about a problem: a path inside a gem's folder with its line number, then a
+    /// warning or an error ("…/gems/pg-1.5.4/lib/pg.rb:12: warning: …", "…/gems/ffi-1.15.5/lib/ffi/library.rb:145:in
+    /// 'ffi_lib': Could not open library (LoadError)"). Plain string tests, not a regex: pasted lines can be long.</summary>
+    internal static bool IsGemMessage(string line)
+    {
+        int gems = line.IndexOf("/gems/", StringComparison.OrdinalIgnoreCase);
+        if (gems < 0) gems = line.IndexOf(@"\gems\", StringComparison.OrdinalIgnoreCase);
+        if (gems < 0 || RubyGems.NameOf(line) is null) return false;
+        // The message follows the "file:line:" after the gem path.
+        int colon = line.IndexOf(':', gems);
+        if (colon < 0 || colon + 1 >= line.Length || !char.IsAsciiDigit(line[colon + 1])) return false;
+        var message = line[colon..];
+        return MessageWords.Any(w => message.Contains(w, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>The file of a "[BUG]" line without its line number: "-e:1: [BUG] …" → "-e",

@@ -87,6 +87,10 @@ public static class ConfidencePolicy
             f => Evidence(f, OwnerEvidence.ScriptFrames)
                 ? "no native frame at the fault: the owner comes from the runtime's control frames (a C function called from the gem's lib/)"
                 : null),
+        new("gem-message", Confidence.Low, "no native frame at the fault; a gem printed an error or warning before the crash",
+            f => Evidence(f, OwnerEvidence.GemMessage)
+                ? "no native frame at the fault: the owner comes from an error or warning line the gem printed before the crash, not from a frame"
+                : null),
         new("no-faulting-frame", Confidence.Low, "the native stack holds only the runtime's crash handler and Windows frames",
             f => Evidence(f, OwnerEvidence.NoFaultingFrame)
                 ? "the native stack holds no frame at the fault, only the runtime's crash handler and Windows frames: the owner is a guess" : null),

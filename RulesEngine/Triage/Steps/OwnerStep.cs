@@ -25,6 +25,8 @@ public enum OwnerEvidence
     ScriptRecursion,
     /// <summary>Address-only frames run by the interpreter loop: JIT code.</summary>
     JitCode,
+    /// <summary>An error or warning line a gem printed before the crash.</summary>
+    GemMessage,
     /// <summary>The runtime's fatal error line names the file (Ruby's "&lt;file&gt;: [BUG]").</summary>
     RuntimeBugFile,
     /// <summary>The runtime's control frames: a C function called from a gem's lib/.</summary>
@@ -283,16 +285,27 @@ public static partial class OwnerStep
         {
             if (!frames[i].IsNative) continue;
             var caller = frames.Skip(i).FirstOrDefault(f => !f.IsNative && f.File is not null);
-            if (caller?.File is { } file && GemOf(file) is { } gem && OwnerOfFile(c, gem + ".so") is { } gemOwner
+            if (caller?.File is { } file && RubyGems.NameOf(file) is { } gem && OwnerOfFile(c, gem + ".so") is { } gemOwner
                 && !EngineCategories.Contains(gemOwner.Category))
                 return basic with { Owner = gemOwner, Deciding = null, DecidingModule = null, RuleId = null, Strength = FrameAction.Owner,
                     Evidence = OwnerEvidence.ScriptFrames,
                     Trace = [$"no native frame at the fault; the control frames show C function {frames[i].Function} called from {file}: {gemOwner.Name}"] };
             break;
         }
+        // Last, what a gem printed before the crash: the first message from a gem the catalog knows as native code.
+        foreach (var message in runtime.GemMessages)
+        {
+            if (RubyGems.NameOf(message) is not { } gem || OwnerOfFile(c, gem + ".so") is not { } gemOwner
+                || EngineCategories.Contains(gemOwner.Category)) continue;
+            return basic with { Owner = gemOwner, Deciding = null, DecidingModule = null, RuleId = null, Strength = FrameAction.Owner,
+                Evidence = OwnerEvidence.GemMessage,
+                Trace = [$"no native frame at the fault; before the crash the gem {gem} printed \"{Shorten(message)}\": {gemOwner.Name}"] };
+        }
         return basic with { Evidence = OwnerEvidence.NoFaultingFrame,
             Trace = ["the native stack holds no frame at the fault, only the runtime's crash handler and Windows frames"] };
     }
+
+    static string Shorten(string line) => line.Length <= 120 ? line : line[..117] + "...";
 
     static bool IsNativeLibrary(string path) =>
         path.EndsWith(".so", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
@@ -305,11 +318,6 @@ public static partial class OwnerStep
         return owner is null || owner.Category == OwnerCategory.Unknown ? null : owner;
     }
 
-    [GeneratedRegex(@"[/\\]gems[/\\](?<name>[A-Za-z0-9_.]+?(-[A-Za-z][A-Za-z0-9_]*)*)-\d[\w.]*(-[\w-]+)?[/\\]", RegexOptions.IgnoreCase)]
-    private static partial Regex GemPath();
-
-    /// <summary>The gem a path belongs to: ".../gems/mysql2-0.5.3/lib/mysql2/client.rb" → "mysql2".</summary>
-    public static string? GemOf(string path) => GemPath().Match(path) is { Success: true } m ? m.Groups["name"].Value : null;
 
     // ---- faults inside Windows or the C runtime -----------------------------------------------------------------
 

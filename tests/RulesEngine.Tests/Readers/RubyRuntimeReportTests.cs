@@ -62,6 +62,19 @@ public class RubyRuntimeReportTests
         Assert.That(runtime.BugFile, Is.EqualTo(expected));
     }
 
+    [TestCase("C:/Ruby26-x64/lib/ruby/gems/2.6.0/gems/pg-1.2.3-x64-mingw32/lib/pg.rb:40: warning: pg was built for 2.5", true)]
+    [TestCase(@"C:\Ruby31\lib\ruby\gems\3.1.0\gems\ffi-1.15.5\lib\ffi\library.rb:145:in 'ffi_lib': " +
+              "Could not open library 'libsodium.dll' (LoadError)", true)]
+    [TestCase("/var/lib/gems/2.7.0/gems/nokogiri-1.13.0/lib/nokogiri.rb:9:in `require': cannot load such file", true)]
+    [TestCase("C:/Ruby26-x64/lib/ruby/gems/2.6.0/gems/pg-1.2.3/lib/pg.rb:40:in `connect'", false)]
+    [TestCase("C:/app/lib/thing.rb:12: warning: something failed", false)]
+    [TestCase("see C:/Ruby26-x64/lib/ruby/gems/2.6.0/gems/pg-1.2.3/README for the error codes", false)]
+    public void Gem_messages_are_problem_lines_from_a_file_inside_a_gem(string line, bool isMessage)
+    {
+        var runtime = DebuggerText.Read(line + "\n-e:1: [BUG] Segmentation fault\n").Runtime!;
+        Assert.That(runtime.GemMessages, Is.EqualTo(isMessage ? new[] { line } : Array.Empty<string>()));
+    }
+
     [Test]
     public void Control_frames_give_native_functions_and_script_lines_and_skip_frames_that_name_nothing()
     {

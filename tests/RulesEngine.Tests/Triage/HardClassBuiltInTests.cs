@@ -299,15 +299,44 @@ public class HardClassBuiltInTests
         });
     }
 
+    [Test]
+    public void Ruby_error_line_a_gem_printed_gives_the_gem_at_low_when_nothing_else_names_it()
+    {
+        var r = TriageText("C:/Ruby26-x64/lib/ruby/gems/2.6.0/gems/mysql2-0.5.3-x64-mingw32/lib/mysql2.rb:12: warning: " +
+                           "libmysql.dll is version 5.1, mysql2 was built against 8.0\n" +
+                           "-e:1: [BUG] Segmentation fault at 0x0000000000000008\n\n" + RubyHandlerStack);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.Verdict.Owner, Is.EqualTo("mysql2 (gem)"));
+            Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.Low));
+            Assert.That(Reasons(r), Is.EqualTo(new[] { "gem-message (caps at low)" }));
+            Assert.That(r.Explanation, Has.Some.Contains("the gem mysql2 printed \"C:/Ruby26-x64/"));
+        });
+    }
+
+    [Test]
+    public void Ruby_gem_message_loses_to_the_control_frames()
+    {
+        var r = TriageText("C:/Ruby26-x64/lib/ruby/gems/2.6.0/gems/pg-1.2.3-x64-mingw32/lib/pg.rb:40: warning: deprecated\n" +
+                           "-e:1: [BUG] Segmentation fault at 0x0000000000000008\n\n" +
+                           "-- Control frame information -----------------------------------------------\n" +
+                           "c:0004 p:---- s:0020 e:000019 CFUNC  :query\n" +
+                           "c:0003 p:0123 s:0015 E:0011a8 METHOD " +
+                           "C:/Ruby26-x64/lib/ruby/gems/2.6.0/gems/mysql2-0.5.3/lib/mysql2/client.rb:131\n\n" + RubyHandlerStack);
+        Assert.That(r.Verdict.Owner, Is.EqualTo("mysql2 (gem)"));
+        Assert.That(Reasons(r), Is.EqualTo(new[] { "script-frames (caps at low)" }));
+    }
+
     [TestCase("[BUG] Segmentation fault at 0x0000000000000008\n")]
     [TestCase("-e:1: [BUG] Segmentation fault at 0x0000000000000008\n")]
+    [TestCase("C:/app/lib/thing.rb:12: warning: something failed\n-e:1: [BUG] Segmentation fault at 0x0000000000000008\n")]
     [TestCase("")]
     public void Ruby_report_without_a_faulting_frame_or_bug_file_is_never_high(string bugLine)
     {
         var r = TriageText(bugLine + RubyHandlerStack);
         Assert.Multiple(() =>
         {
-            Assert.That(r.Crash.Runtime!.BugFile, Is.EqualTo(bugLine.StartsWith("-e") ? "-e" : null));
+            Assert.That(r.Crash.Runtime!.BugFile, Is.EqualTo(bugLine.Contains("-e:1:") ? "-e" : null));
             Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.Low));
             Assert.That(Reasons(r), Does.Contain("no-faulting-frame (caps at low)"));
             Assert.That(r.Verdict.Owner, Is.Not.EqualTo("mysql2 (gem)"));

@@ -71,9 +71,9 @@ public class StepTests
     [Test]
     public void GemOf_reads_the_gem_from_a_path()
     {
-        Assert.That(OwnerStep.GemOf("/usr/lib/ruby/gems/2.6.0/gems/mysql2-0.5.3/lib/mysql2/mysql2.so"), Is.EqualTo("mysql2"));
-        Assert.That(OwnerStep.GemOf(@"C:\Ruby32-x64\lib\ruby\gems\3.2.0\gems\grpc-1.60.0-x64-mingw-ucrt\src\ruby\lib\grpc.rb"), Is.EqualTo("grpc"));
-        Assert.That(OwnerStep.GemOf("/app/lib/thing.rb"), Is.Null);
+        Assert.That(RubyGems.NameOf("/usr/lib/ruby/gems/2.6.0/gems/mysql2-0.5.3/lib/mysql2/mysql2.so"), Is.EqualTo("mysql2"));
+        Assert.That(RubyGems.NameOf(@"C:\Ruby32-x64\lib\ruby\gems\3.2.0\gems\grpc-1.60.0-x64-mingw-ucrt\src\ruby\lib\grpc.rb"), Is.EqualTo("grpc"));
+        Assert.That(RubyGems.NameOf("/app/lib/thing.rb"), Is.Null);
     }
 
     [Test]

@@ -44,7 +44,10 @@ SCENARIOS=(
   "ioncube-no-pdb|php|$IONCUBE|$IONCUBE|-d zend_extension=$IONCUBE @request.php|-|filter|-"
   "ruby-nokogiri-null-read|ruby|nokogiri.so|-|@script.rb|-|filter|-"
   "ruby-mysql2-thread|ruby|mysql2.so libmysql.dll|-|@script.rb|-|filter|full"
+  "redis-inline-null-read|php|php_redis.dll|-|-d extension=php_redis.dll @request.php|-|filter|-"
 )
+# Built with -O2 like PHP's release builds (/O2): their static helpers are inlined (S_INLINESITE in the PDB).
+OPTIMIZED_SOURCES="src/php/ext/redis.c"
 # ---------------------------------------------------------------------------------------------------
 
 full=0
@@ -66,7 +69,7 @@ done
 step() { printf '== %s\n' "$*"; }
 winpath() { printf 'Z:%s' "${1//\//\\}"; }      # Wine maps Z: to /
 
-for tool in wine wineserver x86_64-w64-mingw32-gcc clang lld-link llvm-dlltool llvm-objcopy dotnet; do
+for tool in wine wineserver x86_64-w64-mingw32-gcc x86_64-w64-mingw32-windres clang lld-link llvm-dlltool llvm-objcopy dotnet; do
   command -v "$tool" >/dev/null || { echo "make.sh: '$tool' not found (scripts/ensure-tools.sh installs wine64 mingw-w64 clang lld llvm; dotnet is the .NET SDK)" >&2; exit 1; }
 done
 
@@ -107,6 +110,49 @@ else
            -Wl,-Xlink=-timestamp:1700000000 -Wl,-Xlink=-pdbsourcepath:TestDumps)
   cd "$here"
 
+  # version_resource <image> <object>: compiles the image's VS_VERSIONINFO from src/versions.txt (false when the
+  # real module has none, as gems built by mkmf and the test-harness stand-ins)
+  version_resource() {
+    local image=$1 object=$2 line
+    line=$(awk -F'|' -v m="$image" '$1 == m' src/versions.txt)
+    [ -n "$line" ] || return 1
+    local _ version company product description copyright
+    IFS='|' read -r _ version company product description copyright <<< "$line"
+    local comma=${version//./,}
+    local type=0x2L; [[ $image == *.exe ]] && type=0x1L
+    cat > "${object%.o}" <<RC
+1 VERSIONINFO
+FILEVERSION $comma
+PRODUCTVERSION $comma
+FILEFLAGSMASK 0x3fL
+FILEFLAGS 0x0L
+FILEOS 0x40004L
+FILETYPE $type
+FILESUBTYPE 0x0L
+BEGIN
+  BLOCK "StringFileInfo"
+  BEGIN
+    BLOCK "040904b0"
+    BEGIN
+      VALUE "CompanyName", "$company"
+      VALUE "FileDescription", "$description"
+      VALUE "FileVersion", "$version"
+      VALUE "InternalName", "${image%.*}"
+      VALUE "LegalCopyright", "$copyright"
+      VALUE "OriginalFilename", "$image"
+      VALUE "ProductName", "$product"
+      VALUE "ProductVersion", "$version"
+    END
+  END
+  BLOCK "VarFileInfo"
+  BEGIN
+    VALUE "Translation", 0x409, 1200
+  END
+END
+RC
+    x86_64-w64-mingw32-windres -c 65001 -O coff -i "${object%.o}" -o "$object"
+  }
+
   image_base=0x180000000
   # link <output image> <pdb or -> <sources...> [-- link options]
   link() {
@@ -119,10 +165,14 @@ else
       if [ "$pdb" = "-" ]; then   # shipped without debug information: no -g, stripped
         clang --target=x86_64-w64-windows-gnu -O0 -Wall -Wno-unused-function -c -o "$build/$object" "$source"
       else
-        clang "${cflags[@]}" $([[ $source == *.cpp ]] && echo "-x c++ -std=c++17 -fno-exceptions -fno-rtti") -c -o "$build/$object" "$source"
+        local opt=(); [[ " $OPTIMIZED_SOURCES " == *" $source "* ]] && opt=(-O2)
+        clang "${cflags[@]}" "${opt[@]}" $([[ $source == *.cpp ]] && echo "-x c++ -std=c++17 -fno-exceptions -fno-rtti") \
+          -c -o "$build/$object" "$source"
       fi
       objects+=("$object")
     done
+    # the version resource the real module carries (src/versions.txt), as lmv and the engine's version calls show it
+    if version_resource "$out" "$build/obj/$(basename "$out").rc.o"; then objects+=("obj/$(basename "$out").rc.o"); fi
     local shared=()
     if [[ $out != *.exe ]]; then
       # each DLL its own preferred base, as shipped DLLs have: all at lld's default base, every DLL but
@@ -161,6 +211,7 @@ else
   link nokogiri.so nokogiri.pdb src/ruby/gems/nokogiri.c -- -lx64-ucrt-ruby310
   link libmysql.dll libmysql.pdb src/vendor/libmysql.c
   link mysql2.so mysql2.pdb src/ruby/gems/mysql2.c -- -lx64-ucrt-ruby310 -llibmysql
+  link php_redis.dll php_redis.pdb src/php/ext/redis.c -- -lphp8ts
 
   x86_64-w64-mingw32-gcc -O1 -Wall -o "$build/tools/dumper.exe" tools/dumper.c
   cp "$package/content/amd64/dbgcore.dll" "$build/tools/"

@@ -240,13 +240,13 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
     {
         var f = raw[i];
         ulong ip = f.InstructionOffset;
-        bool inline = f.IsInline;
+        bool inline = f.IsInline, inlineAware = f.HasInlineContext;
         var symbols = engine.Symbols;
         var displacementBox = new ulong[1];   // heap cells: the lambdas below cannot take a local's address
         string? name = Utf16.Read((b, n, needed) =>
         {
             fixed (ulong* d = displacementBox)
-                return inline ? symbols.GetNameByInlineContextWide(ip, f.InlineFrameContext, b, n, needed, d)
+                return inlineAware ? symbols.GetNameByInlineContextWide(ip, f.InlineFrameContext, b, n, needed, d)
                               : symbols.GetNameByOffsetWide(ip, b, n, needed, d);
         });
         ulong displacement = displacementBox[0];
@@ -268,7 +268,7 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
         string? file = Utf16.Read((b, n, needed) =>
         {
             fixed (uint* l = lineBox)
-                return inline ? symbols.GetLineByInlineContextWide(lineAddress, f.InlineFrameContext, l, b, n, needed, null)
+                return inlineAware ? symbols.GetLineByInlineContextWide(lineAddress, f.InlineFrameContext, l, b, n, needed, null)
                               : symbols.GetLineByOffsetWide(lineAddress, l, b, n, needed, null);
         });
         return new StackFrame
@@ -283,7 +283,7 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             SourceFile = string.IsNullOrEmpty(file) ? null : file,
             SourceLine = string.IsNullOrEmpty(file) ? null : (int)lineBox[0],
             Inline = inline,
-            Trust = Trust(f, i, fromContext),
+            Trust = Trust(raw, i, fromContext),
         };
     }
 
@@ -291,10 +291,12 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
     /// minidumps), so this reads it from what the frame carries: the exception context itself (frame 0), an inline
     /// record, an address inside a known module (x64: unwound with the module's unwind data; x86: the frame-pointer
     /// chain), or an address in no module, which only a stack scan produces.</summary>
-    FrameTrust Trust(DEBUG_STACK_FRAME_EX f, int i, bool fromContext)
+    FrameTrust Trust(DEBUG_STACK_FRAME_EX[] raw, int i, bool fromContext)
     {
+        var f = raw[i];
         if (f.IsInline) return FrameTrust.Inline;
-        if (i == 0) return fromContext ? FrameTrust.Context : FrameTrust.Unknown;
+        // The context's own frame is the first physical one: inline frames above it share its address.
+        if (raw.Take(i).All(r => r.IsInline)) return fromContext ? FrameTrust.Context : FrameTrust.Unknown;
         uint index = 0;
         ulong moduleBase = 0;
         if (engine.Symbols.GetModuleByOffset(f.InstructionOffset, 0, &index, &moduleBase) < 0) return FrameTrust.Scan;

@@ -28,8 +28,18 @@ public unsafe struct DEBUG_STACK_FRAME_EX
     public uint InlineFrameContext;
     public uint FrameMachine;
 
-    /// <summary>STACK_FRAME_TYPE_INLINE in the low byte of InlineFrameContext marks a frame the compiler inlined.</summary>
-    public readonly bool IsInline => (InlineFrameContext & 0xFF) == DbgEng.STACK_FRAME_TYPE_INLINE;
+    /// <summary>INLINE_FRAME_CONTEXT is { BYTE FrameId; BYTE FrameType; WORD FrameSignature }: the type is byte 1, and its
+    /// STACK_FRAME_TYPE_RA bit only says whether the address is a return address. 0xFFFFFFFF (IGNORE) is no context.</summary>
+    public readonly byte InlineFrameType => (byte)(InlineFrameContext >> 8);
+
+    /// <summary>A frame the compiler inlined into the frame below it (STACK_FRAME_TYPE_INLINE).</summary>
+    public readonly bool IsInline => InlineFrameContext != DbgEng.INLINE_FRAME_CONTEXT_IGNORE
+        && (InlineFrameType & ~DbgEng.STACK_FRAME_TYPE_RA) == DbgEng.STACK_FRAME_TYPE_INLINE;
+
+    /// <summary>True when the frame carries an inline context the inline-aware symbol calls understand (a physical frame
+    /// that holds inline frames has one too: its name and line are then the call site's, as `kn` prints them).</summary>
+    public readonly bool HasInlineContext => InlineFrameContext != DbgEng.INLINE_FRAME_CONTEXT_IGNORE
+        && InlineFrameContext != DbgEng.INLINE_FRAME_CONTEXT_INIT;
 }
 
 /// <summary>DEBUG_MODULE_PARAMETERS, 64 bytes.</summary>
@@ -142,6 +152,9 @@ public static class DbgEng
 
     // stacks
     public const uint STACK_FRAME_TYPE_INLINE = 0x02;
+    public const uint STACK_FRAME_TYPE_RA = 0x80;
+    public const uint INLINE_FRAME_CONTEXT_INIT = 0;
+    public const uint INLINE_FRAME_CONTEXT_IGNORE = 0xFFFFFFFF;
     /// <summary>sizeof(CONTEXT) on x64; the largest context the engine hands back for the machines we support.</summary>
     public const int CONTEXT_SIZE_AMD64 = 1232;
     /// <summary>Room for any machine's CONTEXT (ARM64 1 KB, x86 716 B, x64 1232 B) plus extended state the engine may append.</summary>

@@ -22,6 +22,8 @@ public sealed record Scenario(string Name, string Folder, string Dump, string? M
     public string? MinidumpOwner { get; init; }
     public string? MinidumpOwnerModule { get; init; }
     public string? MinidumpCategory { get; init; }
+    /// <summary>expected.yaml's versions: image file name → the file version its VS_VERSIONINFO carries.</summary>
+    public IReadOnlyDictionary<string, string> Versions { get; init; } = new Dictionary<string, string>();
 
     public override string ToString() => Name;
 
@@ -62,6 +64,9 @@ public sealed record Scenario(string Name, string Folder, string Dump, string? M
             MinidumpOwnerModule = Child(root, "minidump_verdict") is null
                 ? Scalar("verdict", "owner_module") : Scalar("minidump_verdict", "owner_module"),
             MinidumpCategory = Child(root, "minidump_verdict") is null ? Scalar("verdict", "category") : Scalar("minidump_verdict", "category"),
+            Versions = Child(root, "versions") is YamlMappingNode versions
+                ? versions.Children.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => ((YamlScalarNode)kv.Value).Value!)
+                : new Dictionary<string, string>(),
         };
     }
 
@@ -158,6 +163,14 @@ public class ScenarioTests
             var listed = Regex.Match(text, @"(?m)^[0-9a-f`]+\s+[0-9a-f`]+\s+" + Regex.Escape(module) + @"\s+(\w\s+)?\((?<status>[^)]*)\)");
             if (listed.Success) Assert.That(listed.Groups["status"].Value, Is.EqualTo("export symbols"), $"lml: {name}");
             Assert.That(report.FindModule(name)?.Symbols, Is.EqualTo(SymbolStatus.ExportOnly), $"collector: {name}");
+        }
+
+        // Each module's version resource reaches the crash model, and lmvm shows the same.
+        foreach (var (image, version) in scenario.Versions)
+        {
+            var found = report.FindModule(image);
+            Assert.That(found, Is.Not.Null, $"collector: {image} not among the dump's modules");
+            Assert.That(found!.FileVersion, Is.EqualTo(version), $"collector: {image}'s file version");
         }
 
         // The collector agrees with kn on the faulting frame.

@@ -34,8 +34,11 @@ public static class Triager
         }
     }
 
-    /// <summary>Reports built by hand (tests, fuzzers, JSON) may leave lists null: make them empty once, here.</summary>
-    static CrashReport Normalised(CrashReport crash) =>
+    /// <summary>Reports built by hand (tests, fuzzers, JSON) may leave lists null: make them empty once, here; and a
+    /// 32-bit target's addresses are cut to 32 bits.</summary>
+    static CrashReport Normalised(CrashReport crash) => AddressWidth.CutTo32Bits(NoNullLists(crash));
+
+    static CrashReport NoNullLists(CrashReport crash) =>
         crash.Modules is null || crash.Process is null || crash.Source is null || crash.FaultingThread is { Frames: null }
             ? crash with
             {

@@ -1,0 +1,33 @@
+using FcgiExt.RulesEngine.Model;
+
+namespace FcgiExt.RulesEngine.Triage;
+
+/// <summary>
+/// A 32-bit process has 32-bit addresses, but its dump stores them in 64-bit fields, and writers fill the upper half
+/// differently: sign-extended (0xffffffff80001000), or with garbage (0xffffffff00000045 for a write to 0x45). Left
+/// as they are, the same crash is NULL_POINTER_WRITE in one dump and INVALID_POINTER_WRITE in another, and the
+/// reports print addresses no one can find. So every address of an x86 target is cut to 32 bits before anything
+/// classifies or prints it: exception address and parameters (ULONG_PTR in a 32-bit process), frames, modules.
+/// </summary>
+public static class AddressWidth
+{
+    public static CrashReport CutTo32Bits(CrashReport crash)
+    {
+        if (crash.Process?.Architecture != Architecture.X86) return crash;
+        return crash with
+        {
+            Exception = crash.Exception is { } e
+                ? e with { Address = Cut(e.Address), Parameters = e.Parameters.Select(p => p & 0xFFFFFFFF).ToArray() }
+                : null,
+            FaultingThread = crash.FaultingThread is { } t ? t with { Frames = t.Frames.Select(CutFrame).ToList() } : null,
+            Modules = crash.Modules.Select(m => m with { Base = Cut(m.Base) }).ToList(),
+        };
+    }
+
+    static StackFrame CutFrame(StackFrame f) => f with
+    {
+        InstructionPointer = Cut(f.InstructionPointer), ChildStackPointer = Cut(f.ChildStackPointer), ReturnAddress = Cut(f.ReturnAddress),
+    };
+
+    static ulong? Cut(ulong? address) => address & 0xFFFFFFFF;
+}

@@ -45,6 +45,7 @@ SCENARIOS=(
   "ruby-nokogiri-null-read|ruby|nokogiri.so|-|@script.rb|-|filter|-"
   "ruby-mysql2-thread|ruby|mysql2.so libmysql.dll|-|@script.rb|-|filter|full"
   "redis-inline-null-read|php|php_redis.dll|-|-d extension=php_redis.dll @request.php|-|filter|-"
+  "apcu-noncanonical-read|php|php_apcu.dll|-|-d extension=php_apcu.dll @request.php|-|filter|-"
 )
 # Built with -O2 like PHP's release builds (/O2): their static helpers are inlined (S_INLINESITE in the PDB).
 OPTIMIZED_SOURCES="src/php/ext/redis.c"
@@ -212,6 +213,7 @@ RC
   link libmysql.dll libmysql.pdb src/vendor/libmysql.c
   link mysql2.so mysql2.pdb src/ruby/gems/mysql2.c -- -lx64-ucrt-ruby310 -llibmysql
   link php_redis.dll php_redis.pdb src/php/ext/redis.c -- -lphp8ts
+  link php_apcu.dll php_apcu.pdb src/php/ext/apcu.c -- -lphp8ts
 
   x86_64-w64-mingw32-gcc -O1 -Wall -o "$build/tools/dumper.exe" tools/dumper.c
   cp "$package/content/amd64/dbgcore.dll" "$build/tools/"

@@ -33,6 +33,8 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
         Analysis.FcgiProcedure.Trace("collect: event");
         var arch = ProcessorArchitecture();
         var exception = StoredEvent(out uint eventThread, out byte[]? context);
+        if (exception is { Address: { } at } && exception.Code == AccessViolationCode)
+            exception = exception with { Instruction = Instruction(at, context, arch) };
         Analysis.FcgiProcedure.Trace("collect: stack");
         var thread = FaultingThread(eventThread, context);
         Analysis.FcgiProcedure.Trace("collect: modules");
@@ -136,10 +138,12 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             context = contextBuffer.AsSpan(0, (int)Math.Min(contextUsed, (uint)contextBuffer.Length)).ToArray();
             if (context.Length == 0) context = null;
         }
-        else
+        else if (isDump)
         {
             _notes.Add(hr >= 0 ? $"stored event is not an exception (type 0x{type:x})" : $"no stored event ({Hresult.Describe(hr)})");
         }
+        // A live target has no stored event (.ecxr answers E_UNEXPECTED): the last event is the exception, and the
+        // current thread's context is its context. Not an error, so no note.
 
         // The last event says first/second chance; in a live session it is the only source.
         var last = new DEBUG_LAST_EVENT_INFO_EXCEPTION();
@@ -158,6 +162,7 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             tid = lastTid;
         }
         eventThread = tid;
+        if (!stored && context is null) context = LiveContext();
         ref var record = ref extra.ExceptionRecord;
         var parameters = new ulong[Math.Min(record.NumberParameters, 15u)];
         for (int i = 0; i < parameters.Length; i++) parameters[i] = record.ExceptionInformation[i];
@@ -174,7 +179,36 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
         };
     }
 
-    const uint HeapCorruptionCode = 0xC0000374;
+    const uint HeapCorruptionCode = 0xC0000374, AccessViolationCode = 0xC0000005;
+
+    /// <summary>The current thread's context in a live session (the last event's thread).</summary>
+    byte[]? LiveContext()
+    {
+        var buffer = new byte[DbgEng.CONTEXT_BUFFER_SIZE];
+        fixed (byte* b = buffer)
+            return engine.Advanced.GetThreadContext(b, (uint)buffer.Length) >= 0 ? buffer : null;
+    }
+
+    /// <summary>The faulting instruction's bytes (from the dump's memory, else the engine reads the mapped image) and the
+    /// context's general registers: triage decodes them when Windows hides the real access (x64 #GP).</summary>
+    FaultingInstruction? Instruction(ulong address, byte[]? context, Architecture arch)
+    {
+        var bytes = new byte[15];
+        uint read = 0;
+        fixed (byte* b = bytes)
+        {
+            // An instruction may end at the last mapped byte: try shorter reads down to the page end.
+            uint want = 15;
+            while (want > 0 && (engine.DataSpaces.ReadVirtual(address, b, want, &read) < 0 || read == 0)) want--;
+        }
+        if (read == 0) return null;
+        return new FaultingInstruction
+        {
+            Address = address,
+            Bytes = bytes.AsSpan(0, (int)read).ToArray(),
+            Registers = context is null ? new Dictionary<string, ulong>() : ContextRegisters.Read(context, arch),
+        };
+    }
 
     /// <summary>STATUS_HEAP_CORRUPTION's one parameter points at ntdll's HEAP_FAILURE_INFORMATION (Version, StructureSize,
     /// FailureType, …): the type tells a double free (heap_failure_block_not_busy) from other damage. Null when the

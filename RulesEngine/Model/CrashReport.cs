@@ -32,6 +32,9 @@ public sealed record ExceptionInfo
     /// <summary>For heap corruption (c0000374): the heap's HEAP_FAILURE_TYPE read from the failure information that
     /// Parameters[0] points to (8 = heap_failure_block_not_busy, a block freed twice), when the source has it.</summary>
     public uint? HeapFailureType { get; init; }
+    /// <summary>The bytes at the exception address and the exception context's registers, when the source has them:
+    /// what decoding the faulting instruction needs (x64 reports every general-protection fault as 0xffffffffffffffff).</summary>
+    public FaultingInstruction? Instruction { get; init; }
     /// <summary>For access violations: ExceptionInformation[0] (0 read, 1 write, 8 execute).</summary>
     public AccessKind Access =>
         Code != 0xC0000005 && Code != 0xC0000006 || Parameters.Count < 1 ? AccessKind.Unknown
@@ -39,6 +42,15 @@ public sealed record ExceptionInfo
     /// <summary>For access violations: ExceptionInformation[1], the address that was touched.</summary>
     public ulong? TargetAddress =>
         (Code == 0xC0000005 || Code == 0xC0000006) && Parameters.Count >= 2 ? Parameters[1] : null;
+}
+
+/// <summary>The faulting instruction's bytes (up to 15, from the dump's memory or the image) and the exception context's
+/// general registers by lower-case name ("rax", "r8", "rip").</summary>
+public sealed record FaultingInstruction
+{
+    public required ulong Address { get; init; }
+    public required IReadOnlyList<byte> Bytes { get; init; }
+    public IReadOnlyDictionary<string, ulong> Registers { get; init; } = new Dictionary<string, ulong>();
 }
 
 public sealed record StackFrame

@@ -166,7 +166,7 @@ public static class ExceptionClassifier
                 Name = $"Access violation: {verb} a non-canonical address",
                 Detail = target == ulong.MaxValue
                     ? "target 0xffffffffffffffff: a general-protection fault, the pointer was not a valid x64 address (the CPU does not report which)"
-                    : $"target {where} is not a canonical x64 address: the pointer is garbage" };
+                    : $"target {where} is not a canonical x64 address: the pointer is garbage" + AsciiNote(target) };
 
         return new() { Class = InvalidPointer + suffix,
             Name = $"Access violation: {verb} {where}",
@@ -217,6 +217,14 @@ public static class ExceptionClassifier
                 return new(p, true, highOffset);
         }
         return null;
+    }
+
+    /// <summary>A pointer whose eight bytes are printable text was overwritten by a string: say which.</summary>
+    static string AsciiNote(ulong value)
+    {
+        var bytes = BitConverter.GetBytes(value);   // little-endian: memory order
+        if (!bytes.All(b => b is >= 0x20 and < 0x7f)) return "";
+        return $" (its bytes are the text \"{System.Text.Encoding.ASCII.GetString(bytes)}\": a string was written over the pointer)";
     }
 
     /// <summary>x64 canonical form: bits 63..47 all equal. 0xffffffffffffffff is what Windows reports for a #GP.</summary>

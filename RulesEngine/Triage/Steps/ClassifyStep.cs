@@ -21,7 +21,9 @@ public static class ClassifyStep
     public static CrashClass Run(CrashReport crash, IOwnerCatalog catalog)
     {
         if (crash.Exception is { } ex)
-            return new(ExceptionClassifier.Classify(ex, crash.Process.Architecture), null);
+            return new(FaultingAccess.IsGeneralProtectionFault(ex, crash.Process.Architecture)
+                ? GeneralProtectionFault(ex, crash.Process.Architecture)
+                : ExceptionClassifier.Classify(ex, crash.Process.Architecture), null);
         var frames = crash.Frames;
         var exitFrame = frames.FirstOrDefault(f => catalog.FrameHasTag(f, crash, RuleCatalog.ExitTag));
         if (exitFrame is null) return new(null, null);
@@ -31,6 +33,30 @@ public static class ClassifyStep
                 Detail = $"{abortFrame.Display} on the stack: the program aborted itself after a fatal error" }, exitFrame);
         return new(new() { Class = ExceptionClassifier.Exit, Name = "Voluntary exit",
             Detail = $"{exitFrame.Display} on the stack: the process ended itself, it did not crash" }, exitFrame);
+    }
+
+    /// <summary>A #GP's record says "read of 0xffffffffffffffff" whatever happened: the decoded instruction tells the
+    /// access and the target; without it, the class says the access is not known.</summary>
+    static ExceptionClassification GeneralProtectionFault(ExceptionInfo ex, Architecture architecture)
+    {
+        const string Reported = "Windows reports every general-protection fault as a read of 0xffffffffffffffff";
+        if (FaultingAccess.Decode(ex.Instruction, architecture) is { Access: not AccessKind.Unknown } d)
+        {
+            var real = ExceptionClassifier.Classify(ex with { Parameters = [d.Access == AccessKind.Write ? 1UL : 0UL, d.Target] },
+                architecture);
+            return real with
+            {
+                Detail = $"decoded from the faulting instruction `{d.Instruction}`: a {(d.Access == AccessKind.Write ? "write" : "read")} " +
+                         $"of 0x{d.Target:x} through {d.Operand} ({Reported}); {real.Detail}",
+            };
+        }
+        return new()
+        {
+            Class = ExceptionClassifier.NonCanonicalAddress,
+            Name = "Access violation: read or write (non-canonical; Windows does not tell which)",
+            Detail = $"a pointer that is not a valid x64 address was used; {Reported}, and the faulting instruction's bytes " +
+                     "are not in the input (a dump with the image on the image path, or `.ecxr; u @rip L1; r` text, tells which)",
+        };
     }
 
     /// <summary>The first line of the explanation trace.</summary>

@@ -60,7 +60,8 @@ internal sealed partial class StackTextReader : IBlockReader
             // Not a frame: one stray line between frames is skipped; two in a row end the block.
             int next = NextNonNoise(lines, i + 1);
             bool nextIsFrame = next < lines.Count && lines[next].Command is null && !lines[next].IsBlank &&
-                               (ParseWithContinuations(lines, next, header || bare).Frame is not null || IsScanWarning(lines[next].Text.Trim()));
+                               (ParseWithContinuations(lines, next, header || bare).Frame is not null
+                                || IsScanWarning(lines[next].Text.Trim()));
             if (parsed.Count > 0 && nextIsFrame) { builder.Skip(line); i++; continue; }
             break;
         }

@@ -189,6 +189,14 @@ public static class ModuleNames
         return f.Replace('-', '_').Replace('.', '_');
     }
 
+    /// <summary>
+    /// The one name a module has in a bucket, whatever the source knew of it: a dump's "crashme.exe", lmv's
+    /// "php_xdebug-3.3.1-8.3-vs16-x86_64.dll" and k's "crashme" or "php_xdebug_3_3_1_8_3_vs16_x86_64" must give one
+    /// bucket, and the engine name is the only form every source has. Lower case.
+    /// </summary>
+    public static string? BucketName(string? name) =>
+        string.IsNullOrWhiteSpace(name) ? null : EngineName(FileName(name.Trim()))?.ToLowerInvariant();
+
     /// <summary>The file name of a path in any case and separator style.</summary>
     public static string FileName(string path)
     {

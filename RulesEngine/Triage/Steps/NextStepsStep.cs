@@ -65,7 +65,7 @@ public static class NextStepsStep
                     Text = "No rule knows the frames of this stack: read it from the top, skipping Windows and C runtime frames; the first " +
                            "module of your own or a vendor's is the likely owner. `fcgi rules explain module!function` shows what the catalog " +
                            "does with a frame, and a site catalog (--rules) can teach it." });
-            steps.Add(NextSteps.DumpStep(processName, cls.Name ?? BucketId.NoException,
+            steps.Add(NextSteps.DumpStep(Triager.NamedProcess(crash), cls.Name ?? BucketId.NoException,
                 IsUnknownOwner(verdict) ? null : verdict.Owner, verdict.ReportUrl));
         }
         steps.Add(NextSteps.VerboseStep());

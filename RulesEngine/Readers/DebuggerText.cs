@@ -60,6 +60,14 @@ public static class DebuggerText
         return builder.Build(sourcePath);
     }
 
+    /// <summary>What the readers understand, for the one-line error about a text they do not.</summary>
+    public const string Expected = "WinDbg output (k/kn/kb, lm, .exr -1, r, !analyze -v), the event log's crash event (event 1000), " +
+        "WER's Report.wer or problem signature, Ruby's crash report, a DebugDiag report or Visual Studio's call stack";
+
+    /// <summary>True when no reader recognized anything in the text the report was read from.</summary>
+    public static bool NothingRecognized(CrashReport report) =>
+        report.Source.Kind == "unknown" && report.Frames.Count == 0 && report.Exception is null && report.Modules.Count == 0;
+
     /// <summary>
     /// Reads a file, decoding UTF-16 LE/BE and UTF-8 by their byte order marks (Report.wer is UTF-16 LE with
     /// a BOM) and UTF-16 LE without one when every other byte is zero. Throws <see cref="DebuggerTextException"/>

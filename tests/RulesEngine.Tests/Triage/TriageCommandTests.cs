@@ -120,4 +120,32 @@ public class TriageCommandTests
         using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
         Assert.That(doc.RootElement.GetProperty("verdict").GetProperty("owner").GetString(), Is.EqualTo("Our PHP team"));
     }
+
+    [Test]
+    public void A_text_with_nothing_the_readers_know_is_one_line_on_stderr_and_exit_1()
+    {
+        var file = Path.Combine(dir, "notes.txt");
+        File.WriteAllText(file, "The site was down again this morning.\nI restarted the application pool and it came back.\n");
+        var r = Run(file);
+        Assert.That(r.Code, Is.EqualTo(TriageCommand.NotTriaged));
+        Assert.That(r.Out, Is.Empty, "no NO_EXCEPTION report");
+        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("fcgi rules:")).ToList();
+        Assert.That(lines, Has.Count.EqualTo(1));
+        Assert.That(lines[0], Does.Contain(file).And.Contain("expected").And.Contain("!analyze -v"));
+    }
+
+    [Test]
+    public void A_partly_understood_text_lists_its_skipped_lines_with_v()
+    {
+        var file = Path.Combine(dir, "k.txt");
+        File.WriteAllText(file, string.Join("\n",
+            " # Child-SP          RetAddr               Call Site",
+            "00 000000a1`2f5fe6f0 00007ffb`3c1b51e2     php8ts!zend_call_function+0x2a1",
+            "this line is nothing a debugger prints",
+            "01 000000a1`2f5fe760 00007ffb`3d8a0b10     php8ts!zend_execute_scripts+0x10b", ""));
+        var stdout = new StringWriter();
+        int code = TriageCommand.Run(file, "text", [], true, null, stdout, new StringWriter());
+        Assert.That(code, Is.EqualTo(TriageCommand.Ok));
+        Assert.That(stdout.ToString(), Does.Contain("this line is nothing a debugger prints"));
+    }
 }

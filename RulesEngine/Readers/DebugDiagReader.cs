@@ -58,11 +58,17 @@ internal sealed partial class DebugDiagReader : IBlockReader
         if (m.Path is { } path)
         {
             var file = m.FileName!;
-            builder.AddModule(new ModuleInfo { FileName = file, Name = ModuleNames.EngineName(file), Path = path.Contains('\\') || path.Contains('/') ? path : null });
+            builder.AddModule(new ModuleInfo
+            {
+                FileName = file, Name = ModuleNames.EngineName(file), Path = path.Contains('\\') || path.Contains('/') ? path : null,
+            });
         }
         if (CallSiteParser.Parse(m.Site) is { Module: not null } site)
             builder.AddStack(new CrashReportBuilder.StackCandidate("debugdiag", CrashReportBuilder.PriorityFaultingInstruction,
-                [new StackFrame { Module = site.Module, Function = site.Function, Displacement = site.Displacement, Trust = FrameTrust.Context }], m.Thread, null));
+                [new StackFrame
+                {
+                    Module = site.Module, Function = site.Function, Displacement = site.Displacement, Trust = FrameTrust.Context,
+                }], m.Thread, null));
         if (m.Vendor is { Length: > 0 } vendor) builder.Note("DebugDiag: the faulting module is from " + vendor + ".");
         return used;
     }
@@ -239,7 +245,8 @@ internal static class SummaryText
         {
             int inWord = -1;
             for (int j = 0; j + 3 <= dmp; j++)
-                if ((j == 0 || char.IsWhiteSpace(before[j - 1])) && (before[j] is 'I' or 'i') && (before[j + 1] is 'N' or 'n') && before[j + 2] == ' ')
+                if ((j == 0 || char.IsWhiteSpace(before[j - 1])) && (before[j] is 'I' or 'i') && (before[j + 1] is 'N' or 'n')
+                    && before[j + 2] == ' ')
                 { inWord = j; break; }
             if (inWord >= 0) dump = before[(inWord + 3)..(dmp + 4)].Trim();
         }

@@ -19,6 +19,9 @@ public sealed record ProcessInfo
     public Architecture Architecture { get; init; }
     public string? CommandLine { get; init; }
     public uint? ProcessId { get; init; }
+    /// <summary>The code the process ended with, when the source tells only that (a web server's log line or error
+    /// page: Apache's "exit status 3221225477", IIS's "Error Number: -1073741819 (0xc0000005)"); triage decodes it.</summary>
+    public uint? ExitCode { get; init; }
 }
 
 public sealed record ExceptionInfo

@@ -27,6 +27,8 @@ internal sealed class CrashReportBuilder
     readonly Dictionary<string, ulong> registers = new(StringComparer.Ordinal);
 
     public string? ProcessName;
+    /// <summary>The exit code a log line or error page gives (the first one wins).</summary>
+    public uint? ExitCode;
     public Architecture Architecture;
     public uint? ProcessId, FaultingThreadId;
     public int? FaultingThreadIndex;
@@ -164,7 +166,7 @@ internal sealed class CrashReportBuilder
 
         return new CrashReport
         {
-            Process = new ProcessInfo { Name = ProcessName, Architecture = Architecture, ProcessId = ProcessId },
+            Process = new ProcessInfo { Name = ProcessName, Architecture = Architecture, ProcessId = ProcessId, ExitCode = ExitCode },
             Exception = exception,
             FaultingThread = thread,
             Modules = Architecture == Architecture.X86 ? modules.Select(m => m with { Base = Cut(m.Base) }).ToList() : modules.ToList(),

@@ -12,7 +12,10 @@ public static class NextStepsStep
     {
         var steps = new List<NextStep>();
         string processName = Triager.ProcessName(crash);
-        var classSteps = NextSteps.ForClass(cls.Name, processName, ProcessPath(crash, processName));
+        // With only an exit code, `fcgi explain`'s steps: they include how to get a dump of the next crash.
+        var classSteps = crash.Exception is null && crash.Process.ExitCode is { } exitCode
+            ? ExitCodeExplainer.Explain(exitCode, ExceptionCodes.Hex(exitCode), "hexadecimal", processName).NextSteps.ToList()
+            : NextSteps.ForClass(cls.Name, processName, ProcessPath(crash, processName));
         bool heapDamage = owner.Evidence == OwnerEvidence.HeapDamage;
         if (heapDamage)
         {

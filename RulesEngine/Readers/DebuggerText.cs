@@ -31,7 +31,8 @@ public static class DebuggerText
         IBlockReader[] readers =
         [
             new ModuleListReader(), new AnalyzeReader(), new StackTextReader(), new ExceptionRecordReader(), new RegisterReader(),
-            new EventLogReader(), new WerReportReader(), new ExitCodeLineReader(), new RubyCrashReportReader(), new DebugDiagReader(), new VisualStudioCallStackReader(),
+            new EventLogReader(), new WerReportReader(), new ExitCodeLineReader(),
+            new RubyCrashReportReader(), new DebugDiagReader(), new VisualStudioCallStackReader(),
         ];
         int i = 0;
         while (i < lines.Count)

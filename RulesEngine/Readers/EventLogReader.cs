@@ -26,7 +26,8 @@ internal sealed partial class EventLogReader : IBlockReader
                 legacy.Groups["code"].Value, legacy.Groups["offset"].Value, legacy.Groups["pid"].Value, null, null);
             return 1;
         }
-        if (!AppLine().IsMatch(text)) return 0;
+        // An excerpt may start at the module line (the application line left out): the module and offset are what count.
+        if (!AppLine().IsMatch(text) && !text.StartsWith("Faulting module name:", StringComparison.OrdinalIgnoreCase)) return 0;
 
         var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         int i = start;
@@ -89,7 +90,8 @@ internal sealed partial class EventLogReader : IBlockReader
 
     /// <summary>
     /// Event Viewer writes the event in the server's language. The labels of the German, French, Portuguese
-    /// (Brazil) and Spanish texts are mapped to the English ones so one parser reads them all.
+    /// (Brazil), Spanish, Russian, Japanese, Chinese, Korean, Polish and (in part) Dutch texts are mapped to the English
+    /// ones so one parser reads them all. Each language's labels come from a real event text, cited above them.
     /// </summary>
     internal static class Localized
     {
@@ -111,6 +113,37 @@ internal sealed partial class EventLogReader : IBlockReader
             ("Nombre de la aplicación con errores", "Faulting application name"), ("Nombre del módulo con errores", "Faulting module name"),
             ("Código de excepción", "Exception code"), ("Desplazamiento de errores", "Fault offset"), ("Identificador del proceso con errores", "Faulting process id"),
             ("Ruta de acceso de la aplicación con errores", "Faulting application path"), ("Ruta de acceso del módulo con errores", "Faulting module path"),
+            // Russian: https://github.com/infostart-hub/snegopat_modul/issues/19 (the module line's "отметка времени" has no
+            // colon), https://github.com/dragokas/hijackthis/issues/102 ("метка времени", "Идентификатор отчета").
+            ("Имя сбойного приложения", "Faulting application name"), ("Имя сбойного модуля", "Faulting module name"),
+            ("Код исключения", "Exception code"), ("Смещение ошибки", "Fault offset"), ("Идентификатор сбойного процесса", "Faulting process id"),
+            ("Время запуска сбойного приложения", "Faulting application start time"), ("Путь сбойного приложения", "Faulting application path"),
+            ("Путь сбойного модуля", "Faulting module path"), ("Код отчета", "Report Id"), ("Идентификатор отчета", "Report Id"),
+            // Japanese: https://github.com/amate/UmaUmaCruise/issues/18 (fields separated by "、"); Windows 11 writes
+            // "障害が発生したモジュール名" and "フォールト オフセット" (seen in a public GitHub file found by content search).
+            ("障害が発生しているアプリケーション名", "Faulting application name"), ("障害が発生しているモジュール名", "Faulting module name"),
+            ("障害が発生したモジュール名", "Faulting module name"), ("例外コード", "Exception code"), ("障害オフセット", "Fault offset"),
+            ("フォールト オフセット", "Fault offset"), ("障害が発生しているプロセス ID", "Faulting process id"),
+            ("障害が発生しているアプリケーションの開始時刻", "Faulting application start time"),
+            ("障害が発生しているアプリケーション パス", "Faulting application path"), ("障害が発生しているモジュール パス", "Faulting module path"),
+            ("レポート ID", "Report Id"),
+            // Chinese (Simplified): https://github.com/ic005k/Xplist/issues/37 (fields separated by "，").
+            ("错误应用程序名称", "Faulting application name"), ("错误模块名称", "Faulting module name"), ("异常代码", "Exception code"),
+            ("错误偏移量", "Fault offset"), ("错误进程 ID", "Faulting process id"), ("错误应用程序启动时间", "Faulting application start time"),
+            ("错误应用程序路径", "Faulting application path"), ("错误模块路径", "Faulting module path"), ("报告 ID", "Report Id"),
+            // Korean: a public GitHub file found by content search (an installer's event 1000 pasted in full, "오류 있는 …").
+            ("오류 있는 응용 프로그램 이름", "Faulting application name"), ("오류 있는 모듈 이름", "Faulting module name"),
+            ("예외 코드", "Exception code"), ("오류 오프셋", "Fault offset"), ("오류 있는 프로세스 ID", "Faulting process id"),
+            ("오류 있는 응용 프로그램 시작 시간", "Faulting application start time"), ("오류 있는 응용 프로그램 경로", "Faulting application path"),
+            ("오류 있는 모듈 경로", "Faulting module path"), ("보고서 ID", "Report Id"),
+            // Polish: a public GitHub file found by content search (a Windows 11 course quoting Get-WinEvent output); Windows
+            // leaves the path labels half English ("Faulting ścieżka aplikacji").
+            ("Nazwa aplikacji powodującej błąd", "Faulting application name"), ("Nazwa modułu powodującego błąd", "Faulting module name"),
+            ("Kod wyjątku", "Exception code"), ("Przesunięcie błędu", "Fault offset"), ("Identyfikator procesu błędu", "Faulting process id"),
+            ("Czas uruchomienia aplikacji powodującej błąd", "Faulting application start time"),
+            ("Faulting ścieżka aplikacji", "Faulting application path"), ("Faulting ścieżka modułu", "Faulting module path"),
+            // Dutch: only these three labels were found in a real text (a public GitHub file found by content search).
+            ("Naam van foutmodule", "Faulting module name"), ("Uitzonderingscode", "Exception code"), ("Foutoffset", "Fault offset"),
         ];
 
         public static string ToEnglish(string line)
@@ -124,10 +157,14 @@ internal sealed partial class EventLogReader : IBlockReader
                     // French writes the first label without its colon ("Nom de l’application défaillante php-cgi.exe, …").
                     if (rest.TrimStart().StartsWith(':')) rest = rest.TrimStart()[1..];
                     else if (rest.Length == 0 || rest[0] != ' ') continue;
-                    s = english + ": " + rest.TrimStart();
+                    // Japanese and Chinese separate the fields with an ideographic or a full-width comma.
+                    s = english + ": " + rest.TrimStart().Replace('\u3001', ',').Replace('\uFF0C', ',').Replace('\uFF1A', ':');
                     // ", Version: …, Zeitstempel: 0x…" / ", version : …, horodatage : 0x…" / ", versão: …, carimbo de data/hora: 0x…"
-                    s = Regex.Replace(s, @",\s*(?:version|versão|versión)\s*:", ", version:", RegexOptions.IgnoreCase);
-                    s = Regex.Replace(s, @",\s*(?:Zeitstempel|horodatage|carimbo de data/hora|marca de tiempo)\s*:", ", time stamp:", RegexOptions.IgnoreCase);
+                    s = Regex.Replace(s, @",\s*(?:version|versão|versión|версия|バージョン|版本|버전|wersja|versie)\s*:", ", version:",
+                        RegexOptions.IgnoreCase);
+                    // Russian writes the module line's time stamp without a colon.
+                    s = Regex.Replace(s, @",\s*(?:Zeitstempel|horodatage|carimbo de data/hora|marca de tiempo|отметка времени|метка времени|" +
+                        @"タイム スタンプ|时间戳|타임스탬프|sygnatura czasowa|tijdstempel)\s*:?\s*(?=0x)", ", time stamp: ", RegexOptions.IgnoreCase);
                     return s;
                 }
             return line;

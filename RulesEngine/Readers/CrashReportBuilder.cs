@@ -141,8 +141,8 @@ internal sealed class CrashReportBuilder
             bool x86 = Architecture == Architecture.X86;
             exception = new ExceptionInfo
             {
-                Code = c, Flags = flags ?? 0, Address = x86 ? Cut(address) : address, Parameters = x86 ? ps.Select(p => Cut(p)).ToList() : ps,
-                FirstChance = firstChance,
+                Code = c, Flags = flags ?? 0, Address = x86 ? Cut(address) : address,
+                Parameters = x86 ? ps.Select(p => Cut(p)).ToList() : ps, FirstChance = firstChance,
             };
         }
 

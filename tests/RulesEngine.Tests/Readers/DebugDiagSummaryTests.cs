@@ -28,7 +28,8 @@ public class DebugDiagSummaryTests
               "EXCEPTION (0XC0000005) WHEN TRYING TO READ FROM MEMORY LOCATION 0X00000010 ON THREAD 5")]
     [TestCase("the assembly instruction at php5ts!zend_hash_find+1f in C:\\PHP\\php5ts.dll has caused an access violation " +
               "exception (0xC0000005) when trying to read from memory location 0x00000010 on thread 5")]
-    [TestCase("In php-cgi__PID__5180__Date__06_12_2017.dmp the assem bly instruc\ntion at php5ts!zend_ha sh_find+1f in C:\\PHP\\php5\nts.dll " +
+    [TestCase("In php-cgi__PID__5180__Date__06_12_2017.dmp the assem bly instruc\ntion at php5ts!zend_ha sh_find+1f " +
+              "in C:\\PHP\\php5\nts.dll " +
               "from The PHP Group has caused an access viol ation exce\nption (0xC00 00005) when trying to read from mem ory loca tion " +
               "0x000 00010 on thr ead 5")]
     public void Sentence_forms_give_one_reading(string sentence)

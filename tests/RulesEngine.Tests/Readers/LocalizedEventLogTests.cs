@@ -83,3 +83,40 @@ public class LocalizedEventLogTests
         }
     }
 }
+
+/// <summary>WER's signature names in other languages: the problem signature text and Report.wer's Sig[n].Name.</summary>
+public class LocalizedWerTests
+{
+    [TestCase("macro-deck-338-problem-signature-russian.txt", "Macro Deck 2.exe", 0xbe0dUL, Architecture.X64)]
+    [TestCase("launcher-multigaming-4-problem-signature-polish.txt", "LauncherArma3.exe", 0x15b68UL, Architecture.X86)]
+    public void Real_localized_problem_signatures(string file, string app, ulong offset, Architecture arch)
+    {
+        var r = Fixture.Read(file);
+        Assert.That(r.Source.Kind, Is.EqualTo("wer"));
+        Assert.That(r.Process.Name, Is.EqualTo(app));
+        Assert.That(r.Exception?.Code, Is.EqualTo(0xE0434352u));
+        Assert.That(r.Frames.Single().Display, Is.EqualTo($"KERNELBASE+0x{offset:x}"));
+        Assert.That(r.Process.Architecture, Is.EqualTo(arch));
+        Assert.That(r.Source.Notes, Has.Some.Contains("APPCRASH"));
+    }
+
+    [Test]
+    public void Report_wer_with_localized_sig_names()
+    {
+        var r = DebuggerText.Read("""
+            Version=1
+            EventType=APPCRASH
+            Sig[0].Name=Имя приложения
+            Sig[0].Value=php-cgi.exe
+            Sig[3].Name=Имя модуля с ошибкой
+            Sig[3].Value=php_redis.dll
+            Sig[6].Name=Код исключения
+            Sig[6].Value=c0000005
+            Sig[7].Name=Смещение исключения
+            Sig[7].Value=0000000000014a24
+            """);
+        Assert.That(r.Process.Name, Is.EqualTo("php-cgi.exe"));
+        Assert.That(r.Exception?.Code, Is.EqualTo(0xC0000005u));
+        Assert.That(r.Frames.Single().Display, Is.EqualTo("php_redis+0x14a24"));
+    }
+}

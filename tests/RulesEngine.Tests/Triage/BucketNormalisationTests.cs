@@ -37,7 +37,10 @@ public class BucketNormalisationTests
         {
             Modules =
             [
-                new ModuleInfo { FileName = "crashme.exe", Name = "crashme", Path = @"C:\test\crashme.exe", Base = 0x00007ff71e4c0000, Size = 0x12000 },
+                new ModuleInfo
+                {
+                    FileName = "crashme.exe", Name = "crashme", Path = @"C:\test\crashme.exe", Base = 0x00007ff71e4c0000, Size = 0x12000,
+                },
                 new ModuleInfo { FileName = "kernel32.dll", Name = "kernel32", Path = @"C:\Windows\System32\kernel32.dll" },
             ],
             Source = text.Source with { Kind = "dbgeng" },

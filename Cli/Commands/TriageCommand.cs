@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Model;
+using FcgiExt.RulesEngine.Readers;
 using FcgiExt.RulesEngine.Rendering;
 using FcgiExt.RulesEngine.Triage;
 
@@ -16,7 +17,7 @@ namespace FcgiExt.Cli.Commands;
 /// </remarks>
 public static class TriageCommand
 {
-    public const int Ok = 0, UsageError = 2;
+    public const int Ok = 0, NotTriaged = 1, UsageError = 2;
     public static readonly string[] Formats = ["text", "json", "markdown", "html"];
 
     public static readonly Option<string?> StackTextOption = new("--stack-text")
@@ -54,7 +55,8 @@ public static class TriageCommand
     public static Command Create()
     {
         var command = new Command("triage",
-            "Who owns a crash and what to do next: `fcgi triage <dumps or folders>` runs the real debugger engine on every dump (in parallel, resumable) and prints a bucketed report; `fcgi triage --stack-text <file>` reads debugger text instead. Exit codes: 0 all triaged, 1 some dumps could not be triaged, 2 usage error.");
+            "Who owns a crash and what to do next: `fcgi triage <dumps or folders>` runs the real debugger engine on every dump (in parallel, resumable) and prints a bucketed report; `fcgi triage --stack-text <file>` reads debugger text instead. Exit codes: 0 all triaged, 1 some dumps could not be triaged " +
+            "(or the --stack-text file holds no debugger output), 2 usage error.");
         command.Options.Add(StackTextOption);
         command.Options.Add(FormatOption);
         command.Options.Add(RulesOption);
@@ -105,6 +107,13 @@ public static class TriageCommand
         {
             stderr.WriteLine($"fcgi triage: {e.Message}");
             return UsageError;
+        }
+
+        // A text with nothing the readers know is not a crash without an exception: say so instead of a NO_EXCEPTION report.
+        if (DebuggerText.NothingRecognized(crash))
+        {
+            stderr.WriteLine($"fcgi triage: {stackText}: no debugger output recognized (expected {DebuggerText.Expected})");
+            return NotTriaged;
         }
 
         var result = Triager.Triage(crash, catalog);

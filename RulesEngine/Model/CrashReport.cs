@@ -19,6 +19,9 @@ public sealed record ProcessInfo
     public Architecture Architecture { get; init; }
     public string? CommandLine { get; init; }
     public uint? ProcessId { get; init; }
+    /// <summary>The code the process ended with, when the source tells only that (a web server's log line or error
+    /// page: Apache's "exit status 3221225477", IIS's "Error Number: -1073741819 (0xc0000005)"); triage decodes it.</summary>
+    public uint? ExitCode { get; init; }
 }
 
 public sealed record ExceptionInfo
@@ -200,6 +203,14 @@ public static class ModuleNames
         if (dot > 0 && dot < f.Length - 1 && f[(dot + 1)..].All(char.IsAsciiLetter)) f = f[..dot];
         return f.Replace('-', '_').Replace('.', '_');
     }
+
+    /// <summary>
+    /// The one name a module has in a bucket, whatever the source knew of it: a dump's "crashme.exe", lmv's
+    /// "php_xdebug-3.3.1-8.3-vs16-x86_64.dll" and k's "crashme" or "php_xdebug_3_3_1_8_3_vs16_x86_64" must give one
+    /// bucket, and the engine name is the only form every source has. Lower case.
+    /// </summary>
+    public static string? BucketName(string? name) =>
+        string.IsNullOrWhiteSpace(name) ? null : EngineName(FileName(name.Trim()))?.ToLowerInvariant();
 
     /// <summary>The file name of a path in any case and separator style.</summary>
     public static string FileName(string path)

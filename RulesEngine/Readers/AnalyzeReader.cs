@@ -69,10 +69,14 @@ internal sealed partial class AnalyzeReader : IBlockReader
                 if (fm.Success) builder.AddModule(new ModuleInfo { Name = fm.Groups["name"].Value, Base = Hex.Parse(fm.Groups["base"].Value) });
                 break;
             case "FAILURE_BUCKET_ID":
-                if (value.Length > 0) { builder.SourceBucket = value; BucketFrame(value, builder); }
+                if (value.Length > 0) { builder.SourceBucket = value; BucketFrame(value, builder); ProblemClass(value, builder); }
                 break;
             case "BUCKET_ID" or "DEFAULT_BUCKET_ID":
                 if (value.Length > 0 && builder.SourceBucket is null) builder.SourceBucket = value;
+                ProblemClass(value, builder);
+                break;
+            case "BUGCHECK_STR" or "PRIMARY_PROBLEM_CLASS" or "FAILURE_PROBLEM_CLASS" or "DEFAULT_BUCKET_ID_STR":
+                ProblemClass(value, builder);
                 break;
             case "ERROR_CODE" or "EXCEPTION_CODE" or "EXCEPTION_CODE_STR":
                 var code = Regex.Match(value, @"(?:0x)?([0-9a-fA-F]{8})\b");
@@ -88,7 +92,9 @@ internal sealed partial class AnalyzeReader : IBlockReader
                 }
                 break;
             case "READ_ADDRESS" or "WRITE_ADDRESS":
-                builder.AccessFromText ??= (name == "READ_ADDRESS" ? AccessKind.Read : AccessKind.Write, Hex.Parse(FirstToken(value)));
+                // Replaces a kind without address that a problem class above gave.
+                if (builder.AccessFromText is null or { Target: null })
+                    builder.AccessFromText = (name == "READ_ADDRESS" ? AccessKind.Read : AccessKind.Write, Hex.Parse(FirstToken(value)));
                 break;
             case "FAULTING_THREAD":
                 if (Hex.Parse(FirstToken(value)) is { } tid && tid <= uint.MaxValue) builder.FaultingThreadId ??= (uint)tid;
@@ -125,6 +131,38 @@ internal sealed partial class AnalyzeReader : IBlockReader
             builder.Note("The only frame comes from !analyze's failure bucket (" + bucket + "): the paste holds no stack.");
     }
 
+    /// <summary>
+    /// !analyze names the problem where no exception record was pasted: BUGCHECK_STR
+    /// "APPLICATION_FAULT_INVALID_POINTER_READ", PRIMARY_PROBLEM_CLASS "NULL_CLASS_PTR_READ", a bucket
+    /// "INVALID_POINTER_READ_c0000005_php8.dll!…". The code in a bucket and the access its words name stand in,
+    /// weaker than EXCEPTION_CODE or a record.
+    /// </summary>
+    static void ProblemClass(string value, CrashReportBuilder builder)
+    {
+        if (value.Length == 0) return;
+        // The words before the module part: "INVALID_POINTER_READ_c0000005_php8.dll!x" → INVALID, POINTER, READ, c0000005.
+        var head = value.Split('!')[0];
+        var words = head.Split('_', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var w in words)
+            if (w.Length == 8 && (w[0] is 'c' or 'C' or '8' or 'e' or 'E') && Hex.ParseCode(w) is { } c)
+            {
+                builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Summary);
+                break;
+            }
+        var upper = head.ToUpperInvariant();
+        bool pointer = upper.Contains("POINTER_") || upper.Contains("PTR_") || upper.Contains("ACCESS_VIOLATION") ||
+                       upper.Contains("NULL_DEREFERENCE") || upper.Contains("BAD_INSTRUCTION_PTR");
+        if (pointer)
+        {
+            builder.SetCode(0xC0000005, CrashReportBuilder.ExceptionStrength.Inferred);
+            var kind = upper.Contains("_READ") ? AccessKind.Read : upper.Contains("_WRITE") ? AccessKind.Write
+                : upper.Contains("_EXECUTE") || upper.Contains("BAD_INSTRUCTION_PTR") ? AccessKind.Execute : AccessKind.Unknown;
+            if (kind != AccessKind.Unknown) builder.AccessFromText ??= (kind, null);
+        }
+        else if (upper.Contains("STACK_OVERFLOW")) builder.SetCode(0xC00000FD, CrashReportBuilder.ExceptionStrength.Inferred);
+        else if (upper.Contains("HEAP_CORRUPTION")) builder.SetCode(0xC0000374, CrashReportBuilder.ExceptionStrength.Inferred);
+    }
+
     static string FirstToken(string s) => s.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
 
     /// <summary>FAULTING_IP's body: the symbol line and the disassembly line.</summary>
@@ -158,7 +196,7 @@ internal sealed partial class AnalyzeReader : IBlockReader
     {
         switch (key)
         {
-            case "Failure.Bucket": builder.SourceBucket ??= value; BucketFrame(value, builder); break;
+            case "Failure.Bucket": builder.SourceBucket ??= value; BucketFrame(value, builder); ProblemClass(value, builder); break;
             case "Failure.Exception.Code":
                 if (Hex.ParseCode(value) is { } c) builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Analyze); break;
             case "Failure.Exception.IP.Address":
@@ -185,7 +223,7 @@ internal sealed partial class AnalyzeReader : IBlockReader
         or "THREAD_SHA1_HASH_MOD_FUNC_OFFSET" or "THREAD_SHA1_HASH_MOD" or "TARGET_TIME" or "SYSTEM_UPTIME" or "PROCESS_UPTIME" or "EXCEPTION_STR"
         or "NTGLOBALFLAG" or "APPLICATION_VERIFIER_FLAGS" or "APP" or "APPLICATION_VERIFIER_LOADED" or "MODULE_TIMESTAMP" or "IMAGE_VERSION_STR"
         or "FILE_IN_CAB" or "CONTEXT_RECORD" or "ERROR_CODE_STR" or "NTSTATUS_STR" or "KEY_VALUES_STRING" or "BLOCKING_THREAD" or "FAULTING_THREAD_ID"
-        or "EXCEPTION_CODE_DESCRIPTION" or "PROCESS_BAM_CURRENT_THROTTLED" or "PROCESS_BAM_PREVIOUS_THROTTLED" or "ADDITIONAL_XML" or "FAILURE_BUCKET"
+        or "EXCEPTION_CODE_DESCRIPTION" or "FAILURE_PROBLEM_CLASS" or "DEFAULT_BUCKET_ID_STR" or "PROCESS_BAM_CURRENT_THROTTLED" or "PROCESS_BAM_PREVIOUS_THROTTLED" or "ADDITIONAL_XML" or "FAILURE_BUCKET"
         or "STACKUSAGE_FUNCTION" or "STACKUSAGE_FUNCTION_SIZE" or "STACKUSAGE_IMAGE" or "STACKUSAGE_IMAGE_SIZE" or "MISSING_SOURCE_FILE"
         or "IP_MODULE_UNLOADED" or "IP_ON_HEAP" or "IP_IN_FREE_BLOCK" or "FRAME_ONE_INVALID" or "MANAGED_CODE" or "DERIVED_WAIT_CHAIN"
         or "WAIT_CHAIN_COMMAND" or "DETOURED_IMAGE" or "INVALID_POINTER_READ" or "EXCEPTION_PARAMETER3" or "EXCEPTION_PARAMETER4";

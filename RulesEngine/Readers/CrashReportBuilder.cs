@@ -27,6 +27,8 @@ internal sealed class CrashReportBuilder
     readonly Dictionary<string, ulong> registers = new(StringComparer.Ordinal);
 
     public string? ProcessName;
+    /// <summary>The exit code a log line or error page gives (the first one wins).</summary>
+    public uint? ExitCode;
     public Architecture Architecture;
     public uint? ProcessId, FaultingThreadId;
     public int? FaultingThreadIndex;
@@ -121,6 +123,7 @@ internal sealed class CrashReportBuilder
         var chosen = ChooseStack();
         List<StackFrame> frames = chosen?.Frames ?? [];
         frames = FillFrameZero(frames, chosen?.Priority ?? 0);
+        if (Architecture == Architecture.X86) frames = frames.Select(Cut).ToList();
         for (int i = 0; i < frames.Count; i++)
             if (frames[i].Index != i) frames[i] = frames[i] with { Index = i };
 
@@ -135,7 +138,12 @@ internal sealed class CrashReportBuilder
             var ps = parameters ?? [];
             if (ps.Count == 0 && (c == 0xC0000005 || c == 0xC0000006) && AccessFromText is { Kind: not AccessKind.Unknown } a)
                 ps = [a.Kind switch { AccessKind.Write => 1UL, AccessKind.Execute => 8UL, _ => 0UL }, .. a.Target is { } t ? new[] { t } : []];
-            exception = new ExceptionInfo { Code = c, Flags = flags ?? 0, Address = address, Parameters = ps, FirstChance = firstChance };
+            bool x86 = Architecture == Architecture.X86;
+            exception = new ExceptionInfo
+            {
+                Code = c, Flags = flags ?? 0, Address = x86 ? Cut(address) : address,
+                Parameters = x86 ? ps.Select(p => Cut(p)).ToList() : ps, FirstChance = firstChance,
+            };
         }
 
         var kind = chosen?.Kind ?? (kinds.Count > 0 ? kinds[0] : "unknown");
@@ -150,16 +158,18 @@ internal sealed class CrashReportBuilder
                 Id = chosen?.ThreadId ?? FaultingThreadId,
                 Index = chosen?.ThreadIndex ?? FaultingThreadIndex,
                 Frames = frames,
-                Registers = new Dictionary<string, ulong>(registers),
+                Registers = Architecture == Architecture.X86
+                    ? registers.ToDictionary(kv => kv.Key, kv => Cut(kv.Value))
+                    : new Dictionary<string, ulong>(registers),
             }
             : null;
 
         return new CrashReport
         {
-            Process = new ProcessInfo { Name = ProcessName, Architecture = Architecture, ProcessId = ProcessId },
+            Process = new ProcessInfo { Name = ProcessName, Architecture = Architecture, ProcessId = ProcessId, ExitCode = ExitCode },
             Exception = exception,
             FaultingThread = thread,
-            Modules = modules.ToList(),
+            Modules = Architecture == Architecture.X86 ? modules.Select(m => m with { Base = Cut(m.Base) }).ToList() : modules.ToList(),
             Source = new DataSource
             {
                 Kind = kind,
@@ -178,6 +188,15 @@ internal sealed class CrashReportBuilder
                 : null,
         };
     }
+
+    // A 32-bit process has 32-bit addresses; a 64-bit debugger or a paste may sign-extend them
+    // (0xffffffff00000045). Cut before classifying, so a write to 0x45 is a NULL write.
+    static ulong Cut(ulong value) => value & 0xFFFFFFFF;
+    static ulong? Cut(ulong? value) => value is { } v ? Cut(v) : null;
+    static StackFrame Cut(StackFrame f) => f with
+    {
+        InstructionPointer = Cut(f.InstructionPointer), ChildStackPointer = Cut(f.ChildStackPointer), ReturnAddress = Cut(f.ReturnAddress),
+    };
 
     StackCandidate? ChooseStack()
     {

@@ -18,7 +18,7 @@ internal sealed partial class DebugDiagReader : IBlockReader
         var first = lines[start];
         if (first.Command is not null) return 0;
         var text = first.Text.Trim();
-        if (text.Contains(".dmp", StringComparison.OrdinalIgnoreCase) && text.Contains("assembly instruction", StringComparison.OrdinalIgnoreCase))
+        if (SummaryText.MayStart(text))
             return ReadSummary(lines, start, builder);
         var th = ThreadHeader().Match(text);
         if (th.Success) return ReadThread(lines, start, th, builder);
@@ -27,19 +27,19 @@ internal sealed partial class DebugDiagReader : IBlockReader
 
     static int ReadSummary(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder)
     {
-        // The sentence may be wrapped over a few lines in a text paste.
+        // The sentence may be wrapped over a few lines in a text paste, mid-word by a mail or forum.
         var sentence = lines[start].Text.Trim();
         int used = 1;
-        Match m = Summary().Match(sentence);
-        while (!m.Success && used < 4 && start + used < lines.Count && lines[start + used].Command is null && !lines[start + used].IsBlank)
+        var m = SummaryText.Parse(sentence);
+        while (m is null && used < 4 && start + used < lines.Count && lines[start + used].Command is null && !lines[start + used].IsBlank)
         {
             sentence += " " + lines[start + used].Text.Trim();
             used++;
-            m = Summary().Match(sentence);
+            m = SummaryText.Parse(sentence);
         }
-        if (!m.Success) return 0;
+        if (m is null) return 0;
         builder.AddKind("debugdiag");
-        var dump = m.Groups["dump"].Value;
+        var dump = m.Dump ?? "";
         var proc = Regex.Match(dump, @"^(?:.*[\\/])?(?<name>.+?)__PID__(?<pid>\d+)__", RegexOptions.IgnoreCase);
         if (proc.Success)
         {
@@ -47,23 +47,29 @@ internal sealed partial class DebugDiagReader : IBlockReader
             builder.ProcessName ??= name.EndsWith(".exe", StringComparison.OrdinalIgnoreCase) ? name : name + ".exe";
             if (uint.TryParse(proc.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) builder.ProcessId ??= pid;
         }
-        if (dump.Contains("Second_Chance", StringComparison.OrdinalIgnoreCase)) builder.SetFirstChance(false);
-        else if (dump.Contains("First_Chance", StringComparison.OrdinalIgnoreCase)) builder.SetFirstChance(true);
-        if (Hex.ParseCode(m.Groups["code"].Value) is { } code) builder.SetCode(code, CrashReportBuilder.ExceptionStrength.Summary);
-        if (m.Groups["kind"].Success)
-            builder.AccessFromText ??= (m.Groups["kind"].Value.StartsWith("write", StringComparison.OrdinalIgnoreCase) ? AccessKind.Write : AccessKind.Read,
-                Hex.Parse(m.Groups["target"].Value));
-        int? thread = int.TryParse(m.Groups["thread"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var t) ? t : null;
-        if (thread is not null) builder.FaultingThreadIndex ??= thread;
+        var chance = dump.Replace("_", "").Replace(" ", "");
+        if (chance.Contains("SecondChance", StringComparison.OrdinalIgnoreCase)) builder.SetFirstChance(false);
+        else if (chance.Contains("FirstChance", StringComparison.OrdinalIgnoreCase)) builder.SetFirstChance(true);
+        builder.SetCode(m.Code, CrashReportBuilder.ExceptionStrength.Summary);
+        if (m.Access is { } kind) builder.AccessFromText ??= (kind, m.Target);
+        if (m.Thread is not null) builder.FaultingThreadIndex ??= m.Thread;
         var dumpProcess = Regex.Match(dump, @"^(?:.*[\\/])?(?<name>[^\\/_]+\.exe)_", RegexOptions.IgnoreCase);
         if (!proc.Success && dumpProcess.Success) builder.ProcessName ??= dumpProcess.Groups["name"].Value;
-        var path = m.Groups["path"].Value.Trim();
-        var file = ModuleNames.FileName(path);
-        builder.AddModule(new ModuleInfo { FileName = file, Name = ModuleNames.EngineName(file), Path = path.Contains('\\') || path.Contains('/') ? path : null });
-        if (CallSiteParser.Parse(m.Groups["site"].Value) is { Module: not null } site)
+        if (m.Path is { } path)
+        {
+            var file = m.FileName!;
+            builder.AddModule(new ModuleInfo
+            {
+                FileName = file, Name = ModuleNames.EngineName(file), Path = path.Contains('\\') || path.Contains('/') ? path : null,
+            });
+        }
+        if (CallSiteParser.Parse(m.Site) is { Module: not null } site)
             builder.AddStack(new CrashReportBuilder.StackCandidate("debugdiag", CrashReportBuilder.PriorityFaultingInstruction,
-                [new StackFrame { Module = site.Module, Function = site.Function, Displacement = site.Displacement, Trust = FrameTrust.Context }], thread, null));
-        if (m.Groups["vendor"].Success) builder.Note("DebugDiag: the faulting module is from " + m.Groups["vendor"].Value.Trim() + ".");
+                [new StackFrame
+                {
+                    Module = site.Module, Function = site.Function, Displacement = site.Displacement, Trust = FrameTrust.Context,
+                }], m.Thread, null));
+        if (m.Vendor is { Length: > 0 } vendor) builder.Note("DebugDiag: the faulting module is from " + vendor + ".");
         return used;
     }
 
@@ -109,11 +115,18 @@ internal sealed partial class DebugDiagReader : IBlockReader
             k++;
         }
         if (k >= tokens.Length) return null;
-        var siteText = tokens[k];
-        var site = CallSiteParser.Parse(siteText);
+        var site = CallSiteParser.Parse(tokens[k]);
+        int siteTokens = 1;
+        // A cell wrapped mid-word by the mail or forum it was pasted from: "php5ts!zend_hash_fi nd+1f". Join the next
+        // token or two when the site alone lacks its displacement and the joined one has it.
+        for (int more = 1; more <= 2 && k + more < tokens.Length && site is not { Displacement: not null }; more++)
+        {
+            var joined = CallSiteParser.Parse(string.Concat(tokens[k..(k + more + 1)]));
+            if (joined is { Module: not null, Displacement: not null }) { site = joined; siteTokens = more + 1; }
+        }
         if (site is null) return null;
         if (site.Module is not null && site.Function is null && site.Displacement is null) return null;
-        var rest = string.Join(' ', tokens.Skip(k + 1));
+        var rest = string.Join(' ', tokens.Skip(k + siteTokens));
         string? file = null; int? line = null;
         var src = Regex.Match(rest, @"(?<file>(?:[A-Za-z]:)?[\\/][^@]*?\.\w{1,4})\s*(?:@\s*(?<line>\d+)|\((?<line>\d+)\)|:(?<line>\d+))?\s*$");
         if (src.Success) { file = src.Groups["file"].Value.Trim(); if (src.Groups["line"].Success) line = int.Parse(src.Groups["line"].Value, CultureInfo.InvariantCulture); }
@@ -134,6 +147,128 @@ internal sealed partial class DebugDiagReader : IBlockReader
     [GeneratedRegex(@"^Thread (?<n>\d+) - System ID (?<id>\d+)", RegexOptions.IgnoreCase)] private static partial Regex ThreadHeader();
     [GeneratedRegex(@"^(?:#\s+)?(?:Function|Frame|Entry point|Create time|Time spent in (?:user|kernel) mode|Call Stack|Full Call Stack|Thread type|Arg \d|Source|Instruction Pointer|Return Address|Stack Address)\b", RegexOptions.IgnoreCase)]
     private static partial Regex TableChrome();
-    [GeneratedRegex(@"\bIn (?<dump>\S(?:.*?\S)?\.dmp) the assembly instruction at (?<site>\S+) in (?<path>.+?)(?: from (?<vendor>.+?))? has caused an? (?<what>.+?) exception \((?<code>0x[0-9A-Fa-f]+)\)(?: when trying to (?<kind>read from|write to) memory location (?<target>(?:0x)?[0-9A-Fa-f]+))?(?: on thread (?<thread>\d+))?", RegexOptions.IgnoreCase)]
-    private static partial Regex Summary();
+}
+
+/// <summary>
+/// DebugDiag's summary sentence, in every form it is pasted in: with or without "In &lt;dump&gt;.dmp", any letter case,
+/// x86 or x64 call sites, and wrapped mid-word by a mail or forum ("php5ts!zend_ha sh_find+1f", "exce ption").
+/// </summary>
+/// <remarks>
+/// The keywords are found in the sentence with its white space taken out, so a wrap anywhere is harmless; the parts
+/// that may hold real spaces (dump name, path, vendor) are cut from the sentence as given. Plain string searches,
+/// linear in the sentence.
+/// </remarks>
+internal static class SummaryText
+{
+    internal sealed record Summary(string? Dump, string Site, string? Path, string? FileName, string? Vendor, uint Code,
+        AccessKind? Access, ulong? Target, int? Thread);
+
+    const string Instruction = "theassemblyinstructionat";
+
+    /// <summary>A line that may open the sentence (or its first part, when it is wrapped).</summary>
+    public static bool MayStart(string text)
+    {
+        if (text.IndexOf("assembly", StringComparison.OrdinalIgnoreCase) < 0 &&
+            text.IndexOf(".dmp", StringComparison.OrdinalIgnoreCase) < 0) return false;
+        var (sq, _) = Squeeze(text);
+        return sq.Contains("assemblyinstr", StringComparison.Ordinal) || sq.EndsWith("theassembly", StringComparison.Ordinal)
+            || sq.EndsWith("the", StringComparison.Ordinal) && sq.Contains(".dmp", StringComparison.Ordinal);
+    }
+
+    /// <summary>The sentence's parts; null when it is not (yet) a whole summary sentence.</summary>
+    public static Summary? Parse(string sentence)
+    {
+        var (sq, map) = Squeeze(sentence);
+        int at = sq.IndexOf(Instruction, StringComparison.Ordinal);
+        if (at < 0) return null;
+        int siteStart = at + Instruction.Length;
+        // The call site ends where " in <path>" starts: "in" and a drive letter or a UNC path.
+        int inAt = -1;
+        for (int j = siteStart + 1; j + 3 < sq.Length; j++)
+            if (sq[j] == 'i' && sq[j + 1] == 'n' &&
+                (char.IsAsciiLetter(sq[j + 2]) && sq[j + 3] == ':' || sq[j + 2] == '\\' && sq[j + 3] == '\\'))
+            { inAt = j; break; }
+        int caused = sq.IndexOf("hascaused", siteStart, StringComparison.Ordinal);
+        if (caused < 0) return null;
+        if (inAt < 0 || inAt > caused) inAt = -1;
+        int siteEnd = inAt >= 0 ? inAt : caused;
+        var site = Original(sentence, map, siteStart, siteEnd).Replace(" ", "");
+        if (site.Length == 0) return null;
+
+        int codeAt = sq.IndexOf("exception(0x", caused, StringComparison.Ordinal);
+        if (codeAt < 0) return null;
+        int hexStart = codeAt + "exception(0x".Length, hexEnd = hexStart;
+        while (hexEnd < sq.Length && Uri.IsHexDigit(sq[hexEnd])) hexEnd++;
+        if (hexEnd >= sq.Length || sq[hexEnd] != ')' || Hex.ParseCode(sq[hexStart..hexEnd]) is not { } code) return null;
+
+        string? path = null, file = null, vendor = null;
+        if (inAt >= 0)
+        {
+            int from = sq.IndexOf("from", inAt + 2, StringComparison.Ordinal);
+            int pathEnd = from >= 0 && from < caused ? from : caused;
+            path = Original(sentence, map, inAt + 2, pathEnd).Trim();
+            // A file name has no spaces: one in it is a wrap.
+            file = ModuleNames.FileName(path.Replace(" ", ""));
+            if (from >= 0 && from < caused) vendor = Original(sentence, map, from + 4, caused).Trim();
+        }
+
+        AccessKind? access = null;
+        ulong? target = null;
+        int trying = sq.IndexOf("whentryingto", hexEnd, StringComparison.Ordinal);
+        if (trying >= 0)
+        {
+            int k = trying + "whentryingto".Length;
+            access = sq.AsSpan(k).StartsWith("write") ? AccessKind.Write : sq.AsSpan(k).StartsWith("read") ? AccessKind.Read : null;
+            int loc = sq.IndexOf("memorylocation", k, StringComparison.Ordinal);
+            if (loc >= 0)
+            {
+                int v = loc + "memorylocation".Length, e = v;
+                if (sq.AsSpan(v).StartsWith("0x")) e += 2;
+                while (e < sq.Length && Uri.IsHexDigit(sq[e]) && !sq.AsSpan(e).StartsWith("onthread")) e++;
+                target = Hex.Parse(sq[v..e]);
+            }
+        }
+        int? thread = null;
+        int th = sq.IndexOf("onthread", hexEnd, StringComparison.Ordinal);
+        if (th >= 0)
+        {
+            int d = th + "onthread".Length, e = d;
+            while (e < sq.Length && char.IsAsciiDigit(sq[e])) e++;
+            if (e > d && int.TryParse(sq[d..e], NumberStyles.None, CultureInfo.InvariantCulture, out var n)) thread = n;
+        }
+
+        // "In <dump>.dmp" before the instruction, when the sentence has it.
+        string? dump = null;
+        var before = Original(sentence, map, 0, at);
+        int dmp = before.LastIndexOf(".dmp", StringComparison.OrdinalIgnoreCase);
+        if (dmp >= 0)
+        {
+            int inWord = -1;
+            for (int j = 0; j + 3 <= dmp; j++)
+                if ((j == 0 || char.IsWhiteSpace(before[j - 1])) && (before[j] is 'I' or 'i') && (before[j + 1] is 'N' or 'n')
+                    && before[j + 2] == ' ')
+                { inWord = j; break; }
+            if (inWord >= 0) dump = before[(inWord + 3)..(dmp + 4)].Trim();
+        }
+        return new Summary(dump, site, path, file, vendor, code, access, target, thread);
+    }
+
+    /// <summary>The text without white space, lower case, and where each kept character was in the text.</summary>
+    static (string Squeezed, int[] Map) Squeeze(string text)
+    {
+        var sb = new System.Text.StringBuilder(text.Length);
+        var map = new List<int>(text.Length);
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsWhiteSpace(text[i])) continue;
+            sb.Append(char.ToLowerInvariant(text[i]));
+            map.Add(i);
+        }
+        map.Add(text.Length);
+        return (sb.ToString(), map.ToArray());
+    }
+
+    /// <summary>The text between two squeezed positions, as given (spaces and case kept).</summary>
+    static string Original(string text, int[] map, int from, int to) =>
+        to <= from ? "" : text[map[from]..map[to]];
 }

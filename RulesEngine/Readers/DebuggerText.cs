@@ -31,7 +31,8 @@ public static class DebuggerText
         IBlockReader[] readers =
         [
             new ModuleListReader(), new AnalyzeReader(), new StackTextReader(), new ExceptionRecordReader(), new RegisterReader(),
-            new EventLogReader(), new WerReportReader(), new RubyCrashReportReader(), new DebugDiagReader(), new VisualStudioCallStackReader(),
+            new EventLogReader(), new WerReportReader(), new ExitCodeLineReader(),
+            new RubyCrashReportReader(), new DebugDiagReader(), new VisualStudioCallStackReader(),
         ];
         int i = 0;
         while (i < lines.Count)
@@ -59,6 +60,16 @@ public static class DebuggerText
         }
         return builder.Build(sourcePath);
     }
+
+    /// <summary>What the readers understand, for the one-line error about a text they do not.</summary>
+    public const string Expected = "WinDbg output (k/kn/kb, lm, .exr -1, r, !analyze -v), the event log's crash event (event 1000), " +
+        "WER's Report.wer or problem signature, Ruby's crash report, a DebugDiag report, Visual Studio's call stack " +
+        "or a web server's log line with the worker's exit code";
+
+    /// <summary>True when no reader recognized anything in the text the report was read from.</summary>
+    public static bool NothingRecognized(CrashReport report) =>
+        report.Source.Kind == "unknown" && report.Frames.Count == 0 && report.Exception is null && report.Modules.Count == 0
+        && report.Process.ExitCode is null;
 
     /// <summary>
     /// Reads a file, decoding UTF-16 LE/BE and UTF-8 by their byte order marks (Report.wer is UTF-16 LE with

@@ -26,7 +26,8 @@ internal sealed partial class EventLogReader : IBlockReader
                 legacy.Groups["code"].Value, legacy.Groups["offset"].Value, legacy.Groups["pid"].Value, null, null);
             return 1;
         }
-        if (!AppLine().IsMatch(text)) return 0;
+        // An excerpt may start at the module line (the application line left out): the module and offset are what count.
+        if (!AppLine().IsMatch(text) && !text.StartsWith("Faulting module name:", StringComparison.OrdinalIgnoreCase)) return 0;
 
         var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         int i = start;
@@ -89,7 +90,8 @@ internal sealed partial class EventLogReader : IBlockReader
 
     /// <summary>
     /// Event Viewer writes the event in the server's language. The labels of the German, French, Portuguese
-    /// (Brazil) and Spanish texts are mapped to the English ones so one parser reads them all.
+    /// (Brazil), Spanish, Russian, Japanese, Chinese, Korean, Polish and (in part) Dutch texts are mapped to the English
+    /// ones so one parser reads them all. Each language's labels come from a real event text, cited above them.
     /// </summary>
     internal static class Localized
     {
@@ -97,20 +99,62 @@ internal sealed partial class EventLogReader : IBlockReader
         [
             ("Name der fehlerhaften Anwendung", "Faulting application name"), ("Name des fehlerhaften Moduls", "Faulting module name"),
             ("Ausnahmecode", "Exception code"), ("Fehleroffset", "Fault offset"), ("ID des fehlerhaften Prozesses", "Faulting process id"),
-            ("Startzeit der fehlerhaften Anwendung", "Faulting application start time"), ("Pfad der fehlerhaften Anwendung", "Faulting application path"),
+            ("Startzeit der fehlerhaften Anwendung", "Faulting application start time"),
+            ("Pfad der fehlerhaften Anwendung", "Faulting application path"),
             ("Pfad des fehlerhaften Moduls", "Faulting module path"), ("Berichtskennung", "Report Id"),
             ("Nom de l'application défaillante", "Faulting application name"), ("Nom du module défaillant", "Faulting module name"),
-            ("Code d'exception", "Exception code"), ("Décalage d'erreur", "Fault offset"), ("ID du processus défaillant", "Faulting process id"),
+            ("Code d'exception", "Exception code"), ("Décalage d'erreur", "Fault offset"),
+            ("ID du processus défaillant", "Faulting process id"),
             ("Heure de début de l'application défaillante", "Faulting application start time"),
-            ("Chemin d'accès de l'application défaillante", "Faulting application path"), ("Chemin d'accès du module défaillant", "Faulting module path"),
+            ("Chemin d'accès de l'application défaillante", "Faulting application path"),
+            ("Chemin d'accès du module défaillant", "Faulting module path"),
             ("ID de rapport", "Report Id"),
             ("Nome do aplicativo com falha", "Faulting application name"), ("Nome do módulo com falha", "Faulting module name"),
-            ("Código de exceção", "Exception code"), ("Deslocamento da falha", "Fault offset"), ("ID do processo com falha", "Faulting process id"),
-            ("Hora de início do aplicativo com falha", "Faulting application start time"), ("Caminho do aplicativo com falha", "Faulting application path"),
+            ("Código de exceção", "Exception code"), ("Deslocamento da falha", "Fault offset"),
+            ("ID do processo com falha", "Faulting process id"),
+            ("Hora de início do aplicativo com falha", "Faulting application start time"),
+            ("Caminho do aplicativo com falha", "Faulting application path"),
             ("Caminho do módulo com falha", "Faulting module path"), ("ID do Relatório", "Report Id"),
-            ("Nombre de la aplicación con errores", "Faulting application name"), ("Nombre del módulo con errores", "Faulting module name"),
-            ("Código de excepción", "Exception code"), ("Desplazamiento de errores", "Fault offset"), ("Identificador del proceso con errores", "Faulting process id"),
-            ("Ruta de acceso de la aplicación con errores", "Faulting application path"), ("Ruta de acceso del módulo con errores", "Faulting module path"),
+            ("Nombre de la aplicación con errores", "Faulting application name"),
+            ("Nombre del módulo con errores", "Faulting module name"),
+            ("Código de excepción", "Exception code"), ("Desplazamiento de errores", "Fault offset"),
+            ("Identificador del proceso con errores", "Faulting process id"),
+            ("Ruta de acceso de la aplicación con errores", "Faulting application path"),
+            ("Ruta de acceso del módulo con errores", "Faulting module path"),
+            // Russian: https://github.com/infostart-hub/snegopat_modul/issues/19 (the module line's "отметка времени" has no
+            // colon), https://github.com/dragokas/hijackthis/issues/102 ("метка времени", "Идентификатор отчета").
+            ("Имя сбойного приложения", "Faulting application name"), ("Имя сбойного модуля", "Faulting module name"),
+            ("Код исключения", "Exception code"), ("Смещение ошибки", "Fault offset"),
+            ("Идентификатор сбойного процесса", "Faulting process id"),
+            ("Время запуска сбойного приложения", "Faulting application start time"),
+            ("Путь сбойного приложения", "Faulting application path"),
+            ("Путь сбойного модуля", "Faulting module path"), ("Код отчета", "Report Id"), ("Идентификатор отчета", "Report Id"),
+            // Japanese: https://github.com/amate/UmaUmaCruise/issues/18 (fields separated by "、"); Windows 11 writes
+            // "障害が発生したモジュール名" and "フォールト オフセット" (seen in a public GitHub file found by content search).
+            ("障害が発生しているアプリケーション名", "Faulting application name"), ("障害が発生しているモジュール名", "Faulting module name"),
+            ("障害が発生したモジュール名", "Faulting module name"), ("例外コード", "Exception code"), ("障害オフセット", "Fault offset"),
+            ("フォールト オフセット", "Fault offset"), ("障害が発生しているプロセス ID", "Faulting process id"),
+            ("障害が発生しているアプリケーションの開始時刻", "Faulting application start time"),
+            ("障害が発生しているアプリケーション パス", "Faulting application path"), ("障害が発生しているモジュール パス", "Faulting module path"),
+            ("レポート ID", "Report Id"),
+            // Chinese (Simplified): https://github.com/ic005k/Xplist/issues/37 (fields separated by "，").
+            ("错误应用程序名称", "Faulting application name"), ("错误模块名称", "Faulting module name"), ("异常代码", "Exception code"),
+            ("错误偏移量", "Fault offset"), ("错误进程 ID", "Faulting process id"), ("错误应用程序启动时间", "Faulting application start time"),
+            ("错误应用程序路径", "Faulting application path"), ("错误模块路径", "Faulting module path"), ("报告 ID", "Report Id"),
+            // Korean: a public GitHub file found by content search (an installer's event 1000 pasted in full, "오류 있는 …").
+            ("오류 있는 응용 프로그램 이름", "Faulting application name"), ("오류 있는 모듈 이름", "Faulting module name"),
+            ("예외 코드", "Exception code"), ("오류 오프셋", "Fault offset"), ("오류 있는 프로세스 ID", "Faulting process id"),
+            ("오류 있는 응용 프로그램 시작 시간", "Faulting application start time"), ("오류 있는 응용 프로그램 경로", "Faulting application path"),
+            ("오류 있는 모듈 경로", "Faulting module path"), ("보고서 ID", "Report Id"),
+            // Polish: a public GitHub file found by content search (a Windows 11 course quoting Get-WinEvent output); Windows
+            // leaves the path labels half English ("Faulting ścieżka aplikacji").
+            ("Nazwa aplikacji powodującej błąd", "Faulting application name"), ("Nazwa modułu powodującego błąd", "Faulting module name"),
+            ("Kod wyjątku", "Exception code"), ("Przesunięcie błędu", "Fault offset"),
+            ("Identyfikator procesu błędu", "Faulting process id"),
+            ("Czas uruchomienia aplikacji powodującej błąd", "Faulting application start time"),
+            ("Faulting ścieżka aplikacji", "Faulting application path"), ("Faulting ścieżka modułu", "Faulting module path"),
+            // Dutch: only these three labels were found in a real text (a public GitHub file found by content search).
+            ("Naam van foutmodule", "Faulting module name"), ("Uitzonderingscode", "Exception code"), ("Foutoffset", "Fault offset"),
         ];
 
         public static string ToEnglish(string line)
@@ -124,10 +168,14 @@ internal sealed partial class EventLogReader : IBlockReader
                     // French writes the first label without its colon ("Nom de l’application défaillante php-cgi.exe, …").
                     if (rest.TrimStart().StartsWith(':')) rest = rest.TrimStart()[1..];
                     else if (rest.Length == 0 || rest[0] != ' ') continue;
-                    s = english + ": " + rest.TrimStart();
+                    // Japanese and Chinese separate the fields with an ideographic or a full-width comma.
+                    s = english + ": " + rest.TrimStart().Replace('\u3001', ',').Replace('\uFF0C', ',').Replace('\uFF1A', ':');
                     // ", Version: …, Zeitstempel: 0x…" / ", version : …, horodatage : 0x…" / ", versão: …, carimbo de data/hora: 0x…"
-                    s = Regex.Replace(s, @",\s*(?:version|versão|versión)\s*:", ", version:", RegexOptions.IgnoreCase);
-                    s = Regex.Replace(s, @",\s*(?:Zeitstempel|horodatage|carimbo de data/hora|marca de tiempo)\s*:", ", time stamp:", RegexOptions.IgnoreCase);
+                    s = Regex.Replace(s, @",\s*(?:version|versão|versión|версия|バージョン|版本|버전|wersja|versie)\s*:", ", version:",
+                        RegexOptions.IgnoreCase);
+                    // Russian writes the module line's time stamp without a colon.
+                    s = Regex.Replace(s, @",\s*(?:Zeitstempel|horodatage|carimbo de data/hora|marca de tiempo|" +
+                        @"отметка времени|метка времени|タイム スタンプ|时间戳|타임스탬프|sygnatura czasowa|tijdstempel)\s*:?\s*(?=0x)", ", time stamp: ", RegexOptions.IgnoreCase);
                     return s;
                 }
             return line;
@@ -154,7 +202,7 @@ internal sealed partial class WerReportReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
-        var text = first.Text.Trim();
+        var text = SignatureNames.ToEnglish(first.Text.Trim());
         if (WerStart().IsMatch(text)) return ReadReportWer(lines, start, builder);
         if (SignatureHeader().IsMatch(text) || ProblemDetailStart().IsMatch(text))
             return ReadProblemSignature(lines, start, builder);
@@ -178,6 +226,8 @@ internal sealed partial class WerReportReader : IBlockReader
             }
             var key = kv.Groups["key"].Value;
             if (key.StartsWith("LoadedModule[", StringComparison.OrdinalIgnoreCase)) loaded.Add(kv.Groups["value"].Value.Trim());
+            else if (key.EndsWith("].Name", StringComparison.OrdinalIgnoreCase))
+                values.TryAdd(key, SignatureNames.English(kv.Groups["value"].Value.Trim()));
             else values.TryAdd(key, kv.Groups["value"].Value.Trim());
             i++;
         }
@@ -207,7 +257,7 @@ internal sealed partial class WerReportReader : IBlockReader
         int i = SignatureHeader().IsMatch(lines[start].Text.Trim()) ? start + 1 : start;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = lines[i].Text.Trim();
+            var t = SignatureNames.ToEnglish(lines[i].Text.Trim());
             Match m;
             if ((m = Positional().Match(t)).Success) positional[int.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture)] = m.Groups["v"].Value.Trim();
             else if ((m = Named().Match(t)).Success)
@@ -268,12 +318,54 @@ internal sealed partial class WerReportReader : IBlockReader
         builder.Note("WER's signature gives only the faulting module and offset: one frame, no function names.");
     }
 
+    /// <summary>
+    /// WER's signature names in the server's language, as Report.wer's Sig[n].Name and the problem signature text
+    /// write them. Russian: https://github.com/Macro-Deck-App/Macro-Deck/issues/338; Polish:
+    /// https://github.com/leohubert/Launcher_Multigaming/issues/4.
+    /// </summary>
+    internal static class SignatureNames
+    {
+        static readonly (string Local, string English)[] Names =
+        [
+            ("Имя события проблемы", "Problem Event Name"), ("Имя приложения", "Application Name"),
+            ("Версия приложения", "Application Version"),
+            ("Отметка времени приложения", "Application Timestamp"), ("Имя модуля с ошибкой", "Fault Module Name"),
+            ("Версия модуля с ошибкой", "Fault Module Version"), ("Отметка времени модуля с ошибкой", "Fault Module Timestamp"),
+            ("Код исключения", "Exception Code"), ("Смещение исключения", "Exception Offset"),
+            ("Nazwa zdarzenia problemu", "Problem Event Name"), ("Nazwa aplikacji", "Application Name"),
+            ("Wersja aplikacji", "Application Version"),
+            ("Sygnatura czasowa aplikacji", "Application Timestamp"), ("Nazwa modułu z błędem", "Fault Module Name"),
+            ("Wersja modułu z błędem", "Fault Module Version"), ("Sygnatura czasowa modułu z błędem", "Fault Module Timestamp"),
+            ("Kod wyjątku", "Exception Code"), ("Przesunięcie wyjątku", "Exception Offset"),
+        ];
+
+        /// <summary>The English name of a localized one; the name itself otherwise.</summary>
+        public static string English(string name)
+        {
+            foreach (var (local, english) in Names)
+                if (name.Equals(local, StringComparison.OrdinalIgnoreCase)) return english;
+            return name;
+        }
+
+        /// <summary>"Имя приложения: x" → "Application Name: x"; other lines as they are.</summary>
+        public static string ToEnglish(string line)
+        {
+            int colon = line.IndexOf(':');
+            if (colon <= 0) return line;
+            var label = line[..colon].TrimEnd();
+            var english = English(label);
+            return english == label ? line : english + line[colon..];
+        }
+    }
+
     [GeneratedRegex(@"^(?:Version=\d|EventType=|Sig\[\d+\]\.(?:Name|Value)=|ReportIdentifier=|AppPath=|LoadedModule\[\d+\]=)", RegexOptions.IgnoreCase)] private static partial Regex WerStart();
     [GeneratedRegex(@"^(?<key>[A-Za-z][\w.\[\]]*)=(?<value>.*)$")] private static partial Regex KeyValue();
     [GeneratedRegex(@"^P(?<n>\d{1,2}):\s*(?<v>.*)$")] private static partial Regex Positional();
     [GeneratedRegex(@"^(?<k>Problem Event Name|Application Name|Application Version|Application Timestamp|Fault Module Name|Fault Module Version|Fault Module Timestamp|Exception Code|Exception Offset|OS Version|Locale ID|Additional Information \d+)\s*:\s*(?<v>.*)$", RegexOptions.IgnoreCase)]
     private static partial Regex Named();
     [GeneratedRegex(@"^Problem Event Name\s*:\s*\S+", RegexOptions.IgnoreCase)] private static partial Regex ProblemDetailStart();
-    // English, Portuguese, German, French, Spanish.
-    [GeneratedRegex(@"^(?:Problem signature|Assinatura do problema|Problemsignatur|Signature du problème|Firma con problemas)\s*:?\s*$", RegexOptions.IgnoreCase)] private static partial Regex SignatureHeader();
+    // English, Portuguese, German, French, Spanish, Russian (https://github.com/dragokas/hijackthis/issues/102).
+    [GeneratedRegex(
+        @"^(?:Problem signature|Assinatura do problema|Problemsignatur|Signature du problème|Firma con problemas|Сигнатура проблемы)\s*:?\s*$",
+        RegexOptions.IgnoreCase)] private static partial Regex SignatureHeader();
 }

@@ -77,7 +77,8 @@ internal static partial class InputText
         // Newlines inside a table row are layout (a row may span several source lines); elsewhere they are
         // kept, because pasted HTML is often mixed with plain text whose lines matter.
         s = s.Replace("\r", "");
-        s = TableRow().Replace(s, m => m.Value.Replace('\n', ' '));
+        // A quoted-printable soft break ("=" at the end of a line) that a mail client left in is no break at all.
+        s = TableRow().Replace(s, m => m.Value.Replace("=\n", "").Replace('\n', ' '));
         s = CellEnd().Replace(s, "\t");
         s = LineBreak().Replace(s, "\n");
         s = AnyTag().Replace(s, "");

@@ -28,7 +28,8 @@ internal sealed partial class StackTextReader : IBlockReader
 
         int i = header ? start + 1 : start;
         var parsed = new List<(FrameLine Frame, bool Scan)>();
-        bool scan = false;
+        // The warning often comes before the column header (or the first frame): it is this stack's.
+        bool scan = WarnedJustAbove(lines, start);
         while (i < lines.Count)
         {
             var line = lines[i];
@@ -42,9 +43,12 @@ internal sealed partial class StackTextReader : IBlockReader
                 break;
             }
             var text = line.Text.Trim();
+            // The engine prints load and symbol messages between frames when k makes it load a module: they are
+            // not the end of the stack. ModLoad lines still tell the module's base and path.
+            if (IsModLoad(text)) { i += Math.Max(1, ModLoads.TryRead(lines, i, builder, state)); continue; }
+            if (SymbolWarnings.TryHandle(text, builder) || IsEngineNoise(text)) { i++; continue; }
             if (StartsOtherBlock(text)) break;
             if (IsScanWarning(text)) { scan = true; i++; continue; }
-            if (SymbolWarnings.TryHandle(text, builder)) { i++; continue; }
 
             var (frame, used) = ParseWithContinuations(lines, i, header || bare);
             if (frame is not null)
@@ -54,8 +58,10 @@ internal sealed partial class StackTextReader : IBlockReader
                 continue;
             }
             // Not a frame: one stray line between frames is skipped; two in a row end the block.
-            bool nextIsFrame = i + 1 < lines.Count && lines[i + 1].Command is null && !lines[i + 1].IsBlank &&
-                               (ParseWithContinuations(lines, i + 1, header || bare).Frame is not null || IsScanWarning(lines[i + 1].Text.Trim()));
+            int next = NextNonNoise(lines, i + 1);
+            bool nextIsFrame = next < lines.Count && lines[next].Command is null && !lines[next].IsBlank &&
+                               (ParseWithContinuations(lines, next, header || bare).Frame is not null
+                                || IsScanWarning(lines[next].Text.Trim()));
             if (parsed.Count > 0 && nextIsFrame) { builder.Skip(line); i++; continue; }
             break;
         }
@@ -67,7 +73,7 @@ internal sealed partial class StackTextReader : IBlockReader
         int priority = analyze ? CrashReportBuilder.PriorityAnalyze
             : state.InExceptionContext ? CrashReportBuilder.PriorityKAfterEcxr : CrashReportBuilder.PriorityK;
         builder.AddStack(new CrashReportBuilder.StackCandidate("windbg-text", priority, frames, null, null));
-        if (parsed.Any(p => p.Scan))
+        if (parsed.Skip(1).Any(p => p.Scan))
             builder.Note("Some frames follow a \"Following frames may be wrong\" warning: they were found by scanning the stack.");
         return i - start;
     }
@@ -89,8 +95,46 @@ internal sealed partial class StackTextReader : IBlockReader
 
     /// <summary>Headers of other commands' output that can follow a stack without a blank line.</summary>
     static bool StartsOtherBlock(string text) =>
-        text.StartsWith("Unloaded modules", StringComparison.OrdinalIgnoreCase) || text.StartsWith("ModLoad:", StringComparison.OrdinalIgnoreCase) ||
+        text.StartsWith("Unloaded modules", StringComparison.OrdinalIgnoreCase) ||
         System.Text.RegularExpressions.Regex.IsMatch(text, @"^start\s+end\s+module name", RegexOptions.IgnoreCase);
+
+    static readonly ModuleListReader ModLoads = new();
+
+    static bool IsModLoad(string text) => text.StartsWith("ModLoad:", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// What the engine prints while k loads modules and symbols: "Unable to load image …", "*** WARNING: Unable to
+    /// verify timestamp for …", "*** ERROR: Symbol file could not be found …", "*** ERROR: Module load completed but
+    /// symbols could not be loaded for …" and the symbol loader's banners. Never part of a frame, never its end.
+    /// </summary>
+    internal static bool IsEngineNoise(string text) =>
+        text.StartsWith("Unable to load image", StringComparison.OrdinalIgnoreCase)
+        || text.StartsWith("*** WARNING:", StringComparison.OrdinalIgnoreCase)
+        || text.StartsWith("*** ERROR:", StringComparison.OrdinalIgnoreCase)
+        || text.StartsWith("**** WARNING:", StringComparison.OrdinalIgnoreCase)
+        || (text.Length > 0 && text.Trim('*', ' ').Length == 0 && text.Contains('*'));
+
+    static bool WarnedJustAbove(IReadOnlyList<TextLine> lines, int start)
+    {
+        for (int k = start - 1; k >= 0 && k >= start - 4 && lines[k].Command is null && !lines[k].IsBlank; k--)
+        {
+            var t = lines[k].Text.Trim();
+            if (IsScanWarning(t)) return true;
+            if (!IsEngineNoise(t) && !IsModLoad(t)) return false;
+        }
+        return false;
+    }
+
+    static int NextNonNoise(IReadOnlyList<TextLine> lines, int i)
+    {
+        while (i < lines.Count && lines[i].Command is null && !lines[i].IsBlank)
+        {
+            var t = lines[i].Text.Trim();
+            if (!IsEngineNoise(t) && !IsModLoad(t)) break;
+            i++;
+        }
+        return i;
+    }
 
     static bool IsScanWarning(string text) =>
         text.StartsWith("WARNING:", StringComparison.OrdinalIgnoreCase) &&
@@ -129,7 +173,8 @@ internal sealed partial class StackTextReader : IBlockReader
             var nextFrame = Parse(next, inBlock);
             bool wrappedAtWidthEarly = lines[i].Text.Length >= 78;
             bool nextStandsAlone = (nextFrame is not null && (!wrappedAtWidthEarly || nextFrame.Columns.Count > 0 || nextFrame.Number is not null || nextFrame.Inline))
-                                   || IsScanWarning(next) || next.StartsWith("***", StringComparison.Ordinal);
+                                   || IsScanWarning(next) || next.StartsWith("***", StringComparison.Ordinal)
+                                   || IsEngineNoise(next) || IsModLoad(next);
             bool wrappedAtWidth = lines[i].Text.Length >= 78;
             if (!nextStandsAlone && (alone is null || wrappedAtWidth))
             {
@@ -151,6 +196,7 @@ internal sealed partial class StackTextReader : IBlockReader
 
     internal static FrameLine? Parse(string text, bool inBlock)
     {
+        text = WithoutNote(text);
         var tokens = Tokens().Matches(text);
         if (tokens.Count == 0) return null;
         int k = 0;
@@ -199,6 +245,22 @@ if (number is not null && (symbolic || (inBlock && (site.Module is not null || s
         return null;
     }
 
+    /// <summary>
+    /// People annotate the frame they mean: "php8ts!zend_jit_escape_if_undef+0x103  &lt;- mov …", "… ← here". The
+    /// note starts at an arrow after white space and is not part of the call site.
+    /// </summary>
+    internal static string WithoutNote(string text)
+    {
+        foreach (var arrow in NoteMarkers)
+        {
+            int at = text.IndexOf(arrow, StringComparison.Ordinal);
+            if (at > 0) text = text[..at].TrimEnd();
+        }
+        return text;
+    }
+
+    static readonly string[] NoteMarkers = [" <-", " <=", " \u2190", " --> ", " // "];
+
     static List<StackFrame> BuildFrames(List<(FrameLine Frame, bool Scan)> parsed, CrashReportBuilder builder)
     {
         bool x64 = parsed.Any(p => p.Frame.Columns.Any(Hex.Is64BitToken) || (p.Frame.Site.Address is > 0xFFFFFFFF));
@@ -211,9 +273,11 @@ if (number is not null && (symbolic || (inBlock && (site.Module is not null || s
             var (f, scan) = parsed[n];
             ulong? sp = f.Columns.Count > 0 && !Dashes().IsMatch(f.Columns[0]) ? Hex.Parse(f.Columns[0]) : null;
             ulong? ret = f.Columns.Count > 1 && !Dashes().IsMatch(f.Columns[1]) ? Hex.Parse(f.Columns[1]) : null;
+            // The unwind warning printed above frame 00 is about unwinding out of frame 00: the frames after
+            // it were found by scanning, frame 00 itself is the context.
             var trust = f.Inline ? FrameTrust.Inline
-                : scan ? FrameTrust.Scan
                 : n == 0 ? FrameTrust.Context
+                : scan ? FrameTrust.Scan
                 : !anyColumns ? FrameTrust.Unknown
                 : x64 ? FrameTrust.UnwindInfo : FrameTrust.Unknown;
             var ip = f.Site.Address ?? (n > 0 ? lastReturn : null);

@@ -77,6 +77,8 @@ public static class RenderFormat
     public static string ExceptionHeadline(TriageResult r)
     {
         var ex = r.Crash.Exception;
+        if (ex is null && r.Crash.Process.ExitCode is { } code)
+            return $"Exit code {ExceptionCodes.Hex(code)}{(ExceptionCodes.NameOf(code) is { } n ? " " + n : "")} — {r.Exception?.Name}";
         if (ex is null)
             return r.Exception is null ? "No exception recorded, and no exit call on the stack" : $"No exception recorded — {r.Exception.Name}";
         var name = ExceptionCodes.NameOf(ex.Code);

@@ -5,11 +5,11 @@ namespace FcgiExt.RulesEngine.Triage;
 
 /// <summary>
 /// Bucket ids in the style of !analyze's FAILURE_BUCKET_ID: <c>CLASS_code_module!function</c>, e.g.
-/// <c>NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex</c>.
+/// <c>NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex</c>.
 /// </summary>
 /// <remarks>
 /// A bucket must be the same for every occurrence of one bug, so it holds no address, offset, timestamp or
-/// path: the module is its image file name in lower case (the engine name when the image name is unknown),
+/// path: the module is its engine name in lower case (a dump and a k paste of one crash name it alike),
 /// and the function is left out when there is none, so crashes in a module without symbols land in one
 /// bucket instead of one per offset. Frames kept by "prefix" rules come first, joined with '|'.
 /// Without an exception code (EXIT, ABORT, no exception) the code part is left out.
@@ -35,7 +35,7 @@ public static class BucketId
         return function.Length == 0 ? module : $"{module}!{function}";
     }
 
-    /// <summary>The image file name (lower case) of a frame's module, else its engine name, else "unknown_module".</summary>
+    /// <summary>The engine name (lower case, <see cref="ModuleNames.BucketName"/>) of a frame's module, else "unknown_module".</summary>
     public static string ModuleLabel(StackFrame frame, CrashReport crash)
     {
         ModuleInfo? module = null;
@@ -44,8 +44,8 @@ public static class BucketId
         string? name = module?.FileName
             ?? (module?.Path is { Length: > 0 } p ? ModuleNames.FileName(p) : null)
             ?? module?.Name ?? frame.Module;
-        if (string.IsNullOrWhiteSpace(name)) return UnknownModule;
-        return Sanitize(ModuleNames.FileName(name.Trim())).ToLowerInvariant();
+        var label = ModuleNames.BucketName(name);
+        return label is null ? UnknownModule : Sanitize(label);
     }
 
     static string StripDisplacement(string? function)

@@ -112,10 +112,29 @@ public static partial class NextSteps
             Command = $"{AppCmd} list config -section:system.webServer/fastCgi" };
     }
 
-    /// <summary>The `.dump /ma` step: a full dump the owner can debug, with a name that says what it holds.</summary>
-    public static NextStep DumpStep(string processName, string exceptionClass, string? ownerName, string? reportUrl)
+    /// <summary>The dump name's stand-in for a process the input does not name: the user fills it in.</summary>
+    public const string UnknownProcess = "<process>";
+
+    /// <summary>
+    /// The process part of a suggested dump name: the image the input names without ".exe" ("ruby", "httpd"), or
+    /// <see cref="UnknownProcess"/> — never a guess, a dump called php-cgi_… of a Ruby worker misleads whoever gets it.
+    /// </summary>
+    public static string DumpStem(string? processName)
     {
-        var stem = Path.GetFileNameWithoutExtension(SafeProcessName(processName));
+        if (string.IsNullOrWhiteSpace(processName)) return UnknownProcess;
+        var file = ModuleNames.FileName(processName.Trim());
+        if (file.EndsWith(".exe", StringComparison.OrdinalIgnoreCase)) file = file[..^4];
+        return SafeStem().IsMatch(file) ? file : UnknownProcess;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]{1,100}$")]
+    private static partial Regex SafeStem();
+
+    /// <summary>The `.dump /ma` step: a full dump the owner can debug, with a name that says what it holds.</summary>
+    /// <param name="processName">The process the input names; null when it names none.</param>
+    public static NextStep DumpStep(string? processName, string exceptionClass, string? ownerName, string? reportUrl)
+    {
+        var stem = DumpStem(processName);
         var cls = new string(exceptionClass.Where(c => char.IsAsciiLetterOrDigit(c) || c == '_').ToArray());
         if (cls.Length == 0) cls = "crash";
         var who = ownerName is null or "unknown" ? "the owner" : ownerName;

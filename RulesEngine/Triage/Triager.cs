@@ -122,13 +122,16 @@ public static class Triager
     }
 
     /// <summary>The process image name: the report's, else the .exe in the module list, else php-cgi.exe.</summary>
-    public static string ProcessName(CrashReport crash)
+    public static string ProcessName(CrashReport crash) => NextSteps.SafeProcessName(NamedProcess(crash));
+
+    /// <summary>The process the input names (the report's, else the .exe in the module list); null when none.</summary>
+    public static string? NamedProcess(CrashReport crash)
     {
         var name = crash.Process?.Name;
         if (string.IsNullOrWhiteSpace(name))
             name = (crash.Modules ?? []).Select(m => m.FileName ?? (m.Path is { Length: > 0 } p ? ModuleNames.FileName(p) : null))
                 .FirstOrDefault(f => f is not null && f.EndsWith(".exe", StringComparison.OrdinalIgnoreCase));
-        return NextSteps.SafeProcessName(name);
+        return string.IsNullOrWhiteSpace(name) ? null : name;
     }
 
     /// <summary>Owner texts may hold placeholders ({module}, {php_version}, …) the catalog fills per module.</summary>

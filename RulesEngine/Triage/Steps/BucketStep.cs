@@ -7,7 +7,12 @@ namespace FcgiExt.RulesEngine.Triage;
 public static class BucketStep
 {
     public static string Run(CrashReport crash, IOwnerCatalog catalog, CrashClass cls, WalkOutcome walk, OwnerDecision owner) =>
-        BucketId.Build(cls.Name ?? BucketId.NoException, crash.Exception?.Code, Signature(crash, catalog, cls, walk, owner));
+        BucketId.Build(cls.Name ?? BucketId.NoException, crash.Exception?.Code ?? ExitCodeAsException(crash, cls),
+            Signature(crash, catalog, cls, walk, owner));
+
+    /// <summary>An exit code that is an exception code (a log line's 0xc0000005) goes in the bucket like a record's.</summary>
+    static uint? ExitCodeAsException(CrashReport crash, CrashClass cls) =>
+        crash.Process.ExitCode is { } code && code >= 0x80000000 && code >> 16 != 0xFFFF && !cls.IsExit ? code : null;
 
     /// <summary>What goes after the class and code in the bucket.</summary>
     static List<string> Signature(CrashReport crash, IOwnerCatalog catalog, CrashClass cls, WalkOutcome walk, OwnerDecision owner)

@@ -24,6 +24,12 @@ public static class ClassifyStep
             return new(FaultingAccess.IsGeneralProtectionFault(ex, crash.Process.Architecture)
                 ? GeneralProtectionFault(ex, crash.Process.Architecture)
                 : ExceptionClassifier.Classify(ex, crash.Process.Architecture), null);
+        if (crash.Process.ExitCode is { } exitCode)
+        {
+            // Only the exit code is known (a server's log line): decoded exactly as `fcgi explain` decodes it.
+            var e = ExitCodeExplainer.Explain(exitCode, ExceptionCodes.Hex(exitCode), "hexadecimal", Triager.ProcessName(crash));
+            return new(new() { Class = e.Class, Name = e.Name, Detail = e.Detail }, null);
+        }
         var frames = crash.Frames;
         var exitFrame = frames.FirstOrDefault(f => catalog.FrameHasTag(f, crash, RuleCatalog.ExitTag));
         if (exitFrame is null) return new(null, null);
@@ -70,6 +76,8 @@ public static class ClassifyStep
                 parts += ex.Access switch { AccessKind.Read => ", read from", AccessKind.Write => ", write to", _ => ", execute at" } + $" 0x{t:x}";
             return $"{parts} → {c?.Class}" + (c?.Detail is { } d ? $" ({d})" : "");
         }
+        if (crash.Process.ExitCode is { } code && c is not null)
+            return $"no exception recorded; the process exited with 0x{code:x8} → {c.Class}" + (c.Detail is { } cd ? $" ({cd})" : "");
         return c is null
             ? "no exception recorded and no exit call on the stack: the stack is the thread's state when the dump was taken"
             : $"no exception recorded → {c.Class} ({c.Detail}; by the catalog's {(c.Class == ExceptionClassifier.Abort ? "abort" : "exit")} rules)";

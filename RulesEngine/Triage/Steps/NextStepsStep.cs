@@ -12,7 +12,10 @@ public static class NextStepsStep
     {
         var steps = new List<NextStep>();
         string processName = Triager.ProcessName(crash);
-        var classSteps = NextSteps.ForClass(cls.Name, processName, ProcessPath(crash, processName));
+        // With only an exit code, `fcgi explain`'s steps: they include how to get a dump of the next crash.
+        var classSteps = crash.Exception is null && crash.Process.ExitCode is { } exitCode
+            ? ExitCodeExplainer.Explain(exitCode, ExceptionCodes.Hex(exitCode), "hexadecimal", processName).NextSteps.ToList()
+            : NextSteps.ForClass(cls.Name, processName, ProcessPath(crash, processName));
         bool heapDamage = owner.Evidence == OwnerEvidence.HeapDamage;
         if (heapDamage)
         {
@@ -65,7 +68,7 @@ public static class NextStepsStep
                     Text = "No rule knows the frames of this stack: read it from the top, skipping Windows and C runtime frames; the first " +
                            "module of your own or a vendor's is the likely owner. `fcgi rules explain module!function` shows what the catalog " +
                            "does with a frame, and a site catalog (--rules) can teach it." });
-            steps.Add(NextSteps.DumpStep(processName, cls.Name ?? BucketId.NoException,
+            steps.Add(NextSteps.DumpStep(Triager.NamedProcess(crash), cls.Name ?? BucketId.NoException,
                 IsUnknownOwner(verdict) ? null : verdict.Owner, verdict.ReportUrl));
         }
         steps.Add(NextSteps.VerboseStep());

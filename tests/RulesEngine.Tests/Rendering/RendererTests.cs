@@ -43,7 +43,7 @@ public class RendererTests
         int Pos(string s) { int i = text.IndexOf(s, StringComparison.Ordinal); Assert.That(i, Is.GreaterThanOrEqualTo(0), s); return i; }
         Assert.That(new[] { Pos("[1] Symbols"), Pos("[2] Exception"), Pos("[3] Stack"), Pos("[4] Verdict"), Pos("[5] Next steps") }, Is.Ordered);
         Assert.That(text, Does.Contain("php_xdebug!xdebug_execute_ex+0x1a").And.Contain("OWNER Xdebug (xdebug)"));
-        Assert.That(text, Does.Contain("bucket:      NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex"));
+        Assert.That(text, Does.Contain("bucket:      NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex"));
         Assert.That(text, Does.Contain("confidence:  high"));
         Assert.That(text, Does.Contain("class: NULL_POINTER_WRITE"));
         Assert.That(text, Does.Contain(@".dump /ma /u c:\dumps\php-cgi_NULL_POINTER_WRITE.dmp"));
@@ -228,7 +228,7 @@ public class RendererTests
     {
         var md = MarkdownRenderer.Render(Xdebug(), verbose: true);
         Assert.That(md, Does.StartWith("# Crash triage: php-cgi.exe"));
-        Assert.That(md, Does.Contain("| Bucket | `NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex` |"));
+        Assert.That(md, Does.Contain("| Bucket | `NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex` |"));
         Assert.That(md, Does.Contain("| 00 | `php_xdebug!xdebug_execute_ex+0x1a` | OWNER Xdebug (xdebug) | owner by rule xdebug |"));
         Assert.That(md, Does.Contain("## Next steps"));
         Assert.That(md, Does.Contain("   `!fcgi -v`"));
@@ -268,7 +268,7 @@ public class RendererTests
         Assert.That(html, Does.StartWith("<!DOCTYPE html>"));
         Assert.That(html, Does.Contain("<style>"));
         Assert.That(html, Does.Not.Contain("<script").And.Not.Contain("<link").And.Not.Contain("src=").And.Not.Contain("@import").And.Not.Contain("url("));
-        Assert.That(html, Does.Contain("<code>NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex</code>"));
+        Assert.That(html, Does.Contain("<code>NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex</code>"));
         Assert.That(html, Does.Contain("<a href=\"https://bugs.xdebug.org/\""));
         Assert.That(html, Does.Contain("<tr class=\"decided\">"));
     }

@@ -100,7 +100,7 @@ public class StepTests
         var reasons = ConfidencePolicy.Evaluate(new TriageFacts(crash, cls, walk, owner));
         Assert.That(reasons.Select(r => r.Id), Is.EqualTo(new[] { "export-symbols-only" }));
 
-        Assert.That(BucketStep.Run(crash, catalog, cls, walk, owner), Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex"));
+        Assert.That(BucketStep.Run(crash, catalog, cls, walk, owner), Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex"));
 
         var symbols = SymbolsStep.Run(crash, catalog);
         Assert.That(symbols.ExportOnly.Select(m => (m.Module, m.OnFaultingStack)), Does.Contain(("php_xdebug.dll", true)));

@@ -80,7 +80,7 @@ public class TriageCommandTests
         using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
         var verdict = doc.RootElement.GetProperty("verdict");
         Assert.That(verdict.GetProperty("owner").GetString(), Is.EqualTo("Xdebug"));
-        Assert.That(verdict.GetProperty("bucket").GetString(), Does.StartWith("NULL_POINTER_WRITE_c0000005_php_xdebug-3.3.1-8.3-vs16-x86_64.dll"));
+        Assert.That(verdict.GetProperty("bucket").GetString(), Does.StartWith("NULL_POINTER_WRITE_c0000005_php_xdebug_3_3_1_8_3_vs16_x86_64"));
         Assert.That(doc.RootElement.GetProperty("exception").GetProperty("class").GetString(), Is.EqualTo("NULL_POINTER_WRITE"));
     }
 
@@ -96,7 +96,7 @@ public class TriageCommandTests
         var html = Run(Fixture("php-src-10692-event1000-php8-fastcgi.txt"), "html", outFile: outFile);
         Assert.That(html.Code, Is.EqualTo(0), html.Err);
         Assert.That(html.Out, Is.Empty);
-        Assert.That(File.ReadAllText(outFile), Does.StartWith("<!DOCTYPE html>").And.Contain("ACCESS_VIOLATION_c0000005_php8.dll"));
+        Assert.That(File.ReadAllText(outFile), Does.StartWith("<!DOCTYPE html>").And.Contain("ACCESS_VIOLATION_c0000005_php8"));
     }
 
     [Test]
@@ -119,5 +119,33 @@ public class TriageCommandTests
         Assert.That(r.Code, Is.EqualTo(0), r.Err);
         using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
         Assert.That(doc.RootElement.GetProperty("verdict").GetProperty("owner").GetString(), Is.EqualTo("Our PHP team"));
+    }
+
+    [Test]
+    public void A_text_with_nothing_the_readers_know_is_one_line_on_stderr_and_exit_1()
+    {
+        var file = Path.Combine(dir, "notes.txt");
+        File.WriteAllText(file, "The site was down again this morning.\nI restarted the application pool and it came back.\n");
+        var r = Run(file);
+        Assert.That(r.Code, Is.EqualTo(TriageCommand.NotTriaged));
+        Assert.That(r.Out, Is.Empty, "no NO_EXCEPTION report");
+        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("fcgi rules:")).ToList();
+        Assert.That(lines, Has.Count.EqualTo(1));
+        Assert.That(lines[0], Does.Contain(file).And.Contain("expected").And.Contain("!analyze -v"));
+    }
+
+    [Test]
+    public void A_partly_understood_text_lists_its_skipped_lines_with_v()
+    {
+        var file = Path.Combine(dir, "k.txt");
+        File.WriteAllText(file, string.Join("\n",
+            " # Child-SP          RetAddr               Call Site",
+            "00 000000a1`2f5fe6f0 00007ffb`3c1b51e2     php8ts!zend_call_function+0x2a1",
+            "this line is nothing a debugger prints",
+            "01 000000a1`2f5fe760 00007ffb`3d8a0b10     php8ts!zend_execute_scripts+0x10b", ""));
+        var stdout = new StringWriter();
+        int code = TriageCommand.Run(file, "text", [], true, null, stdout, new StringWriter());
+        Assert.That(code, Is.EqualTo(TriageCommand.Ok));
+        Assert.That(stdout.ToString(), Does.Contain("this line is nothing a debugger prints"));
     }
 }

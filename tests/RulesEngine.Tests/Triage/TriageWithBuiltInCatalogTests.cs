@@ -20,7 +20,7 @@ public class TriageWithBuiltInCatalogTests
         var r = Run(XdebugNullWrite());
         Assert.That(r.Verdict.Owner, Is.EqualTo("Xdebug"));
         Assert.That(r.Verdict.Category, Is.EqualTo("php-extension"));
-        Assert.That(r.Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex"));
+        Assert.That(r.Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex"));
         Assert.That(r.Verdict.Rule, Is.Not.Null);
         Assert.That(r.Verdict.ReportUrl, Is.EqualTo("https://bugs.xdebug.org/"));
     }
@@ -41,7 +41,7 @@ public class TriageWithBuiltInCatalogTests
         var r = Run(crash);
         Assert.That(r.Verdict.Owner, Is.EqualTo("Xdebug"));
         Assert.That(r.Verdict.OwnerModule, Is.EqualTo("php_xdebug-3.3.1-8.3-vs16-x86_64.dll"));
-        Assert.That(r.Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug-3.3.1-8.3-vs16-x86_64.dll!xdebug_execute_ex"));
+        Assert.That(r.Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug_3_3_1_8_3_vs16_x86_64!xdebug_execute_ex"));
     }
 
     [Test]
@@ -61,7 +61,7 @@ public class TriageWithBuiltInCatalogTests
         var r = Run(crash);
         Assert.That(r.Frames[0].Action, Is.EqualTo(FrameAction.Ignore));
         Assert.That(r.Verdict.OwnerModule, Is.EqualTo("php_mbstring.dll"));
-        Assert.That(r.Verdict.Bucket, Is.EqualTo("NULL_POINTER_READ_c0000005_php_mbstring.dll!php_mb_convert_encoding"));
+        Assert.That(r.Verdict.Bucket, Is.EqualTo("NULL_POINTER_READ_c0000005_php_mbstring!php_mb_convert_encoding"));
     }
 
     [Test]
@@ -70,7 +70,7 @@ public class TriageWithBuiltInCatalogTests
         var r = Run(PhpCgiExit());
         Assert.That(r.Exception!.Class, Is.EqualTo("EXIT"));
         Assert.That((r.Verdict.Owner, r.Verdict.Category), Is.EqualTo(("none", "none")));
-        Assert.That(r.Verdict.Bucket, Is.EqualTo("EXIT_php-cgi.exe!main"));
+        Assert.That(r.Verdict.Bucket, Is.EqualTo("EXIT_php_cgi!main"));
         Assert.That(r.NextSteps.Select(s => s.Command), Has.Some.Contains("instanceMaxRequests"));
     }
 

@@ -22,7 +22,7 @@ public class TriagerTests
             Assert.That(r.Verdict.OwnerFrame, Is.EqualTo("php_xdebug!xdebug_execute_ex+0x1a"));
             Assert.That(r.Verdict.Rule, Is.EqualTo("xdebug"));
             Assert.That(r.Verdict.ReportUrl, Is.EqualTo("https://bugs.xdebug.org/"));
-            Assert.That(r.Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex"));
+            Assert.That(r.Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex"));
             Assert.That(r.Exception!.Class, Is.EqualTo("NULL_POINTER_WRITE"));
             Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.High));
             Assert.That(r.Verdict.ConfidenceReasons, Is.Empty);
@@ -41,7 +41,7 @@ public class TriagerTests
                 ipBase: 0x7ff000000000ul + ((ulong)rng.Next() << 12));
             buckets.Add(Run(crash).Verdict.Bucket);
         }
-        Assert.That(buckets, Is.EquivalentTo(new[] { "NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex" }));
+        Assert.That(buckets, Is.EquivalentTo(new[] { "NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex" }));
     }
 
     [Test]
@@ -54,7 +54,7 @@ public class TriagerTests
         };
         var a = Run(NoSymbols(0x1234)).Verdict.Bucket;
         var b = Run(NoSymbols(0x99999)).Verdict.Bucket;
-        Assert.That(a, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php8ts.dll"));
+        Assert.That(a, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php8ts"));
         Assert.That(b, Is.EqualTo(a));
     }
 
@@ -64,7 +64,7 @@ public class TriagerTests
         var crash = XdebugNullWrite() with { Modules = [] };
         Assert.That(Run(crash).Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex"));
         var upper = XdebugNullWrite() with { Modules = [Module("PHP_XDEBUG.DLL")] };
-        Assert.That(Run(upper).Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex"));
+        Assert.That(Run(upper).Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex"));
     }
 
     [Test]
@@ -77,7 +77,7 @@ public class TriagerTests
             FaultingThread = new ThreadInfo { Frames = [Frame(0, "php8ts", "zend_mm_alloc_heap"), Frame(1, "php_xdebug", "xdebug_add_stack_frame")] },
         };
         Assert.That(Run(crash, catalog).Verdict.Bucket,
-            Is.EqualTo("NULL_POINTER_WRITE_c0000005_php8ts.dll!zend_mm_alloc_heap|php_xdebug.dll!xdebug_add_stack_frame"));
+            Is.EqualTo("NULL_POINTER_WRITE_c0000005_php8ts!zend_mm_alloc_heap|php_xdebug!xdebug_add_stack_frame"));
     }
 
     [Test]
@@ -193,7 +193,7 @@ public class TriagerTests
             Assert.That(r.Verdict.OwnerModule, Is.Null);
             Assert.That(r.Verdict.Rule, Is.Null);
             Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.High));
-            Assert.That(r.Verdict.Bucket, Is.EqualTo("EXIT_php-cgi.exe!main"));
+            Assert.That(r.Verdict.Bucket, Is.EqualTo("EXIT_php_cgi!main"));
         });
         var commands = r.NextSteps.Where(s => s.Kind == "exit-config").Select(s => s.Command).ToList();
         Assert.That(commands, Has.Some.Contains("appcmd.exe list config -section:system.webServer/fastCgi"));
@@ -302,7 +302,7 @@ public class TriagerTests
         var crash = XdebugNullWrite() with { Exception = null };
         var r = Run(crash);
         Assert.That(r.Exception, Is.Null);
-        Assert.That(r.Verdict.Bucket, Is.EqualTo("NO_EXCEPTION_php_xdebug.dll!xdebug_execute_ex"));
+        Assert.That(r.Verdict.Bucket, Is.EqualTo("NO_EXCEPTION_php_xdebug!xdebug_execute_ex"));
         Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.Low));
     }
 
@@ -320,7 +320,7 @@ public class TriagerTests
             return new StackWalkResult { Decisions = [sentinel, owner], Deciding = owner, Owner = FakeCatalog.Xdebug, RuleId = "xdebug",
                 Strength = FrameAction.Owner, SignatureFrames = [c.Frames[0], c.Frames[1]] };
         });
-        Assert.That(Triager.Triage(crash, catalog).Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug.dll!xdebug_execute_ex"));
+        Assert.That(Triager.Triage(crash, catalog).Verdict.Bucket, Is.EqualTo("NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex"));
     }
 
     [Test]

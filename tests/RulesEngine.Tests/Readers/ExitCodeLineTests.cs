@@ -1,0 +1,75 @@
+using FcgiExt.RulesEngine.Catalog;
+using FcgiExt.RulesEngine.Readers;
+using FcgiExt.RulesEngine.Triage;
+using NUnit.Framework;
+
+namespace FcgiExt.Tests.Readers;
+
+/// <summary>Exit codes inside web server log lines and error pages: the reader records them, triage decodes them.</summary>
+public class ExitCodeLineTests
+{
+    static readonly Lazy<RuleCatalog> Catalog = new(RuleCatalog.LoadBuiltIn);
+
+    [TestCase("[Tue Mar 05 10:12:01.123456 2024] [mpm_winnt:notice] [pid 2188:tid 456] AH00428: Parent: child process 3280 " +
+              "exited with status 3221225477 -- Restarting.", 0xC0000005u)]
+    [TestCase("[notice] Parent: child process exited with exit status 3221225477 -- Restarting.", 0xC0000005u)]
+    [TestCase("Error Number: -1073741819 (0xc0000005).", 0xC0000005u)]
+    [TestCase("Error Number: -1073741819", 0xC0000005u)]
+    [TestCase("Error Code 0xc0000374", 0xC0000374u)]
+    [TestCase("php-cgi.exe exited with code 255", 255u)]
+    [TestCase("Error Code: 0xffffffffc00000fd", 0xC00000FDu)]
+    public void The_code_in_a_log_line_is_recorded(string line, uint code)
+    {
+        var r = DebuggerText.Read(line);
+        Assert.That(r.Process.ExitCode, Is.EqualTo(code));
+        Assert.That(r.Exception, Is.Null, "an exit code is not an exception record");
+        Assert.That(DebuggerText.NothingRecognized(r), Is.False);
+    }
+
+    [TestCase("The exit status was fine.")]
+    [TestCase("Error Code explained in the manual")]
+    public void Prose_without_a_number_is_not_a_code(string line) => Assert.That(DebuggerText.Read(line).Process.ExitCode, Is.Null);
+
+    [Test]
+    public void Real_failed_request_trace_line()
+    {
+        var r = Fixture.Read("apcu-bc-17-iis-frt-errorcode.txt");
+        Assert.That(r.Process.ExitCode, Is.EqualTo(0xC0000005u));
+        var t = Triager.Triage(r, Catalog.Value);
+        Assert.That(t.Exception?.Class, Is.EqualTo("ACCESS_VIOLATION"));
+        Assert.That(t.Verdict.Bucket, Does.StartWith("ACCESS_VIOLATION_c0000005"));
+    }
+
+    const string FastCgiPage = """
+        HTTP Error 500.0 - Internal Server Error
+        C:\PHP\php-cgi.exe - The FastCGI process exited unexpectedly
+        Module FastCgiModule
+        Notification ExecuteRequestHandler
+        Handler PHP_via_FastCGI
+        Error Code 0xc0000005
+        """;
+
+    [Test]
+    public void The_fastcgi_error_page_gives_code_and_process()
+    {
+        var r = DebuggerText.Read(FastCgiPage);
+        Assert.That(r.Process.ExitCode, Is.EqualTo(0xC0000005u));
+        Assert.That(r.Process.Name, Is.EqualTo("php-cgi.exe"));
+    }
+
+    [TestCase("Error Number: -1073741819 (0xc0000005).", "-1073741819")]
+    [TestCase("[mpm_winnt:notice] AH00428: Parent: child process 3280 exited with status 3221225477 -- Restarting.", "3221225477")]
+    [TestCase("Error Code 0xc0000374", "0xc0000374")]
+    [TestCase("php-cgi.exe exited with code 255", "255")]
+    [TestCase("php-cgi.exe exited with code 0", "0")]
+    public void Triage_decodes_the_code_as_fcgi_explain_does(string line, string explainInput)
+    {
+        var crash = DebuggerText.Read(line);
+        var explained = ExitCodeExplainer.Explain(explainInput, Triager.ProcessName(crash));
+        var r = Triager.Triage(crash, Catalog.Value);
+        Assert.That(r.Exception?.Class, Is.EqualTo(explained.Class));
+        Assert.That(r.Exception?.Name, Is.EqualTo(explained.Name));
+        Assert.That(r.NextSteps.Select(s => s.Command).Where(c => c is not null),
+            Is.SupersetOf(explained.NextSteps.Select(s => s.Command).Where(c => c is not null)));
+    }
+}

@@ -130,7 +130,9 @@ public static partial class SymbolPlaceholders
         bool missingPhp, missingModuleVersion, missingIdentity, missingArch;
 
         string Engine(ModuleInfo m) => m.Name ?? ModuleNames.EngineName(m.FileName) ?? "";
-        string ModuleFile => module.FileName is { } f ? ModuleNames.FileName(f) : module.Name ?? "<module>";
+        // The PHP core DLL's engine name is its file name without ".dll" (php8ts → php8ts.dll); other names may hide dots.
+        string ModuleFile => module.FileName is { } f ? ModuleNames.FileName(f)
+            : module.Name is { } n ? (IsPhpCore(module) ? n + ".dll" : n) : "<module>";
         string ModuleCommandName => module.Name ?? ModuleNames.EngineName(module.FileName) ?? ModuleFile;
 
         public string? Value(string name)

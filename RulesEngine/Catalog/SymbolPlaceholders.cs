@@ -198,20 +198,21 @@ public static partial class SymbolPlaceholders
         }
 
         /// <summary>The versioned file name split up, when the module has one (php_xdebug-3.3.1-8.3-vs16-x86_64.dll).</summary>
-        Match? Versioned
+        Match? Versioned => Stem is { } stem && VersionedExtensionName().Match(stem) is { Success: true } m ? m : null;
+
+        /// <summary>The image file name without ".dll"; without a file name, the PDB's name when the engine name is made
+        /// from it (lml shows php_xdebug-3.3.1-8.3-vs16-x86_64.pdb for module php_xdebug_3_3_1_8_3_vs16_x86_64).</summary>
+        string? Stem
         {
             get
             {
-                var file = module.FileName is { } f ? ModuleNames.FileName(f) : null;
-                if (file is null) return null;
-                var stem = file.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? file[..^4] : file;
-                var m = VersionedExtensionName().Match(stem);
-                return m.Success ? m : null;
+                if (module.FileName is { } f)
+                    return ModuleNames.FileName(f) is var n && n.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? n[..^4] : n;
+                if (module.PdbName is { } pdb && module.Name is { } engine && ModuleNames.Same(ModuleNames.EngineName(pdb), engine))
+                    return ModuleNames.FileName(pdb)[..^4];
+                return null;
             }
         }
-
-        string? Stem => module.FileName is { } f
-            ? (ModuleNames.FileName(f) is var n && n.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? n[..^4] : n) : null;
 
         /// <summary>The extension's name: php_apcu.dll → apcu, php_xdebug-3.3.1-8.3-vs16-x86_64.dll → xdebug.</summary>
         string? Extension
@@ -295,7 +296,7 @@ public static partial class SymbolPlaceholders
             if (commands.Count == 0) return null;
             var list = commands.Count == 1 ? commands[0] : string.Join(", ", commands.Take(commands.Count - 1)) + " and " + commands[^1];
             var file = missingPhp && php is not null ? ModuleNames.FileName(php.FileName ?? php.Name + ".dll")
-                : missingModuleVersion ? ModuleFile : null;
+                : !missingModuleVersion ? null : module.FileName is not null || IsPhpCore(module) ? ModuleFile : "the file";
             var props = file is null ? "" : $", or check {file}'s properties (Details tab)";
             return $"To fill in the <…> parts, run {list} in the debugger{props}.";
         }

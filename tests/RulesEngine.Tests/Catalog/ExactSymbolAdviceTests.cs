@@ -76,6 +76,21 @@ public class ExactSymbolAdviceTests
     }
 
     [Test]
+    public void Without_a_file_name_the_pdb_named_after_the_module_gives_the_versioned_name()
+    {
+        // lml of TestDumps/scenarios/xdebug-null-write: the module line names only the PDB.
+        var lml = "00000001`84000000 00000001`84009000   php_xdebug_3_3_1_8_3_vs16_x86_64 C (private pdb symbols)  " +
+                  @"C:\dumps\php_xdebug-3.3.1-8.3-vs16-x86_64.pdb";
+        var xdebug = DebuggerText.Read(lml).Modules.Single();
+        Assert.That(xdebug.FileName, Is.Null);
+        var text = Advice(xdebug, Architecture.X64, Php("php8ts.dll", "8.3.4.0"));
+        Assert.That(text, Does.Contain("php_xdebug-3.3.1-8.3-ts-vs16-x64.zip from https://windows.php.net/downloads/pecl/releases/xdebug/3.3.1/"));
+        var other = new ModuleInfo { Name = "php_foo_1_2", PdbName = "php_bar-1.2-8.3-vs16-x86_64.pdb" };
+        Assert.That(Advice(other, Architecture.X64), Does.Contain("zip php_<extension>-<version>-<PHP x.y>-"),
+            "a PDB named differently from the module says nothing about the file name");
+    }
+
+    [Test]
     public void Xdebug_without_a_pdb_is_asked_for_by_its_codeview_identity()
     {
         var xdebug = new ModuleInfo

@@ -78,8 +78,7 @@ public static partial class SymbolPlaceholders
     {
         var m = Regex.Match(linkerVersion ?? "", @"^\s*(\d+)\.(\d+)");
         if (!m.Success) return null;
-        int major = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), minor = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-        return (major, minor) switch
+        return (Int(m.Groups[1].Value), Int(m.Groups[2].Value)) switch
         {
             (9, _) => "vc9",
             (11, _) => "vc11",
@@ -120,14 +119,17 @@ public static partial class SymbolPlaceholders
         if (fileVersion is null) return null;
         var m = Regex.Match(fileVersion, @"^\s*(\d+)\.(\d+)(?:\.(\d+))?");
         if (!m.Success) return null;
-        return m.Groups[3].Success ? $"{m.Groups[1].Value}.{m.Groups[2].Value}.{m.Groups[3].Value}" : $"{m.Groups[1].Value}.{m.Groups[2].Value}";
+        var xy = $"{m.Groups[1].Value}.{m.Groups[2].Value}";
+        return m.Groups[3].Success ? $"{xy}.{m.Groups[3].Value}" : xy;
     }
+
+    private static int Int(string digits) => int.Parse(digits, CultureInfo.InvariantCulture);
 
     /// <summary>What one expansion knows, and which facts it had to leave as &lt;…&gt; tokens.</summary>
     private sealed class Facts(ModuleInfo module, CrashReport crash)
     {
         readonly ModuleInfo? php = FindPhpCore(module, crash);
-        bool missingPhp, missingModuleVersion, missingIdentity, missingArch;
+        bool missingPhp, missingModuleVersion, missingIdentity, missingArch, missingGuidAge;
 
         string Engine(ModuleInfo m) => m.Name ?? ModuleNames.EngineName(m.FileName) ?? "";
         // The PHP core DLL's engine name is its file name without ".dll" (php8ts → php8ts.dll); other names may hide dots.
@@ -150,7 +152,7 @@ public static partial class SymbolPlaceholders
                 case "compiler": return Compiler ?? PhpToken("<compiler>");
                 case "arch": return Arch ?? ArchToken();
                 case "debug_pack":
-                    return DebugPack(PhpVersion ?? PhpToken("<PHP version>"), Value("nts")!, Compiler ?? PhpToken("<compiler>"), Arch ?? ArchToken());
+                    return DebugPack(Value("php_version")!, Value("nts")!, Value("compiler")!, Value("arch")!);
                 case "ext": return Extension ?? "<extension>";
                 case "ext_version": return ExtensionVersion ?? ModuleVersionToken();
                 case "pecl_zip":
@@ -164,19 +166,23 @@ public static partial class SymbolPlaceholders
                     if (StorePath is { } path)
                         return $"{module.PdbName} (GUID {module.PdbGuid!.Value.ToString("B").ToUpperInvariant()}, age {module.PdbAge}; " +
                                $"symbol store path {path})";
-                    return (module.PdbName ?? IdentityToken("<PDB name>")) + " with its GUID and age";
+                    if (module.PdbName is null) return IdentityToken("<PDB name>") + " with its GUID and age";
+                    missingGuidAge = true;
+                    return module.PdbName + " with its GUID and age";
                 default: return null;
             }
         }
 
-        string? StorePath => module.PdbName is { } n && module.PdbGuid is { } g && module.PdbAge is { } a ? SymbolStore.PdbPath(n, g, a) : null;
+        string? StorePath =>
+            module.PdbName is { } n && module.PdbGuid is { } g && module.PdbAge is { } a ? SymbolStore.PdbPath(n, g, a) : null;
 
         string PhpToken(string token) { missingPhp = true; return token; }
         string ModuleVersionToken() { missingModuleVersion = true; return "<version>"; }
         string IdentityToken(string token) { missingIdentity = true; return token; }
         string ArchToken() { missingArch = true; return "<x64|x86>"; }
 
-        string? PhpVersion => php is null ? null : ShortVersion(php.FileVersion ?? php.ProductVersion) is { } v && v.Count(c => c == '.') == 2 ? v : null;
+        string? PhpVersion =>
+            php is not null && ShortVersion(php.FileVersion ?? php.ProductVersion) is { } v && v.Count(c => c == '.') == 2 ? v : null;
 
         (int Major, int Minor)? PhpMinor
         {
@@ -185,15 +191,15 @@ public static partial class SymbolPlaceholders
                 if (php is not null && ShortVersion(php.FileVersion ?? php.ProductVersion) is { } v)
                 {
                     var parts = v.Split('.');
-                    return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+                    return (Int(parts[0]), Int(parts[1]));
                 }
                 if (Versioned is { } vn)
                 {
                     var parts = vn.Groups["php"].Value.Split('.');
-                    return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+                    return (Int(parts[0]), Int(parts[1]));
                 }
                 var m = PhpVersionInName().Match(Engine(module));
-                return m.Success ? (int.Parse(m.Groups["major"].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups["minor"].Value, CultureInfo.InvariantCulture)) : null;
+                return m.Success ? (Int(m.Groups["major"].Value), Int(m.Groups["minor"].Value)) : null;
             }
         }
 
@@ -220,7 +226,8 @@ public static partial class SymbolPlaceholders
             get
             {
                 if (Stem is { } stem && stem.Contains('-'))
-                    return stem.StartsWith("php_", StringComparison.OrdinalIgnoreCase) ? stem[4..stem.IndexOf('-')].ToLowerInvariant() : null;
+                    return stem.StartsWith("php_", StringComparison.OrdinalIgnoreCase)
+                        ? stem[4..stem.IndexOf('-')].ToLowerInvariant() : null;
                 // Without a file name an engine name with digits may hide a version (php_xdebug_3_3_1_…): no guess.
                 var candidate = Stem ?? (Regex.IsMatch(Engine(module), @"_\d") ? null : Engine(module));
                 var m = PlainExtensionName().Match(candidate ?? "");
@@ -228,7 +235,8 @@ public static partial class SymbolPlaceholders
             }
         }
 
-        /// <summary>The version in a versioned file name (php_tideways_xhprof-5.0.0-master-… → 5.0.0), else the file version's x.y.z.</summary>
+        /// <summary>The version in a versioned file name (php_tideways_xhprof-5.0.0-master-… → 5.0.0), else the file
+        /// version's x.y.z.</summary>
         string? ExtensionVersion
         {
             get
@@ -293,7 +301,8 @@ public static partial class SymbolPlaceholders
                 commands.Add($"`lmvm {ModuleCommandName}`");
             if (missingIdentity) commands.Add($"`!lmi {ModuleCommandName}` (its CodeView GUID, age and PDB name)");
             if (missingArch) commands.Add("`.effmach` (x64 or x86)");
-            if (commands.Count == 0) return null;
+            if (commands.Count == 0)
+                return missingGuidAge ? $"`!lmi {ModuleCommandName}` in the debugger shows them (the CodeView GUID and age)." : null;
             var list = commands.Count == 1 ? commands[0] : string.Join(", ", commands.Take(commands.Count - 1)) + " and " + commands[^1];
             var file = missingPhp && php is not null ? ModuleNames.FileName(php.FileName ?? php.Name + ".dll")
                 : !missingModuleVersion ? null : module.FileName is not null || IsPhpCore(module) ? ModuleFile : "the file";

@@ -56,7 +56,8 @@ public class ExactSymbolAdviceTests
         var php = Php("php8ts.dll", null) with { LinkerVersion = "14.38" };
         var text = Advice(php, Architecture.X64);
         Assert.That(text, Does.StartWith("php-debug-pack-<PHP version>-Win32-vs17-x64.zip"));
-        Assert.That(text, Does.EndWith("To fill in the <…> parts, run `lmvm php8ts` in the debugger, or check php8ts.dll's properties (Details tab)."));
+        Assert.That(text, Does.EndWith(
+            "To fill in the <…> parts, run `lmvm php8ts` in the debugger, or check php8ts.dll's properties (Details tab)."));
     }
 
     [TestCase("9.0", "vc9")] [TestCase("11.0", "vc11")] [TestCase("14.0", "vc14")] [TestCase("14.16", "vc15")]
@@ -84,7 +85,11 @@ public class ExactSymbolAdviceTests
         var xdebug = DebuggerText.Read(lml).Modules.Single();
         Assert.That(xdebug.FileName, Is.Null);
         var text = Advice(xdebug, Architecture.X64, Php("php8ts.dll", "8.3.4.0"));
-        Assert.That(text, Does.Contain("php_xdebug-3.3.1-8.3-ts-vs16-x64.zip from https://windows.php.net/downloads/pecl/releases/xdebug/3.3.1/"));
+        Assert.That(text, Does.EndWith(
+            "for php_xdebug-3.3.1-8.3-vs16-x86_64.pdb with its GUID and age, or reproduce with the PECL build " +
+            "php_xdebug-3.3.1-8.3-ts-vs16-x64.zip from https://windows.php.net/downloads/pecl/releases/xdebug/3.3.1/, " +
+            "which holds its PDB. " +
+            "`!lmi php_xdebug_3_3_1_8_3_vs16_x86_64` in the debugger shows them (the CodeView GUID and age)."));
         var other = new ModuleInfo { Name = "php_foo_1_2", PdbName = "php_bar-1.2-8.3-vs16-x86_64.pdb" };
         Assert.That(Advice(other, Architecture.X64), Does.Contain("zip php_<extension>-<version>-<PHP x.y>-"),
             "a PDB named differently from the module says nothing about the file name");
@@ -124,7 +129,8 @@ public class ExactSymbolAdviceTests
         };
         var crash = CrashWithModules([vendor], Architecture.X64, "AcmeHook64!Init+0x12");
         var advice = SymbolsStep.Run(crash, BuiltIn).ExportOnly.Single().WhereToGet;
-        Assert.That(advice, Is.EqualTo("Ask the vendor of AcmeHook64.dll 2.1.0.7 for AcmeHook64.pdb (GUID {684DA42A-30CC-450F-81C5-35B4D18944B1}, " +
+        Assert.That(advice, Is.EqualTo(
+            "Ask the vendor of AcmeHook64.dll 2.1.0.7 for AcmeHook64.pdb (GUID {684DA42A-30CC-450F-81C5-35B4D18944B1}, " +
             "age 27; symbol store path AcmeHook64.pdb/684DA42A30CC450F81C535B4D18944B11B/AcmeHook64.pdb)."));
     }
 
@@ -134,7 +140,8 @@ public class ExactSymbolAdviceTests
         var vendor = new ModuleInfo { FileName = "AcmeHook64.dll", Name = "AcmeHook64", Symbols = SymbolStatus.None };
         var crash = CrashWithModules([vendor], Architecture.X64, "AcmeHook64+0x1234");
         var advice = SymbolsStep.Run(crash, BuiltIn).Missing.Single().WhereToGet;
-        Assert.That(advice, Is.EqualTo("Ask the vendor of AcmeHook64.dll <version> for <PDB name> with its GUID and age. To fill in the <…> parts, " +
+        Assert.That(advice, Is.EqualTo(
+            "Ask the vendor of AcmeHook64.dll <version> for <PDB name> with its GUID and age. To fill in the <…> parts, " +
             "run `lmvm AcmeHook64` and `!lmi AcmeHook64` (its CodeView GUID, age and PDB name) in the debugger, " +
             "or check AcmeHook64.dll's properties (Details tab)."));
     }

@@ -71,7 +71,8 @@ public class SymbolsTests
     public void WindowsDllsPointAtMicrosoftsSymbolServerAndRubyExplainsThereIsNoPdb()
     {
         var ntdll = new ModuleInfo { FileName = "ntdll.dll", Name = "ntdll", FileVersion = "10.0.20348.2227" };
-        Assert.That(Symbols(ntdll, Architecture.X64), Does.Contain("https://msdl.microsoft.com/download/symbols").And.Contain("every ntdll.dll build"));
+        Assert.That(Symbols(ntdll, Architecture.X64),
+            Does.Contain("https://msdl.microsoft.com/download/symbols").And.Contain("every ntdll.dll build"));
         Assert.That(Symbols(ntdll with { FileVersion = null }, Architecture.X64), Does.Not.Contain("To fill in"),
             "the symbol server finds a Windows PDB by itself: no version to look up");
         var ruby = new ModuleInfo { FileName = "x64-ucrt-ruby310.dll", Name = "x64_ucrt_ruby310", FileVersion = "3.1.4" };
@@ -86,7 +87,8 @@ public class SymbolsTests
         Assert.That(text, Does.StartWith("php-debug-pack-<PHP version>-Win32-<compiler>-<x64|x86>.zip from "));
         Assert.That(text, Does.Not.Contain("unknown"), "no long placeholder text");
         Assert.That(text, Does.EndWith(
-            "To fill in the <…> parts, run `lmvm php8ts` and `.effmach` (x64 or x86) in the debugger, or check php8ts.dll's properties (Details tab)."));
+            "To fill in the <…> parts, run `lmvm php8ts` and `.effmach` (x64 or x86) in the debugger, " +
+            "or check php8ts.dll's properties (Details tab)."));
         Assert.That(Regex.Matches(text, "To fill in").Count, Is.EqualTo(1), "one sentence, however many facts are missing");
     }
 

@@ -105,8 +105,15 @@ public sealed record ModuleInfo
     public ulong? Base { get; init; }
     public ulong? Size { get; init; }
     public uint? Timestamp { get; init; }
+    /// <summary>The version resource's fixed file version as lmv's "File version" shows it ("8.3.4.0").</summary>
     public string? FileVersion { get; init; }
+    /// <summary>The version resource's fixed product version (lmv's "Product version"), when known.</summary>
+    public string? ProductVersion { get; init; }
+    /// <summary>The PE optional header's linker version, "major.minor" ("14.29"): tells the compiler when nothing else does.</summary>
+    public string? LinkerVersion { get; init; }
+    /// <summary>The PDB file name of the image's CodeView (RSDS) record, e.g. "php8ts.pdb" (file name only).</summary>
     public string? PdbName { get; init; }
+    /// <summary>The CodeView record's GUID and age: with PdbName, the key of the PDB in a symbol store.</summary>
     public Guid? PdbGuid { get; init; }
     public uint? PdbAge { get; init; }
     public SymbolStatus Symbols { get; init; }

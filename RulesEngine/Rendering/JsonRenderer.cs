@@ -161,10 +161,16 @@ public static class JsonRenderer
         Str(w, "base", RenderFormat.Address(m.Base));
         Str(w, "size", RenderFormat.Address(m.Size));
         Str(w, "timestamp", m.Timestamp is { } t ? $"0x{t:x8}" : null);
-        Str(w, "file_version", m.FileVersion);
-        Str(w, "pdb_name", m.PdbName);
+        // The module's version and CodeView identity (the PDB a symbol store files under pdb/<GUID><age>/pdb).
+        Str(w, "version", m.FileVersion);
+        Str(w, "product_version", m.ProductVersion);
+        Str(w, "linker_version", m.LinkerVersion);
+        Str(w, "pdb", m.PdbName);
         Str(w, "pdb_guid", m.PdbGuid?.ToString("D"));
         if (m.PdbAge is { } age) w.WriteNumber("pdb_age", age); else w.WriteNull("pdb_age");
+        // schema_version 1 names of version and pdb: the schema promises no removal without a version bump.
+        Str(w, "file_version", m.FileVersion);
+        Str(w, "pdb_name", m.PdbName);
         w.WriteString("symbols", RenderFormat.Symbols(m.Symbols));
         Str(w, "symbol_file", m.SymbolFile);
         w.WriteEndObject();

@@ -115,7 +115,8 @@ public static class Triager
             Bucket = bucket,
             Rule = cls.IsExit ? null : decision.RuleId,
             ReportUrl = owner?.ReportUrl,
-            SymbolsHint = symbolsHint ?? owner?.Symbols,
+            // Without a module the owner's text still has its placeholders filled (as unknown), never left as {…}.
+            SymbolsHint = symbolsHint ?? (owner?.Symbols is { } raw ? Expand(raw, new ModuleInfo(), crash) : null),
             Advice = module is null ? owner?.Advice : Expand(owner?.Advice, module, crash),
             Suspects = decision.Suspects,
         };

@@ -144,6 +144,29 @@ public class DocsTests
         }
     }
 
+    [Test]
+    public void Every_module_property_the_json_renderer_writes_is_declared_and_the_identity_is_required()
+    {
+        using var schema = JsonDocument.Parse(Doc("verdict.schema.json"));
+        var moduleSchema = schema.RootElement.GetProperty("$defs").GetProperty("module");
+        var module = new ModuleInfo
+        {
+            FileName = "php8ts.dll", Name = "php8ts", Path = @"C:\PHP\php8ts.dll", Base = 0x7ffb00000000, Size = 0x400000,
+            Timestamp = 0x65f1a2b3, FileVersion = "8.3.4.0", ProductVersion = "8.3.4", LinkerVersion = "14.29",
+            PdbName = "php8ts.pdb", PdbGuid = Guid.NewGuid(), PdbAge = 1, Symbols = SymbolStatus.ExportOnly, SymbolFile = "php8ts.pdb",
+        };
+        var result = Triager.Triage(XdebugNullWrite() with { Modules = [module] }, FakeCatalog.Standard());
+        using var json = JsonDocument.Parse(JsonRenderer.Render(result));
+        var written = json.RootElement.GetProperty("modules")[0];
+        var undeclared = new List<string>();
+        Walk(written, moduleSchema, "modules[0]", undeclared);
+        Assert.That(undeclared, Is.Empty, "module properties JsonRenderer writes that docs/verdict.schema.json does not declare");
+        var required = moduleSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.That(required, Is.SupersetOf(new[] { "version", "pdb", "pdb_guid", "pdb_age" }));
+        foreach (var name in new[] { "version", "product_version", "linker_version", "pdb", "pdb_guid", "pdb_age" })
+            Assert.That(written.GetProperty(name).ValueKind, Is.Not.EqualTo(JsonValueKind.Null), name);
+    }
+
     /// <summary>Every property of <paramref name="value"/> must be in <paramref name="schema"/>'s properties, down
     /// through objects and arrays' items.</summary>
     static void Walk(JsonElement value, JsonElement schema, string path, List<string> undeclared)

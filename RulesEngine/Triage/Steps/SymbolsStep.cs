@@ -25,7 +25,7 @@ public static class SymbolsStep
             {
                 Module = module.FileName ?? (module.Path is { Length: > 0 } p ? ModuleNames.FileName(p) : module.Name ?? "?"),
                 OnFaultingStack = onStack,
-                WhereToGet = catalog.WhereToGetSymbols(module, crash),
+                WhereToGet = catalog.WhereToGetSymbols(module, crash) ?? CatchAllAdvice(module, crash, catalog),
             });
         }
 
@@ -50,4 +50,12 @@ public static class SymbolsStep
             if (seen.Add(module)) Add(module, false);
         return new SymbolProblems { Missing = missing, ExportOnly = exportOnly, Mismatched = mismatched };
     }
+
+    /// <summary>The catalog's owner for modules no rule names (fallback.yaml).</summary>
+    public const string UnknownModuleOwner = "unknown-module";
+
+    /// <summary>A module no owner names still gets advice: the catch-all owner's text, which names its PDB, GUID, age
+    /// and symbol store path.</summary>
+    static string? CatchAllAdvice(ModuleInfo module, CrashReport crash, IOwnerCatalog catalog) =>
+        catalog.FindOwner(UnknownModuleOwner)?.Symbols is { } text ? SymbolPlaceholders.Expand(text, module, crash) : null;
 }

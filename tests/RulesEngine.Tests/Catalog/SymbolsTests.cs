@@ -1,5 +1,6 @@
 using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Model;
+using System.Text.RegularExpressions;
 using NUnit.Framework;
 using static FcgiExt.Tests.Catalog.CatalogTestKit;
 
@@ -31,8 +32,11 @@ public class SymbolsTests
     }
 
     [TestCase("php7ts.dll", "7.4.33.0", Architecture.X86, "php-debug-pack-7.4.33-Win32-vc15-x86.zip")]
-    [TestCase("php7.dll", "7.1.33", Architecture.X64, "php-debug-pack-7.1.33-nts-Win32-vc14-x64.zip")]
-    [TestCase("php5ts.dll", "5.6.40.0", Architecture.X86, "php-debug-pack-5.6.40-Win32-vc11-x86.zip")]
+    [TestCase("php7.dll", "7.1.33", Architecture.X64, "php-debug-pack-7.1.33-nts-Win32-VC14-x64.zip")]
+    [TestCase("php7ts.dll", "7.3.27.0", Architecture.X86, "php-debug-pack-7.3.27-Win32-VC15-x86.zip")]
+    [TestCase("php7.dll", "7.4.15.0", Architecture.X86, "php-debug-pack-7.4.15-nts-Win32-vc15-x86.zip")]
+    [TestCase("php5ts.dll", "5.6.40.0", Architecture.X86, "php-debug-pack-5.6.40-Win32-VC11-x86.zip")]
+    [TestCase("php5.dll", "5.6.40.0", Architecture.X64, "php-debug-pack-5.6.40-nts-Win32-VC11-x64.zip")]
     [TestCase("php8.dll", "8.0.30.0", Architecture.X64, "php-debug-pack-8.0.30-nts-Win32-vs16-x64.zip")]
     [TestCase("php8ts.dll", "8.5.0.0", Architecture.X64, "php-debug-pack-8.5.0-Win32-vs17-x64.zip")]
     public void DebugPackNamePerVersionThreadSafetyArchitecture(string file, string version, Architecture arch, string expected)
@@ -54,30 +58,38 @@ public class SymbolsTests
     {
         var php = new ModuleInfo { FileName = "php8ts.dll", Name = "php8ts", FileVersion = "8.3.14.0" };
         var apcu = new ModuleInfo { FileName = "php_apcu.dll", Name = "php_apcu", FileVersion = "5.1.23" };
-        Assert.That(Symbols(apcu, Architecture.X64, php), Does.Contain("PHP 8.3.14 TS vs16 x64").And.Contain("https://windows.php.net/downloads/pecl/releases/"));
+        Assert.That(Symbols(apcu, Architecture.X64, php),
+            Does.StartWith("php_apcu-5.1.23-8.3-ts-vs16-x64.zip from https://windows.php.net/downloads/pecl/releases/apcu/5.1.23/"));
         var sqlsrv = new ModuleInfo { FileName = "php_sqlsrv_83_ts_x64.dll", Name = "php_sqlsrv_83_ts_x64", FileVersion = "5.12.0" };
         Assert.That(Symbols(sqlsrv, Architecture.X64, php), Does.Contain("https://github.com/microsoft/msphpsql/releases").And.Contain("5.12.0"));
         var xdebug = new ModuleInfo { FileName = "php_xdebug-3.3.1-8.3-vs16-x86_64.dll", Name = "php_xdebug_3_3_1_8_3_vs16_x86_64" };
-        Assert.That(Symbols(xdebug, Architecture.Unknown), Does.Contain("for PHP <PHP version unknown").And.Contain("vs16 x64"),
-            "without the PHP DLL, compiler and architecture come from the shipped file name");
+        Assert.That(Symbols(xdebug, Architecture.Unknown), Does.Contain("php_xdebug-3.3.1-8.3-ts-vs16-x64.zip"),
+            "without the PHP DLL, PHP minor, thread safety, compiler and architecture come from the shipped file name");
     }
 
     [Test]
     public void WindowsDllsPointAtMicrosoftsSymbolServerAndRubyExplainsThereIsNoPdb()
     {
         var ntdll = new ModuleInfo { FileName = "ntdll.dll", Name = "ntdll", FileVersion = "10.0.20348.2227" };
-        Assert.That(Symbols(ntdll, Architecture.X64), Does.Contain("https://msdl.microsoft.com/download/symbols").And.Contain("ntdll.dll 10.0.20348.2227"));
+        Assert.That(Symbols(ntdll, Architecture.X64),
+            Does.Contain("https://msdl.microsoft.com/download/symbols").And.Contain("every ntdll.dll build"));
+        Assert.That(Symbols(ntdll with { FileVersion = null }, Architecture.X64), Does.Not.Contain("To fill in"),
+            "the symbol server finds a Windows PDB by itself: no version to look up");
         var ruby = new ModuleInfo { FileName = "x64-ucrt-ruby310.dll", Name = "x64_ucrt_ruby310", FileVersion = "3.1.4" };
         Assert.That(Symbols(ruby, Architecture.X64), Does.Contain("has no PDB").And.Contain("rubyinstaller2/issues/272"));
     }
 
     [Test]
-    public void UnknownFactsAreSpelledOutNotGuessed()
+    public void UnknownFactsAreShortTokensAndOneSentenceSaysHowToReadThem()
     {
         var php = new ModuleInfo { FileName = "php8ts.dll", Name = "php8ts" };
         var text = Symbols(php, Architecture.Unknown)!;
-        Assert.That(text, Does.StartWith("php-debug-pack-<PHP version unknown"));
-        Assert.That(text, Does.Contain("<x64 or x86>"));
+        Assert.That(text, Does.StartWith("php-debug-pack-<PHP version>-Win32-<compiler>-<x64|x86>.zip from "));
+        Assert.That(text, Does.Not.Contain("unknown"), "no long placeholder text");
+        Assert.That(text, Does.EndWith(
+            "To fill in the <…> parts, run `lmvm php8ts` and `.effmach` (x64 or x86) in the debugger, " +
+            "or check php8ts.dll's properties (Details tab)."));
+        Assert.That(Regex.Matches(text, "To fill in").Count, Is.EqualTo(1), "one sentence, however many facts are missing");
     }
 
     [Test]

@@ -203,6 +203,60 @@ public class RendererTests
         Assert.That(Validate(wrongType.ToJsonString()).IsValid, Is.False);
     }
 
+    /// <summary>A crash whose php8ts.dll has every version and identity field the engine collector fills.</summary>
+    static TriageResult WithIdentities()
+    {
+        var crash = XdebugNullWrite();
+        var php = crash.FindModule("php8ts")!;
+        var modules = crash.Modules.Select(m => ReferenceEquals(m, php)
+            ? m with
+            {
+                FileVersion = "8.3.4.0", ProductVersion = "8.3.4", LinkerVersion = "14.29", PdbName = "php8ts.pdb",
+                PdbGuid = Guid.Parse("0A1B2C3D-4E5F-6071-8293-A4B5C6D7E8F9"), PdbAge = 26,
+            }
+            : m).ToList();
+        return Triager.Triage(crash with { Modules = modules }, FakeCatalog.Standard());
+    }
+
+    [Test]
+    public void Json_modules_carry_version_and_codeview_identity()
+    {
+        var r = WithIdentities();
+        using var doc = JsonDocument.Parse(JsonRenderer.Render(r));
+        var php = doc.RootElement.GetProperty("modules").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "php8ts");
+        Assert.Multiple(() =>
+        {
+            Assert.That(php.GetProperty("version").GetString(), Is.EqualTo("8.3.4.0"));
+            Assert.That(php.GetProperty("product_version").GetString(), Is.EqualTo("8.3.4"));
+            Assert.That(php.GetProperty("linker_version").GetString(), Is.EqualTo("14.29"));
+            Assert.That(php.GetProperty("pdb").GetString(), Is.EqualTo("php8ts.pdb"));
+            Assert.That(php.GetProperty("pdb_guid").GetString(), Is.EqualTo("0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"));
+            Assert.That(php.GetProperty("pdb_age").GetInt32(), Is.EqualTo(26));
+            Assert.That(php.GetProperty("file_version").GetString(), Is.EqualTo("8.3.4.0"), "schema_version 1 name kept");
+            Assert.That(php.GetProperty("pdb_name").GetString(), Is.EqualTo("php8ts.pdb"), "schema_version 1 name kept");
+        });
+        var other = doc.RootElement.GetProperty("modules").EnumerateArray().First(m => m.GetProperty("name").GetString() != "php8ts");
+        foreach (var key in new[] { "version", "pdb", "pdb_guid", "pdb_age" })
+            Assert.That(other.GetProperty(key).ValueKind, Is.EqualTo(JsonValueKind.Null), $"unknown {key} is null, not left out");
+        var result = Validate(JsonRenderer.Render(r));
+        Assert.That(result.IsValid, Is.True, Errors(result));
+    }
+
+    [Test]
+    public void The_schema_checks_the_identity_fields_formats()
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(JsonRenderer.Render(WithIdentities()))!.AsObject();
+        var module = node["modules"]!.AsArray().First(m => (string?)m!["name"] == "php8ts")!.AsObject();
+        module["pdb_guid"] = "0A1B2C3D4E5F60718293A4B5C6D7E8F9";
+        Assert.That(Validate(node.ToJsonString()).IsValid, Is.False, "the GUID is written with dashes, lower case");
+        module["pdb_guid"] = "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9";
+        module["pdb_age"] = "1a";
+        Assert.That(Validate(node.ToJsonString()).IsValid, Is.False, "the age is a number");
+        module["pdb_age"] = 26;
+        module.Remove("pdb");
+        Assert.That(Validate(node.ToJsonString()).IsValid, Is.False, "pdb is required (null when unknown)");
+    }
+
     [Test]
     public void Json_extra_properties_come_first_for_the_batch_tool()
     {

@@ -368,6 +368,7 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             string? loadedImage = ModuleName(DbgEng.DEBUG_MODNAME_LOADED_IMAGE, moduleBase);
             string? symbolFile = ModuleName(DbgEng.DEBUG_MODNAME_SYMBOL_FILE, moduleBase);
             var info = ImagehlpModule(moduleBase);
+            var version = Versions(moduleBase);
             string path = image ?? loadedImage ?? "";
             result.Add(new ModuleInfo
             {
@@ -377,8 +378,10 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
                 Base = moduleBase,
                 Size = p.Size,
                 Timestamp = p.TimeDateStamp == 0 || p.TimeDateStamp == 0xFFFFFFFF ? null : p.TimeDateStamp,
-                FileVersion = FileVersion(moduleBase),
-                PdbName = info is { } m1 && Fixed(m1, 2) is { Length: > 0 } cv ? cv : null,
+                FileVersion = version?.File,
+                ProductVersion = version?.Product,
+                LinkerVersion = LinkerVersion(moduleBase),
+                PdbName = info is { } m1 && Fixed(m1, 2) is { Length: > 0 } cv ? ModuleNames.FileName(cv) : null,
                 PdbGuid = info is { } m2 && m2.PdbSig70 != Guid.Empty ? m2.PdbSig70 : null,
                 PdbAge = info is { } m3 && m3.PdbSig70 != Guid.Empty ? m3.PdbAge : null,
                 Symbols = Status(p.SymbolType, info),
@@ -421,16 +424,34 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
         }
     }
 
-    /// <summary>VS_FIXEDFILEINFO's file version ("8.3.4.0"); null when the dump holds no version resource.</summary>
-    string? FileVersion(ulong moduleBase)
+    /// <summary>VS_FIXEDFILEINFO's file and product versions ("8.3.4.0"); null when the dump and the image path hold no
+    /// version resource.</summary>
+    (string File, string Product)? Versions(ulong moduleBase)
     {
         Span<uint> fixedInfo = stackalloc uint[13];   // sizeof(VS_FIXEDFILEINFO) = 52
         uint size = 0;
         fixed (uint* p = fixedInfo)
-            if (engine.Symbols.GetModuleVersionInformationWide(DbgEng.DEBUG_ANY_ID, moduleBase, "\\", p, 52, &size) < 0 || size < 16)
+            if (engine.Symbols.GetModuleVersionInformationWide(DbgEng.DEBUG_ANY_ID, moduleBase, "\\", p, 52, &size) < 0 || size < 24)
                 return null;
         if (fixedInfo[0] != 0xFEEF04BD) return null;  // VS_FFI_SIGNATURE
-        uint ms = fixedInfo[2], ls = fixedInfo[3];
-        return $"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}";
+        static string Of(uint ms, uint ls) => $"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}";
+        return (Of(fixedInfo[2], fixedInfo[3]), Of(fixedInfo[4], fixedInfo[5]));
+    }
+
+    /// <summary>The image's linker version ("14.29": MSVC 2019), from its PE optional header: the symbol advice names the
+    /// compiler of a PHP build by it. Null when neither the dump nor the image path has the header.</summary>
+    string? LinkerVersion(ulong moduleBase)
+    {
+        uint lfanew = 0, signature = 0, read = 0;
+        if (engine.DataSpaces.ReadVirtual(moduleBase + 0x3C, &lfanew, 4, &read) < 0 || read != 4 || lfanew is 0 or > 0x1000) return null;
+        ulong nt = moduleBase + lfanew;
+        if (engine.DataSpaces.ReadVirtual(nt, &signature, 4, &read) < 0 || read != 4 || signature != 0x00004550) return null;   // "PE\0\0"
+        ushort magic = 0;
+        byte major = 0, minor = 0;
+        ulong optional = nt + 24;   // after the signature and IMAGE_FILE_HEADER
+        if (engine.DataSpaces.ReadVirtual(optional, &magic, 2, &read) < 0 || read != 2 || magic is not (0x10B or 0x20B)) return null;
+        if (engine.DataSpaces.ReadVirtual(optional + 2, &major, 1, &read) < 0 || read != 1) return null;
+        if (engine.DataSpaces.ReadVirtual(optional + 3, &minor, 1, &read) < 0 || read != 1) return null;
+        return $"{major}.{minor}";
     }
 }

@@ -107,6 +107,8 @@ internal sealed class CrashReportBuilder
             Size = o.Size ?? m.Size,
             Timestamp = o.Timestamp ?? m.Timestamp,
             FileVersion = o.FileVersion ?? m.FileVersion,
+            ProductVersion = o.ProductVersion ?? m.ProductVersion,
+            LinkerVersion = o.LinkerVersion ?? m.LinkerVersion,
             PdbName = o.PdbName ?? m.PdbName,
             PdbGuid = o.PdbGuid ?? m.PdbGuid,
             PdbAge = o.PdbAge ?? m.PdbAge,
@@ -123,7 +125,6 @@ internal sealed class CrashReportBuilder
         var chosen = ChooseStack();
         List<StackFrame> frames = chosen?.Frames ?? [];
         frames = FillFrameZero(frames, chosen?.Priority ?? 0);
-        if (Architecture == Architecture.X86) frames = frames.Select(Cut).ToList();
         for (int i = 0; i < frames.Count; i++)
             if (frames[i].Index != i) frames[i] = frames[i] with { Index = i };
 
@@ -138,7 +139,6 @@ internal sealed class CrashReportBuilder
             var ps = parameters ?? [];
             if (ps.Count == 0 && (c == 0xC0000005 || c == 0xC0000006) && AccessFromText is { Kind: not AccessKind.Unknown } a)
                 ps = [a.Kind switch { AccessKind.Write => 1UL, AccessKind.Execute => 8UL, _ => 0UL }, .. a.Target is { } t ? new[] { t } : []];
-            bool x86 = Architecture == Architecture.X86;
             exception = new ExceptionInfo
             {
                 Code = c, Flags = flags ?? 0, Address = x86 ? Cut(address) : address,
@@ -158,18 +158,16 @@ internal sealed class CrashReportBuilder
                 Id = chosen?.ThreadId ?? FaultingThreadId,
                 Index = chosen?.ThreadIndex ?? FaultingThreadIndex,
                 Frames = frames,
-                Registers = Architecture == Architecture.X86
-                    ? registers.ToDictionary(kv => kv.Key, kv => Cut(kv.Value))
-                    : new Dictionary<string, ulong>(registers),
+                Registers = new Dictionary<string, ulong>(registers),
             }
             : null;
 
-        return new CrashReport
+        return AddressWidth.CutTo32Bits(new CrashReport
         {
             Process = new ProcessInfo { Name = ProcessName, Architecture = Architecture, ProcessId = ProcessId, ExitCode = ExitCode },
             Exception = exception,
             FaultingThread = thread,
-            Modules = Architecture == Architecture.X86 ? modules.Select(m => m with { Base = Cut(m.Base) }).ToList() : modules.ToList(),
+            Modules = modules.ToList(),
             Source = new DataSource
             {
                 Kind = kind,
@@ -186,17 +184,8 @@ internal sealed class CrashReportBuilder
                     ScriptFrames = ControlFrames is { Count: > 0 } c2 ? c2 : BacktraceFrames ?? [],
                 }
                 : null,
-        };
+        });
     }
-
-    // A 32-bit process has 32-bit addresses; a 64-bit debugger or a paste may sign-extend them
-    // (0xffffffff00000045). Cut before classifying, so a write to 0x45 is a NULL write.
-    static ulong Cut(ulong value) => value & 0xFFFFFFFF;
-    static ulong? Cut(ulong? value) => value is { } v ? Cut(v) : null;
-    static StackFrame Cut(StackFrame f) => f with
-    {
-        InstructionPointer = Cut(f.InstructionPointer), ChildStackPointer = Cut(f.ChildStackPointer), ReturnAddress = Cut(f.ReturnAddress),
-    };
 
     StackCandidate? ChooseStack()
     {

@@ -171,6 +171,10 @@ public class ScenarioTests
             var found = report.FindModule(image);
             Assert.That(found, Is.Not.Null, $"collector: {image} not among the dump's modules");
             Assert.That(found!.FileVersion, Is.EqualTo(version), $"collector: {image}'s file version");
+            Assert.That(found.ProductVersion, Is.EqualTo(version), $"collector: {image}'s product version (versions.txt sets both)");
+            // lld writes linker version 14.0 into the optional header, as MSVC 2015's link.exe does.
+            Assert.That(found.LinkerVersion, Is.EqualTo("14.0"), $"collector: {image}'s linker version");
+            Assert.That(found.PdbName, Is.Null.Or.EqualTo(Path.ChangeExtension(image, ".pdb")), $"collector: {image}'s PDB name");
         }
 
         // The collector agrees with kn on the faulting frame.

@@ -1,13 +1,12 @@
-using FcgiExt.RulesEngine.Model;
-
-namespace FcgiExt.RulesEngine.Triage;
+namespace FcgiExt.RulesEngine.Model;
 
 /// <summary>
 /// A 32-bit process has 32-bit addresses, but its dump stores them in 64-bit fields, and writers fill the upper half
 /// differently: sign-extended (0xffffffff80001000), or with garbage (0xffffffff00000045 for a write to 0x45). Left
 /// as they are, the same crash is NULL_POINTER_WRITE in one dump and INVALID_POINTER_WRITE in another, and the
 /// reports print addresses no one can find. So every address of an x86 target is cut to 32 bits before anything
-/// classifies or prints it: exception address and parameters (ULONG_PTR in a 32-bit process), frames, modules.
+/// classifies or prints it: exception address and parameters (ULONG_PTR in a 32-bit process), frames, registers,
+/// modules. Readers apply it as they build a report, triage again for every other source (dumps, JSON, tests).
 /// </summary>
 public static class AddressWidth
 {
@@ -17,9 +16,15 @@ public static class AddressWidth
         return crash with
         {
             Exception = crash.Exception is { } e
-                ? e with { Address = Cut(e.Address), Parameters = e.Parameters.Select(p => p & 0xFFFFFFFF).ToArray() }
+                ? e with
+                {
+                    Address = Cut(e.Address), Parameters = e.Parameters.Select(p => p & 0xFFFFFFFF).ToArray(),
+                    Instruction = e.Instruction is { } i ? i with { Address = i.Address & 0xFFFFFFFF, Registers = Cut(i.Registers) } : null,
+                }
                 : null,
-            FaultingThread = crash.FaultingThread is { } t ? t with { Frames = t.Frames.Select(CutFrame).ToList() } : null,
+            FaultingThread = crash.FaultingThread is { } t
+                ? t with { Frames = t.Frames.Select(CutFrame).ToList(), Registers = Cut(t.Registers) }
+                : null,
             Modules = crash.Modules.Select(m => m with { Base = Cut(m.Base) }).ToList(),
         };
     }
@@ -30,4 +35,7 @@ public static class AddressWidth
     };
 
     static ulong? Cut(ulong? address) => address & 0xFFFFFFFF;
+
+    static Dictionary<string, ulong> Cut(IReadOnlyDictionary<string, ulong> registers) =>
+        registers.ToDictionary(kv => kv.Key, kv => kv.Value & 0xFFFFFFFF);
 }

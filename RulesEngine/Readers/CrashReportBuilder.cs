@@ -141,8 +141,7 @@ internal sealed class CrashReportBuilder
                 ps = [a.Kind switch { AccessKind.Write => 1UL, AccessKind.Execute => 8UL, _ => 0UL }, .. a.Target is { } t ? new[] { t } : []];
             exception = new ExceptionInfo
             {
-                Code = c, Flags = flags ?? 0, Address = x86 ? Cut(address) : address,
-                Parameters = x86 ? ps.Select(p => Cut(p)).ToList() : ps, FirstChance = firstChance,
+                Code = c, Flags = flags ?? 0, Address = address, Parameters = ps, FirstChance = firstChance,
             };
         }
 

@@ -55,8 +55,36 @@ public static class DumpFile
             if (type != 0 && (long)rva + size > length)
                 return $"{path}: truncated minidump (stream {i} of type {type} ends at {(long)rva + size}, file has {length} bytes)";
             if (MemoryProblem(f, type, rva, size, length) is { } memory) return $"{path}: {memory}";
+            if (type == SystemInfoStream && size >= 24 && NonWindowsPlatform(f, rva) is { } platform)
+                return $"{path}: not a Windows minidump ({platform}); FcgiExt triages Windows processes";
         }
         return null;
+    }
+
+    const uint SystemInfoStream = 7;
+
+    /// <summary>Breakpad and Crashpad write minidumps of other systems with their own PlatformId in MINIDUMP_SYSTEM_INFO
+    /// (offset 20; Windows uses 0–3, VER_PLATFORM_WIN32_NT = 2): the engine would open them and invent a verdict.</summary>
+    static string? NonWindowsPlatform(FileStream f, uint rva)
+    {
+        byte[] platform = new byte[4];
+        f.Position = rva + 20L;
+        f.ReadExactly(platform);
+        uint id = BinaryPrimitives.ReadUInt32LittleEndian(platform);
+        return id switch
+        {
+            <= 3 => null,
+            0x8000 => "Unix",
+            0x8101 => "macOS",
+            0x8102 => "iOS",
+            0x8201 => "Linux",
+            0x8202 => "Solaris",
+            0x8203 => "Android",
+            0x8204 => "PS3",
+            0x8205 => "Native Client",
+            0x8206 => "Fuchsia",
+            _ => $"platform 0x{id:x}",
+        };
     }
 
     /// <summary>The memory lists point at the captured bytes: a cut-off file keeps its directory but loses those.</summary>

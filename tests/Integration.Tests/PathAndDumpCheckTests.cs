@@ -73,4 +73,33 @@ public class PathAndDumpCheckTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    /// <summary>Breakpad writes Linux, macOS and Android minidumps with their PlatformId (minidump_format.h's MD_OS_*):
+    /// a public Windows dump with its SystemInfo's PlatformId set to each must be refused in one line.</summary>
+    [TestCase(0x8201u, "Linux")]
+    [TestCase(0x8101u, "macOS")]
+    [TestCase(0x8102u, "iOS")]
+    [TestCase(0x8203u, "Android")]
+    public void Minidumps_of_other_systems_are_refused_in_one_line(uint platformId, string name)
+    {
+        string source = Path.Combine(TestPaths.PublicDumps, "breakpad", "minidump2.dmp");
+        Assume.That(File.Exists(source), Is.True, source);
+        byte[] bytes = File.ReadAllBytes(source);
+        uint streams = BitConverter.ToUInt32(bytes, 8), directory = BitConverter.ToUInt32(bytes, 12);
+        int systemInfo = -1;
+        for (int i = 0; i < streams; i++)
+            if (BitConverter.ToUInt32(bytes, (int)directory + 12 * i) == 7) systemInfo = (int)BitConverter.ToUInt32(bytes, (int)directory + 12 * i + 8);
+        Assert.That(systemInfo, Is.GreaterThan(0), "minidump2.dmp has a SystemInfo stream");
+        Assert.That(BitConverter.ToUInt32(bytes, systemInfo + 20), Is.EqualTo(2u), "the original is VER_PLATFORM_WIN32_NT");
+        BitConverter.GetBytes(platformId).CopyTo(bytes, systemInfo + 20);
+        string dir = TestPaths.TempDir();
+        try
+        {
+            string dump = Path.Combine(dir, "crash.dmp");
+            File.WriteAllBytes(dump, bytes);
+            Assert.That(DumpFile.Problem(dump),
+                Is.EqualTo($"{dump}: not a Windows minidump ({name}); FcgiExt triages Windows processes"));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

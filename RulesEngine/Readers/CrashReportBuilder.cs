@@ -80,6 +80,23 @@ internal sealed class CrashReportBuilder
         if (Architecture == Architecture.Unknown) Architecture = a;
     }
 
+    /// <summary>The disassembly line under `.ecxr`'s registers: address and instruction bytes.</summary>
+    public (ulong Address, byte[] Bytes)? PastedInstruction;
+
+    /// <summary>The registers by full x64 name, as the decoder asks for them (eax → rax, eip → rip, r8d stays out).</summary>
+    Dictionary<string, ulong> FullRegisters()
+    {
+        var full = new Dictionary<string, ulong>();
+        foreach (var (name, value) in registers)
+        {
+            if (name.Length == 3 && name[0] == 'e' && name[1..] is "ax" or "bx" or "cx" or "dx" or "si" or "di" or "sp" or "bp" or "ip")
+                full.TryAdd("r" + name[1..], value);
+            else if (name.Length >= 2 && name[0] == 'r' && !name.EndsWith('d') && !name.EndsWith('w') && !name.EndsWith('b'))
+                full[name] = value;
+        }
+        return full;
+    }
+
     public void SetRegister(string name, ulong value) => registers.TryAdd(name.ToLowerInvariant(), value);
     public bool HasRegisters => registers.Count > 0;
 
@@ -142,6 +159,10 @@ internal sealed class CrashReportBuilder
             exception = new ExceptionInfo
             {
                 Code = c, Flags = flags ?? 0, Address = address, Parameters = ps, FirstChance = firstChance,
+                // The pasted disassembly line is the faulting instruction only when it sits at the exception address.
+                Instruction = PastedInstruction is { } fi && (address is null || address == fi.Address)
+                    ? new FaultingInstruction { Address = fi.Address, Bytes = fi.Bytes, Registers = FullRegisters() }
+                    : null,
             };
         }
 

@@ -153,6 +153,8 @@ internal sealed partial class RegisterReader : IBlockReader
                     builder.AddStack(new CrashReportBuilder.StackCandidate("windbg-text", CrashReportBuilder.PriorityFaultingInstruction,
                         [new StackFrame { InstructionPointer = ip, Module = site.Module, Function = site.Function, Displacement = site.Displacement, Trust = FrameTrust.Context }], null, null));
                 builder.Note($"Faulting instruction: {sym.Groups["site"].Value} {dis.Groups["rest"].Value.Trim()}");
+                if (ip is { } at && dis.Groups["bytes"].Value is { Length: <= 30 } hex && hex.Length % 2 == 0)
+                    builder.PastedInstruction ??= (at, Convert.FromHexString(hex));
                 builder.AddKind("windbg-text");
                 if (dis.Groups["addr"].Value.Contains('`') || dis.Groups["addr"].Value.Length == 16) builder.SetArchitecture(Architecture.X64);
                 return 2;
@@ -166,5 +168,6 @@ internal sealed partial class RegisterReader : IBlockReader
     [GeneratedRegex(@"^cs=[0-9a-fA-F]{4}\s+ss=", RegexOptions.IgnoreCase)] private static partial Regex Segments();
     [GeneratedRegex(@"\b(?<r>[a-z][a-z0-9]{1,5})=(?<v>[0-9a-fA-F`]{4,17})\b", RegexOptions.IgnoreCase)] private static partial Regex Pair();
     [GeneratedRegex(@"^(?<site>\S+!\S+|\S+\+0x[0-9a-fA-F]+):$")] private static partial Regex InstructionSymbol();
-    [GeneratedRegex(@"^(?<addr>[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?)\s+[0-9a-fA-F]{2,}\s+(?<rest>.+)$")] private static partial Regex Disassembly();
+    [GeneratedRegex(@"^(?<addr>[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?)\s+(?<bytes>[0-9a-fA-F]{2,})\s+(?<rest>.+)$")]
+    private static partial Regex Disassembly();
 }

@@ -1,5 +1,6 @@
 using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Model;
+using FcgiExt.RulesEngine.Readers;
 using FcgiExt.RulesEngine.Triage;
 using NUnit.Framework;
 
@@ -73,5 +74,48 @@ public class FaultingAccessTests
     {
         var r = Triage([0x48, 0x8B, 0x04, 0x08], new() { ["rax"] = 0xfefefefefefefe00 });   // rcx not in the context
         Assert.That(r.Exception!.Class, Is.EqualTo("NON_CANONICAL_ADDRESS"));
+    }
+}
+
+/// <summary>The same decoding from pasted WinDbg text: `.exr -1`, `.ecxr`'s registers and the disassembly line.</summary>
+public class FaultingAccessFromTextTests
+{
+    // What `.exr -1; .ecxr` print for the TestDumps apcu-noncanonical-read crash (registers trimmed to two lines).
+    const string Text = """
+        ExceptionAddress: 00000002282d52a7 (msvcrt!strncmp+0x0000000000000037)
+           ExceptionCode: c0000005 (Access violation)
+          ExceptionFlags: 00000000
+        NumberParameters: 2
+           Parameter[0]: 0000000000000000
+           Parameter[1]: ffffffffffffffff
+        Attempt to read from address ffffffffffffffff
+        0:000> .ecxr
+        rax=0000000000000075 rbx=000000019000a040 rcx=0000000000000075
+        rdx=000000019000a040 rsi=0000000000000000 rdi=00000000000000ff
+        rip=00000002282d52a7 rsp=000000000011f808 rbp=000000000011f830
+         r8=6f747375635f726f  r9=6f747375635f726f r10=0000000000000000
+        r11=0000000000000000 r12=0000000000000000 r13=0000000000000000
+        r14=0000000000000000 r15=0000000000000000
+        iopl=0         nv up ei pl nz na pe nc
+        cs=0033  ss=002b  ds=002b  es=002b  fs=0053  gs=002b             efl=00000202
+        msvcrt!strncmp+0x37:
+        00000002`282d52a7 410fb601        movzx   eax,byte ptr [r9] ds:6f747375`635f726f=??
+        """;
+
+    [Test]
+    public void Pasted_registers_and_disassembly_give_the_real_target()
+    {
+        var crash = DebuggerText.Read(Text);
+        Assert.That(crash.Exception!.Instruction!.Bytes, Is.EqualTo(new byte[] { 0x41, 0x0F, 0xB6, 0x01 }));
+        var r = Triager.Triage(crash, RuleCatalog.LoadBuiltIn());
+        Assert.That(r.Exception!.Class, Is.EqualTo("NON_CANONICAL_ADDRESS_READ"));
+        Assert.That(r.Exception.Detail, Does.Contain("a read of 0x6f747375635f726f through [r9]"));
+    }
+
+    [Test]
+    public void A_disassembly_line_elsewhere_is_not_the_faulting_instruction()
+    {
+        var crash = DebuggerText.Read(Text.Replace("00000002`282d52a7 410fb601", "00000002`282d52b0 410fb601"));
+        Assert.That(crash.Exception!.Instruction, Is.Null);
     }
 }

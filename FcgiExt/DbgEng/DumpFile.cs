@@ -87,55 +87,73 @@ public static class DumpFile
         };
     }
 
-    /// <summary>The memory lists point at the captured bytes: a cut-off file keeps its directory but loses those.</summary>
+    /// <summary>The memory lists point at the captured bytes: a cut-off file keeps its directory but loses those. Entries are
+    /// read one at a time and every size is 64-bit and bounded by the file: a lying directory (a list "of 2 GB") can
+    /// neither overflow the arithmetic nor make this allocate what the file does not hold.</summary>
     static string? MemoryProblem(FileStream f, uint type, uint rva, uint size, long length)
     {
         const uint ModuleListStream = 4, MemoryListStream = 5, Memory64ListStream = 9;
+        const int ModuleSize = 108, RangeSize = 16;
+        Span<byte> entry = stackalloc byte[ModuleSize];
         if (type == ModuleListStream && size >= 4)
         {
             // MINIDUMP_MODULE is 108 bytes: ModuleNameRva at 20, CvRecord (size, rva) at 76, MiscRecord at 84.
-            byte[] list = new byte[size];
-            f.Position = rva;
-            f.ReadExactly(list);
-            uint count = BinaryPrimitives.ReadUInt32LittleEndian(list);
-            for (long i = 0; i < count && 4 + 108 * (i + 1) <= size; i++)
+            long count = ReadUInt32(f, rva);
+            if (count > (size - 4L) / ModuleSize) return $"corrupt minidump (module list of {count} modules in {size} bytes)";
+            for (long i = 0; i < count; i++)
             {
-                var module = list.AsSpan((int)(4 + 108 * i), 108);
-                uint nameRva = BinaryPrimitives.ReadUInt32LittleEndian(module[20..]);
-                uint cvSize = BinaryPrimitives.ReadUInt32LittleEndian(module[76..]), cvRva = BinaryPrimitives.ReadUInt32LittleEndian(module[80..]);
-                uint miscSize = BinaryPrimitives.ReadUInt32LittleEndian(module[84..]), miscRva = BinaryPrimitives.ReadUInt32LittleEndian(module[88..]);
+                f.Position = rva + 4L + ModuleSize * i;
+                f.ReadExactly(entry);
+                uint nameRva = BinaryPrimitives.ReadUInt32LittleEndian(entry[20..]);
+                uint cvSize = BinaryPrimitives.ReadUInt32LittleEndian(entry[76..]), cvRva = BinaryPrimitives.ReadUInt32LittleEndian(entry[80..]);
+                uint miscSize = BinaryPrimitives.ReadUInt32LittleEndian(entry[84..]), miscRva = BinaryPrimitives.ReadUInt32LittleEndian(entry[88..]);
                 long end = Math.Max(nameRva + 4L, Math.Max((long)cvRva + cvSize, (long)miscRva + miscSize));
                 if (end > length) return $"truncated minidump (module {i}'s records end at {end}, file has {length} bytes)";
             }
         }
         else if (type == MemoryListStream && size >= 4)
         {
-            byte[] list = new byte[size];
-            f.Position = rva;
-            f.ReadExactly(list);
-            uint count = BinaryPrimitives.ReadUInt32LittleEndian(list);
-            for (long i = 0; i < count && 4 + 16 * (i + 1) <= size; i++)
+            long count = ReadUInt32(f, rva);
+            if (count > (size - 4L) / RangeSize) return $"corrupt minidump (memory list of {count} ranges in {size} bytes)";
+            f.Position = rva + 4L;
+            var ranges = new BufferedStream(f, 1 << 16);
+            for (long i = 0; i < count; i++)
             {
-                uint dataSize = BinaryPrimitives.ReadUInt32LittleEndian(list.AsSpan((int)(4 + 16 * i + 8)));
-                uint dataRva = BinaryPrimitives.ReadUInt32LittleEndian(list.AsSpan((int)(4 + 16 * i + 12)));
+                ranges.ReadExactly(entry[..RangeSize]);
+                uint dataSize = BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]);
+                uint dataRva = BinaryPrimitives.ReadUInt32LittleEndian(entry[12..]);
                 if ((long)dataRva + dataSize > length)
                     return $"truncated minidump (memory range {i} ends at {(long)dataRva + dataSize}, file has {length} bytes)";
             }
         }
         else if (type == Memory64ListStream && size >= 16)
         {
-            byte[] head = new byte[16];
             f.Position = rva;
-            f.ReadExactly(head);
-            ulong count = BinaryPrimitives.ReadUInt64LittleEndian(head);
-            ulong baseRva = BinaryPrimitives.ReadUInt64LittleEndian(head.AsSpan(8));
-            if (count > (size - 16) / 16) return $"corrupt minidump (memory list of {count} ranges in {size} bytes)";
-            byte[] list = new byte[16 * (int)count];
-            f.ReadExactly(list);
+            f.ReadExactly(entry[..16]);
+            ulong count = BinaryPrimitives.ReadUInt64LittleEndian(entry);
+            ulong baseRva = BinaryPrimitives.ReadUInt64LittleEndian(entry[8..]);
+            if (count > (size - 16UL) / RangeSize) return $"corrupt minidump (memory list of {count} ranges in {size} bytes)";
+            var ranges = new BufferedStream(f, 1 << 16);
             ulong end = baseRva;
-            for (int i = 0; i < (int)count; i++) end += BinaryPrimitives.ReadUInt64LittleEndian(list.AsSpan(16 * i + 8));
-            if (end > (ulong)length) return $"truncated full-memory dump (its memory ends at {end}, file has {length} bytes)";
+            if (end > (ulong)length) return $"truncated full-memory dump (its memory starts at {end}, file has {length} bytes)";
+            for (ulong i = 0; i < count; i++)
+            {
+                ranges.ReadExactly(entry[..RangeSize]);
+                ulong dataSize = BinaryPrimitives.ReadUInt64LittleEndian(entry[8..]);
+                // Checked per range: a sum that passes the file's length (or wraps) is the answer already.
+                if (dataSize > (ulong)length || end + dataSize > (ulong)length)
+                    return $"truncated full-memory dump (memory range {i} ends past the file's {length} bytes)";
+                end += dataSize;
+            }
         }
         return null;
+    }
+
+    static uint ReadUInt32(FileStream f, long position)
+    {
+        Span<byte> value = stackalloc byte[4];
+        f.Position = position;
+        f.ReadExactly(value);
+        return BinaryPrimitives.ReadUInt32LittleEndian(value);
     }
 }

@@ -102,4 +102,39 @@ public class PathAndDumpCheckTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    /// <summary>A stream directory that lies about sizes past 2 GB (in a sparse file as large as it claims) gets one line,
+    /// no OverflowException and no allocation of what it claims.</summary>
+    [TestCase(4u, 0x90000000u, 0x7fffffffu, "corrupt minidump (module list")]
+    [TestCase(5u, 0x90000000u, 0x7fffffffu, "corrupt minidump (memory list")]
+    [TestCase(9u, 0x80000010u, 0x08000000u, "truncated full-memory dump")]
+    public void Lying_sizes_past_2_GB_are_one_line(uint streamType, uint claimedSize, uint claimedCount, string reason)
+    {
+        string source = Path.Combine(TestPaths.PublicDumps, "breakpad", "minidump2.dmp");
+        Assume.That(File.Exists(source), Is.True, source);
+        byte[] bytes = File.ReadAllBytes(source);
+        uint streams = BitConverter.ToUInt32(bytes, 8), directory = BitConverter.ToUInt32(bytes, 12);
+        string dir = TestPaths.TempDir();
+        try
+        {
+            string dump = Path.Combine(dir, "huge.dmp");
+            // Directory entry 0 becomes the lying stream, its list right after the header's bytes in a sparse 5 GB file.
+            long listRva = bytes.Length;
+            BitConverter.GetBytes(streamType).CopyTo(bytes, (int)directory);
+            BitConverter.GetBytes(claimedSize).CopyTo(bytes, (int)directory + 4);
+            BitConverter.GetBytes((uint)listRva).CopyTo(bytes, (int)directory + 8);
+            using (var f = new FileStream(dump, FileMode.Create))
+            {
+                f.Write(bytes);
+                f.Write(BitConverter.GetBytes((ulong)claimedCount));   // count (the 64-bit list's; a 32-bit list reads the low half)
+                f.Write(BitConverter.GetBytes(6UL << 30));              // Memory64 BaseRva: past the end of the file
+                f.SetLength(5L << 30);
+            }
+            Assert.That(streams, Is.GreaterThan(0));
+            string? problem = DumpFile.Problem(dump);
+            Assert.That(problem, Does.StartWith($"{dump}: {reason}"));
+            Assert.That(problem, Does.Not.Contain("\n"));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

@@ -47,7 +47,9 @@ internal static class YamlTree
         }
         catch (YamlException e)
         {
-            diagnostics.Add(new(file, (int)e.Start.Line, (int)e.Start.Column, "bad YAML: " + CleanMessage(e.Message)));
+            var message = CleanMessage(e.Message);
+            diagnostics.Add(new(file, (int)e.Start.Line, (int)e.Start.Column,
+                message.StartsWith("nesting deeper", StringComparison.Ordinal) ? message : "bad YAML: " + message));
             return null;
         }
         catch (InvalidOperationException)
@@ -62,11 +64,18 @@ internal static class YamlTree
 
     [ThreadStatic] private static int _lastLine, _lastColumn;
 
-    private static YNode ReadNode(IParser parser, string file, Dictionary<string, YNode> anchors, List<CatalogDiagnostic> diagnostics)
+    /// <summary>Deeper lists and mappings are refused: a catalog needs five levels, and the tree is read recursively, so
+    /// a file of 10,000 '[' would otherwise overflow the stack and take the whole debugger down with it.</summary>
+    public const int MaxNesting = 64;
+
+    private static YNode ReadNode(IParser parser, string file, Dictionary<string, YNode> anchors, List<CatalogDiagnostic> diagnostics,
+        int depth = 0)
     {
         var current = parser.Current ?? throw new YamlException("unexpected end of the document");
         int line = (int)current.Start.Line, col = (int)current.Start.Column;
         _lastLine = line; _lastColumn = col;
+        if (depth > MaxNesting && current is SequenceStart or MappingStart)
+            throw new YamlException(current.Start, current.End, $"nesting deeper than {MaxNesting}");
         switch (current)
         {
             case AnchorAlias alias:
@@ -86,7 +95,7 @@ internal static class YamlTree
                 parser.MoveNext();
                 var items = new List<YNode>();
                 while (!parser.Accept<SequenceEnd>(out _))
-                    items.Add(ReadNode(parser, file, anchors, diagnostics));
+                    items.Add(ReadNode(parser, file, anchors, diagnostics, depth + 1));
                 parser.MoveNext();
                 var node = new YSequence(items, line, col);
                 if (!seqStart.Anchor.IsEmpty) anchors[seqStart.Anchor.Value] = node;
@@ -99,8 +108,8 @@ internal static class YamlTree
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 while (!parser.Accept<MappingEnd>(out _))
                 {
-                    var keyNode = ReadNode(parser, file, anchors, diagnostics);
-                    var value = ReadNode(parser, file, anchors, diagnostics);
+                    var keyNode = ReadNode(parser, file, anchors, diagnostics, depth + 1);
+                    var value = ReadNode(parser, file, anchors, diagnostics, depth + 1);
                     if (keyNode is not YScalar key)
                     {
                         diagnostics.Add(new(file, keyNode.Line, keyNode.Column, "a key must be a plain name, not a list or mapping"));

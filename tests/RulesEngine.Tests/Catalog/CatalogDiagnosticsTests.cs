@@ -32,6 +32,28 @@ public class CatalogDiagnosticsTests
         Assert.That(Only(Diagnose("rules:\n\t- id: r1\n")), Is.EqualTo("bad.yaml:2:1: bad YAML: tab in indentation (YAML indents with spaces)"));
     }
 
+    [TestCase(10_000, "[", "")]
+    [TestCase(40_000, "[", "")]
+    [TestCase(5_000, "{a: ", "}")]
+    [TestCase(2_000, "- ", "")]
+    public void DeepNestingIsOneLineNotAStackOverflow(int levels, string open, string close)
+    {
+        // A 20 KB file of 10,000 '[' ended the whole debugger with StackOverflowException before the bound.
+        // "- - - x" is block sequences nested on one line.
+        string yaml = open == "- "
+            ? "rules:\n  " + string.Concat(Enumerable.Repeat(open, levels)) + "x\n"
+            : "rules: " + string.Concat(Enumerable.Repeat(open, levels)) + string.Concat(Enumerable.Repeat(close, levels)) + "\n";
+        var text = Only(Diagnose(yaml));
+        Assert.That(text, Does.Match(@"^bad\.yaml:\d+:\d+: nesting deeper than 64$"));
+    }
+
+    [Test]
+    public void NestingUpToTheBoundIsRead()
+    {
+        string yaml = "x: " + new string('[', 60) + new string(']', 60) + "\n";
+        Assert.That(Diagnose(yaml).Where(d => d.ToString().Contains("nesting")), Is.Empty);
+    }
+
     [Test]
     public void UnknownKeysAreReportedAtTheKey()
     {

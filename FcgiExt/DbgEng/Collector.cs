@@ -19,6 +19,7 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
 {
     readonly CollectorOptions _options = options ?? new CollectorOptions();
     readonly List<string> _notes = [];
+    bool _contextUnusable;
 
     public CrashReport Collect(string? dumpPath = null)
     {
@@ -36,7 +37,12 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
         if (exception is { Address: { } at } && exception.Code == AccessViolationCode)
             exception = exception with { Instruction = Instruction(at, context, arch) };
         Analysis.FcgiProcedure.Trace("collect: stack");
+        _contextUnusable = false;
         var thread = FaultingThread(eventThread, context);
+        // A dump's exception stream whose context is missing or outside the file: the stack is the reporter's.
+        if (exception is not null && IsDump() && (context is null || _contextUnusable))
+            exception = exception with { ContextAvailable = false };
+        else if (exception is not null) exception = exception with { ContextAvailable = true };
         Analysis.FcgiProcedure.Trace("collect: modules");
         var modules = Modules();
         Analysis.FcgiProcedure.Trace("collect: process");
@@ -53,6 +59,8 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             Source = new DataSource { Kind = "dbgeng", Path = dumpPath, Notes = [.. _notes] },
         };
     }
+
+    bool IsDump() => engine.Control.GetDebuggeeType(out _, out uint qualifier) >= 0 && qualifier >= DbgEng.DEBUG_DUMP_SMALL;
 
     void CheckInterrupt()
     {
@@ -258,7 +266,10 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
                 fixed (byte* c = context)
                     hr = engine.Control.GetContextStackTraceEx(c, (uint)context.Length, f, (uint)frames.Length, null, 0, 0, &filled);
                 if (hr < 0 || filled == 0)
+                {
                     _notes.Add($"stack from the exception context failed ({Hresult.Describe(hr)}): the thread's own stack is used");
+                    _contextUnusable = true;
+                }
             }
             if (hr < 0 || filled == 0)
             {

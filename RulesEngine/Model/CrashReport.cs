@@ -38,6 +38,9 @@ public sealed record ExceptionInfo
     /// <summary>The bytes at the exception address and the exception context's registers, when the source has them:
     /// what decoding the faulting instruction needs (x64 reports every general-protection fault as 0xffffffffffffffff).</summary>
     public FaultingInstruction? Instruction { get; init; }
+    /// <summary>False when the dump's exception stream has no usable context (missing, or outside the file): the stack
+    /// then is the reporting thread's own, not the faulting one. Null when the source does not say.</summary>
+    public bool? ContextAvailable { get; init; }
     /// <summary>For access violations: ExceptionInformation[0] (0 read, 1 write, 8 execute).</summary>
     public AccessKind Access =>
         Code != 0xC0000005 && Code != 0xC0000006 || Parameters.Count < 1 ? AccessKind.Unknown
@@ -79,7 +82,9 @@ public sealed record StackFrame
             if (Module is null && Function is null)
                 return InstructionPointer is { } ip ? $"0x{ip:x}" : "<unknown>";
             var s = Function is null ? Module! : $"{Module}!{Function}";
-            if (Displacement is > 0) s += $"+0x{Displacement:x}";
+            // A damaged dump's symbol lookup can give a displacement "before" the symbol: print it negative, as it is.
+            if (Displacement is > 0x8000_0000_0000_0000) s += $"-0x{0 - Displacement.Value:x}";
+            else if (Displacement is > 0) s += $"+0x{Displacement:x}";
             else if (Function is null && InstructionPointer is { } ip2 && Displacement is null) s += $"+0x{ip2:x}";
             return s;
         }

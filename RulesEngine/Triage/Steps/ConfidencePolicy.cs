@@ -52,6 +52,13 @@ public static class ConfidencePolicy
         new("no-exception-text", Confidence.Low, "a text without an exception record",
             f => f.Frames.Count > 0 && f.Class.Classification is null && f.Crash.Source.Kind != "dbgeng"
                 ? "the text holds no exception record (.exr -1 or .lastevent output gives it): the class is unknown" : null),
+        new("no-exception-context", Confidence.Low, "the dump's exception record has no usable context",
+            f => f.Crash.Exception is { ContextAvailable: false }
+                ? "the dump's exception record has no usable context (the engine says \"Exception context not present\"): the stack is " +
+                  "the thread that reported the crash, not the one that faulted" : null),
+        new("unknown-exception-code", Confidence.Medium, "an exception code nothing knows",
+            f => f.Class.Name?.StartsWith(ExceptionClassifier.UnknownException, StringComparison.Ordinal) == true
+                ? $"the exception code 0x{f.Crash.Exception?.Code:x8} is not one FcgiExt knows: the owner's frame may be raising it on purpose" : null),
         new("walk-failed", Confidence.Low, "the catalog walk failed",
             f => f.Frames.Count > 0 && !f.IsExit && f.Walk.Failed ? "the catalog walk failed" : null),
         new("no-owner-rule", Confidence.Low, "no rule decided the owner (owner `unknown`)",

@@ -45,3 +45,48 @@ public class AddressWidthTests
         Assert.That(r.Exception!.Class, Is.Not.EqualTo("NULL_POINTER_WRITE"));
     }
 }
+
+/// <summary>Inputs that cannot support a confident owner: a dump without a usable exception context, an unknown code,
+/// and a damaged dump's negative displacement.</summary>
+public class WeakInputConfidenceTests
+{
+    static readonly RuleCatalog Catalog = RuleCatalog.LoadBuiltIn();
+
+    static CrashReport Crash(uint code, bool? context) => new()
+    {
+        Process = new ProcessInfo { Name = "php-cgi.exe", Architecture = Architecture.X64 },
+        Exception = new ExceptionInfo { Code = code, Address = 0x180001234, Parameters = [0, 8], ContextAvailable = context },
+        FaultingThread = new ThreadInfo { Frames = [new StackFrame { Index = 0, InstructionPointer = 0x180001234, Module = "php_xdebug",
+            Function = "xdebug_execute_ex", Displacement = 0x14 }] },
+        Source = new DataSource { Kind = "dbgeng" },
+    };
+
+    [Test]
+    public void A_dump_without_a_usable_exception_context_is_low_and_says_why()
+    {
+        var with = Triager.Triage(Crash(0xC0000005, true), Catalog);
+        var without = Triager.Triage(Crash(0xC0000005, false), Catalog);
+        Assert.That(with.Verdict.ConfidenceReasons, Has.None.Contains("not the one that faulted"));
+        Assert.That(with.Verdict.Confidence, Is.GreaterThan(Confidence.Low), string.Join("; ", with.Verdict.ConfidenceReasons));
+        Assert.That(without.Verdict.Confidence, Is.EqualTo(Confidence.Low));
+        Assert.That(without.Verdict.ConfidenceReasons, Has.Some.Contains("not the one that faulted"));
+    }
+
+    [Test]
+    public void An_unknown_exception_code_caps_at_medium()
+    {
+        var r = Triager.Triage(Crash(0xE0123456, null), Catalog);
+        Assert.That(r.Exception!.Class, Does.StartWith("UNKNOWN_EXCEPTION"));
+        Assert.That(r.Verdict.Confidence, Is.LessThanOrEqualTo(Confidence.Medium));
+        Assert.That(r.Verdict.ConfidenceReasons, Has.Some.Contains("0xe0123456 is not one FcgiExt knows"));
+        var known = Triager.Triage(Crash(0xC0000005, true), Catalog);
+        Assert.That(known.Verdict.ConfidenceReasons, Has.None.Contains("is not one FcgiExt knows"));
+    }
+
+    [Test]
+    public void A_negative_displacement_prints_negative()
+    {
+        var frame = new StackFrame { Module = "php_cgi", Function = "WinMainCRTStartup", Displacement = 0xfffffffffffffefe };
+        Assert.That(frame.Display, Is.EqualTo("php_cgi!WinMainCRTStartup-0x102"));
+    }
+}

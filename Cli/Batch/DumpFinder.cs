@@ -13,36 +13,62 @@ public sealed record DumpEntry(string Name, string? LocalPath, string? Error = n
 /// .zip files (DebugDiag packs dumps that way). Zip entries are extracted once into a cache folder
 /// keyed by the archive's size and time, so a resumed batch does not extract again.
 /// </summary>
-public sealed class DumpFinder(string extractCache)
+public sealed class DumpFinder(string extractCache, Func<string, DumpFinder.FolderListing>? listFolder = null)
 {
     static readonly string[] DumpExtensions = [".dmp", ".mdmp"];
+
+    /// <summary>One folder's sub-folders and files; a folder that cannot be read throws (UnauthorizedAccessException…).</summary>
+    public sealed record FolderListing(IReadOnlyList<string> Folders, IReadOnlyList<string> Files);
+
+    readonly Func<string, FolderListing> _listFolder = listFolder ?? (folder => new FolderListing(
+        Directory.GetDirectories(folder), Directory.GetFiles(folder)));
 
     public static bool IsDumpName(string name) =>
         DumpExtensions.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Paths that do not exist are reported through <paramref name="missing"/>.</summary>
+    /// <summary>Paths that do not exist are reported through <paramref name="missing"/>; a folder that cannot be read is a
+    /// <see cref="DumpEntry"/> with the reason, so it is counted as not triaged instead of silently left out.</summary>
     public IEnumerable<DumpEntry> Find(IEnumerable<string> paths, List<string> missing)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in paths)
         {
-            IEnumerable<string> files;
-            if (File.Exists(path)) files = [path];
-            else if (Directory.Exists(path))
-                files = Directory.EnumerateFiles(path, "*", new EnumerationOptions
-                {
-                    RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None,
-                }).Order(StringComparer.Ordinal);
+            IEnumerable<DumpEntry> found;
+            if (File.Exists(path)) found = [new DumpEntry(path, path)];
+            else if (Directory.Exists(path)) found = Walk(path);
             else { missing.Add(path); continue; }
 
-            foreach (var file in files)
+            foreach (var entry in found)
             {
+                if (entry.Error is not null) { yield return entry; continue; }
+                var file = entry.Name;
                 if (!seen.Add(Path.GetFullPath(file))) continue;
-                if (IsDumpName(file)) yield return new DumpEntry(file, file);
+                if (IsDumpName(file)) yield return entry;
                 else if (file.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
                     foreach (var e in FromZip(file)) yield return e;
             }
         }
+    }
+
+    /// <summary>Every file under the folder in ordinal order of the path, without recursion; unreadable folders as errors.</summary>
+    List<DumpEntry> Walk(string root)
+    {
+        var found = new List<DumpEntry>();
+        var pending = new Stack<string>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            var folder = pending.Pop();
+            FolderListing listing;
+            string? error = null;
+            try { listing = _listFolder(folder); }
+            catch (UnauthorizedAccessException) { listing = new([], []); error = "cannot read the folder (permission denied)"; }
+            catch (IOException e) { listing = new([], []); error = $"cannot read the folder ({e.Message})"; }
+            if (error is not null) { found.Add(new DumpEntry(folder, null, error)); continue; }
+            found.AddRange(listing.Files.Select(file => new DumpEntry(file, file)));
+            foreach (var sub in listing.Folders) pending.Push(sub);
+        }
+        return found.OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
     }
 
     IEnumerable<DumpEntry> FromZip(string zipPath)

@@ -17,7 +17,7 @@ public static class DumpFile
         try { info = new FileInfo(path); }
         catch (Exception e) { return $"{path}: not a valid path ({e.Message})"; }
         if (Directory.Exists(path)) return $"{path}: is a folder, not a dump file";
-        if (!info.Exists) return $"{path}: no such file";
+        if (!info.Exists) return UnreadableFolder(path) ?? $"{path}: no such file";
         byte[] header = new byte[32];
         int read;
         try
@@ -33,6 +33,16 @@ public static class DumpFile
         if (read >= 8 && BinaryPrimitives.ReadUInt64LittleEndian(header) is FullDump32 or FullDump64)
             return info.Length < 0x2000 ? $"{path}: truncated kernel dump ({info.Length} bytes)" : null;
         return $"{path}: not a Windows dump file (no MDMP or PAGEDUMP signature)";
+    }
+
+    /// <summary>A file in a folder that cannot be read does not "exist" to FileInfo: say the real reason.</summary>
+    static string? UnreadableFolder(string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is null || !Directory.Exists(folder)) return null;
+        try { using var e = Directory.EnumerateFileSystemEntries(folder).GetEnumerator(); e.MoveNext(); return null; }
+        catch (UnauthorizedAccessException) { return $"{path}: cannot read the folder {folder} (permission denied)"; }
+        catch (IOException e) { return $"{path}: cannot read the folder {folder} ({e.Message})"; }
     }
 
     static string? MinidumpProblem(string path, FileStream f, byte[] header, int read)

@@ -57,6 +57,24 @@ public class BatchPiecesTests
         Assert.That(found.Single(f => f.Name.EndsWith("broken.zip")).Error, Does.StartWith("not a readable zip"));
     }
 
+    [Test]
+    public void Finder_reports_a_folder_it_cannot_read_with_the_reason()
+    {
+        // Tests run as root, which no permission stops: the folder listing is where the denial is played.
+        Directory.CreateDirectory(Path.Combine(_dir, "ok"));
+        Directory.CreateDirectory(Path.Combine(_dir, "locked"));
+        File.WriteAllBytes(Path.Combine(_dir, "ok", "one.dmp"), FakeMinidump());
+        File.WriteAllBytes(Path.Combine(_dir, "locked", "two.dmp"), FakeMinidump());
+        var finder = new DumpFinder(Path.Combine(_dir, "cache"), folder => folder.EndsWith("locked", StringComparison.Ordinal)
+            ? throw new UnauthorizedAccessException("Access to the path is denied.")
+            : new DumpFinder.FolderListing(Directory.GetDirectories(folder), Directory.GetFiles(folder)));
+        var found = finder.Find([_dir], []).ToList();
+        Assert.That(found.Select(f => (f.Name.Replace(_dir, ""), f.Error)), Is.EqualTo(new (string, string?)[]
+        {
+            ("/locked", "cannot read the folder (permission denied)"), ("/ok/one.dmp", null),
+        }));
+    }
+
     static JsonObject Contract(string bucket, string owner, string confidence = "high") => new()
     {
         ["schema_version"] = 1,

@@ -20,7 +20,20 @@ public sealed class ResultsLog : IDisposable
         Path = path;
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
+        bool torn = append && EndsMidLine(path);
         _writer = new StreamWriter(new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read));
+        // A run killed mid-write leaves a last line without its newline: start a new line, or the next result would be
+        // glued to the torn one and lost with it.
+        if (torn) { _writer.WriteLine(); _writer.Flush(); }
+    }
+
+    static bool EndsMidLine(string path)
+    {
+        if (!File.Exists(path)) return false;
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (f.Length == 0) return false;
+        f.Seek(-1, SeekOrigin.End);
+        return f.ReadByte() != '\n';
     }
 
     public void Append(DumpOutcome outcome)

@@ -141,6 +141,13 @@ public class BatchPiecesTests
         Assert.That(read[0].Get("verdict", "owner"), Is.EqualTo("Xdebug"));
         Assert.That(read[0].DumpTime, Is.EqualTo(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000)));
         Assert.That(read[1].Error, Is.EqualTo("b.dmp: timed out after 5 s"));
+
+        // Resuming after the torn line: the next result starts on a line of its own and is kept.
+        using (var log = new ResultsLog(path, append: true))
+            log.Append(new DumpOutcome { Dump = "c.dmp", Error = "c.dmp: timed out after 5 s" });
+        var resumed = ResultsLog.Read(path, out int tornAfter);
+        Assert.That(resumed.Select(r => r.Dump), Is.EqualTo(new[] { "a.dmp", "b.dmp", "c.dmp" }));
+        Assert.That(tornAfter, Is.EqualTo(1), "only the torn fragment itself is unreadable");
     }
 
     sealed class FakeAnalyzer(Func<string, CancellationToken, Task<JsonObject>> analyze, List<FakeAnalyzer> created) : IDumpAnalyzer

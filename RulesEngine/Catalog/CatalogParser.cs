@@ -167,12 +167,22 @@ public static class CatalogParser
         var hex = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? t[2..] : t;
         if (hex.Length == 8 && uint.TryParse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var code))
             return new ExceptionCondition(t, code, null);
+        // Event logs and IIS print codes in decimal (3221225477, -1073741819): accept them as the code they are.
+        if (t.Length is > 0 and not 8 && (t.TrimStart('-').All(char.IsAsciiDigit)))
+        {
+            if (uint.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var unsigned)) return new ExceptionCondition(t, unsigned, null);
+            if (int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var signed))
+                return new ExceptionCondition(t, unchecked((uint)signed), null);
+            error = $"bad exception code '{text}': too large for a 32-bit code";
+            return null;
+        }
         if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
         {
             error = $"bad exception code '{text}': write 8 hex digits, e.g. 0xc0000374";
             return null;
         }
-        if (t.Length == 0 || !t.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c is '_' or '*' or '?'))
+        if (t.Length == 0 || !char.IsAsciiLetterUpper(t[0]) && t[0] is not ('*' or '?')
+            || !t.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c is '_' or '*' or '?'))
         {
             error = $"bad exception '{text}': give a code (0xc0000005) or a class name in capitals (ACCESS_VIOLATION, HEAP_CORRUPTION, NULL_POINTER_*)";
             return null;

@@ -47,6 +47,25 @@ public class CatalogDiagnosticsTests
         Assert.That(text, Does.Match(@"^bad\.yaml:\d+:\d+: nesting deeper than 64$"));
     }
 
+    [TestCase("3221225477", 0xC0000005u)]
+    [TestCase("-1073741819", 0xC0000005u)]
+    [TestCase("0xc0000374", 0xC0000374u)]
+    [TestCase("c0000409", 0xC0000409u)]
+    public void ExceptionCodesAreReadInHexAndInDecimal(string text, uint code)
+    {
+        var condition = CatalogParser.ParseException(text, out var error);
+        Assert.That(error, Is.Null);
+        Assert.That(condition!.Code, Is.EqualTo(code));
+    }
+
+    [TestCase("99999999999")]
+    [TestCase("1_FAULT")]
+    public void ExceptionValuesThatCanNeverMatchAreErrors(string text)
+    {
+        Assert.That(CatalogParser.ParseException(text, out var error), Is.Null);
+        Assert.That(error, Does.StartWith("bad exception"));
+    }
+
     [Test]
     public void NestingUpToTheBoundIsRead()
     {

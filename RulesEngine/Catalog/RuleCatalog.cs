@@ -140,6 +140,7 @@ public sealed class RuleCatalog : IOwnerCatalog
                 }
                 owners[o.Owner.Id] = o;
             }
+            var duplicateRules = new Dictionary<string, (int Index, SourceLocation First, int Count)>(StringComparer.Ordinal);
             foreach (var r in file.Rules)
             {
                 r.Layer = source.Layer;
@@ -147,6 +148,16 @@ public sealed class RuleCatalog : IOwnerCatalog
                 {
                     if (ruleLayer[r.Id] == source.Layer)
                     {
+                        // One line per id, with a count: a generated file with 200,000 copies must not print 200,000 lines.
+                        if (duplicateRules.TryGetValue(r.Id, out var seen))
+                        {
+                            duplicateRules[r.Id] = seen with { Count = seen.Count + 1 };
+                            diagnostics[seen.Index] = new(seen.First.File, seen.First.Line, seen.First.Column,
+                                $"duplicate rule id '{r.Id}' (first defined at {rules[at].Location}; {seen.Count + 1} copies, the last at " +
+                                $"{r.Location.File}:{r.Location.Line}:{r.Location.Column})");
+                            continue;
+                        }
+                        duplicateRules[r.Id] = (diagnostics.Count, r.Location, 1);
                         diagnostics.Add(new(r.Location.File, r.Location.Line, r.Location.Column,
                             $"duplicate rule id '{r.Id}' (first defined at {rules[at].Location})"));
                         continue;

@@ -17,9 +17,25 @@ public static class CatalogLinter
             if (Unreachable(rule) is { } why)
                 result.Add(At(rule.Location, $"rule '{rule.Id}' is unreachable: {why}"));
         }
-        foreach (var a in rules)
+        // Only a rule whose module pattern is not one exact name can cover rules of other module names: index the exact
+        // ones by name, so 57,000 rules are linted in seconds instead of comparing every pair.
+        var byIndex = rules.ToList();
+        var wide = new List<int>();
+        var exact = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int i = 0; i < byIndex.Count; i++)
         {
-            foreach (var b in rules)
+            if (ExactModuleKey(byIndex[i]) is { } key)
+            {
+                if (!exact.TryGetValue(key, out var list)) exact[key] = list = [];
+                list.Add(i);
+            }
+            else wide.Add(i);
+        }
+        foreach (var a in byIndex)
+        {
+            var candidates = ExactModuleKey(a) is { } ak && exact.TryGetValue(ak, out var same)
+                ? same.Concat(wide).Order().Select(i => byIndex[i]) : wide.Select(i => byIndex[i]);
+            foreach (var b in candidates)
             {
                 if (ReferenceEquals(a, b)) continue;
                 if ((a.Action == RuleAction.Sentinel) != (b.Action == RuleAction.Sentinel)) continue;
@@ -38,6 +54,11 @@ public static class CatalogLinter
             result.Add(At(o.Location, $"owner '{o.Owner.Id}' is not used by any rule", DiagnosticSeverity.Warning));
         return result;
     }
+
+    /// <summary>The engine-form name of a module pattern that names exactly one module; null for globs, regexes, none.</summary>
+    static string? ExactModuleKey(CatalogRule rule) =>
+        rule.Match.Module is { NeedsFileName: false, EngineForm.Kind: PatternKind.Exact, Pattern.MatchesEverything: false } m
+            ? m.EngineForm.Text.ToLowerInvariant() : null;
 
     public static bool HasErrors(IEnumerable<CatalogDiagnostic> diagnostics) =>
         diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);

@@ -67,6 +67,30 @@ public class CatalogDiagnosticsTests
     }
 
     [Test]
+    public void ManyCopiesOfOneRuleIdAreOneLineWithACount()
+    {
+        var yaml = OwnerA + "rules:\n" + string.Concat(Enumerable.Range(0, 1000).Select(i =>
+            $"  - {{ id: same, match: {{ module: 'm{i}.dll' }}, action: owner, owner: a }}\n"));
+        var text = Only(Diagnose(yaml));
+        Assert.That(text, Is.EqualTo("bad.yaml:5:5: duplicate rule id 'same' (first defined at bad.yaml:4:5; 999 copies, the last at bad.yaml:1003:5)"));
+    }
+
+    [Test]
+    public void ShadowingIsFoundAmongManyExactModuleRules()
+    {
+        // The lint indexes exact module names; a glob still shadows an exact rule below it, and equal names still clash.
+        var rules = string.Concat(Enumerable.Range(0, 2000).Select(i =>
+            $"  - {{ id: r{i}, match: {{ module: 'm{i}.dll' }}, action: owner, owner: a }}\n"));
+        var yaml = OwnerA + "rules:\n  - { id: glob, match: { module: 'm1*.dll' }, action: owner, owner: a }\n" + rules +
+                   "  - { id: again, match: { module: 'M5.DLL' }, action: owner, owner: a }\n" +
+                   "  - { id: glob2, match: { module: 'm1*.dll' }, action: owner, owner: a }\n";
+        var lint = LintOf(yaml).Where(d => d.Message.Contains("shadowed")).Select(d => d.ToString()).ToList();
+        Assert.That(lint, Has.Count.EqualTo(2), string.Join("\n", lint));
+        Assert.That(lint, Has.One.Contains("rule 'again' is shadowed by rule 'r5'"));
+        Assert.That(lint, Has.One.Contains("rule 'glob2' is shadowed by rule 'glob'"));
+    }
+
+    [Test]
     public void NestingUpToTheBoundIsRead()
     {
         string yaml = "x: " + new string('[', 60) + new string(']', 60) + "\n";

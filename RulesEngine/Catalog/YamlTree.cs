@@ -28,6 +28,15 @@ internal static class YamlTree
                 return null;
             }
         }
+        // Bytes that are not UTF-8 were decoded as U+FFFD: the value no longer says what the author wrote.
+        int bad = text.IndexOf('\uFFFD');
+        if (bad >= 0)
+        {
+            int line = 1 + text.AsSpan(0, bad).Count('\n'), col = bad - (text.LastIndexOf('\n', Math.Max(0, bad - 1)) + 1) + 1;
+            int count = text.AsSpan().Count('\uFFFD');
+            diagnostics.Add(new(file, line, col, $"{count} byte sequence(s) that are not UTF-8 (shown as \uFFFD): save the file as UTF-8",
+                DiagnosticSeverity.Warning));
+        }
         var parser = new Parser(new StringReader(text));
         var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
         _lastLine = 1; _lastColumn = 1;

@@ -91,6 +91,28 @@ public class CatalogDiagnosticsTests
     }
 
     [Test]
+    public void BytesThatAreNotUtf8AreAWarningAtTheirPosition()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "fcgiext-latin1-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var file = Path.Combine(dir, "site.yaml");
+            // "Société" in Latin-1: 0xE9 is not valid UTF-8.
+            var bytes = System.Text.Encoding.ASCII.GetBytes(OwnerA.Replace("name: A", "name: Soci\u0001t\u0001"));
+            for (int i = 0; i < bytes.Length; i++) if (bytes[i] == 1) bytes[i] = 0xE9;
+            File.WriteAllBytes(file, bytes);
+            var warnings = CatalogLinter.Lint(RuleCatalog.Load([file])).Where(d => d.Message.Contains("not UTF-8")).ToList();
+            Assert.That(warnings.Select(d => d.ToString()), Is.EqualTo(new[]
+            {
+                $"{file}:2:24: warning: 2 byte sequence(s) that are not UTF-8 (shown as \uFFFD): save the file as UTF-8",
+            }));
+            Assert.That(warnings[0].Severity, Is.EqualTo(DiagnosticSeverity.Warning));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Test]
     public void NestingUpToTheBoundIsRead()
     {
         string yaml = "x: " + new string('[', 60) + new string(']', 60) + "\n";

@@ -13,11 +13,11 @@ namespace FcgiExt.RulesEngine.Rendering;
 /// </summary>
 public static class JsonRenderer
 {
-    public static string Render(TriageResult result, bool indented = true)
+    public static string Render(TriageResult result, bool indented = true, IReadOnlyList<string>? catalogDiagnostics = null)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, Options(indented)))
-            Write(writer, result);
+            Write(writer, result, catalogDiagnostics is { Count: > 0 } d ? w => StrArray(w, "catalog_diagnostics", d) : null);
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 

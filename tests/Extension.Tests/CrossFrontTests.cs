@@ -114,6 +114,21 @@ public unsafe class CrossFrontTests
     }
 
     [Test]
+    public void Fcgi_json_carries_the_site_catalog_problems_every_time()
+    {
+        var site = Path.Combine(dir, "broken.yaml");
+        File.WriteAllText(site, "rules:\n  - id: r1\n    match: { module: [a, b\n");
+        for (int run = 0; run < 2; run++)
+        {
+            var json = JsonNode.Parse(ExtensionVerdict(site))!;
+            var problems = json["catalog_diagnostics"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+            Assert.That(problems, Has.Count.EqualTo(1), $"run {run}");
+            Assert.That(problems[0], Does.StartWith(site + ":").And.Contain("bad YAML"));
+            Assert.That(json["verdict"]!["owner"]!.GetValue<string>(), Is.EqualTo("Xdebug"), "the broken file is skipped");
+        }
+    }
+
+    [Test]
     public void One_crash_and_one_site_catalog_give_one_verdict_on_every_front_end()
     {
         var site = Path.Combine(dir, "site.yaml");

@@ -98,6 +98,18 @@ public unsafe class ExportTests
     }
 
     [Test]
+    public void A_dump_without_an_exception_context_gives_low_confidence_and_says_why()
+    {
+        var e = FakeEngine.PhpXdebugCrash();
+        e.HasContext = false;
+        Assert.That(Fcgi(e, "-json -offline"), Is.EqualTo(Dbg.S_OK));
+        var verdict = JsonNode.Parse(e.AllText)!["verdict"]!;
+        Assert.That(verdict["confidence"]!.GetValue<string>(), Is.EqualTo("low"));
+        Assert.That(verdict["confidence_reasons"]!.AsArray().Select(n => n!.GetValue<string>()),
+            Has.Some.Contains("the stack is the thread that reported the crash, not the one that faulted"));
+    }
+
+    [Test]
     public void Fcgi_twice_gives_the_same_answer()
     {
         var first = FakeEngine.PhpXdebugCrash();

@@ -130,7 +130,10 @@ public unsafe partial class FakeEngine : FakeEngineBase
         type = ExceptionCode is null ? 0 : Dbg.DEBUG_EVENT_EXCEPTION; processId = 0; threadId = 0;
         if (Fail is { } f) return f;
         if (ExceptionCode is null) return Dbg.E_FAIL;
-        if (contextUsed != null) *contextUsed = 0;   // no context: the collector uses the thread's own stack
+        // A real dump's exception stream carries the faulting context; HasContext = false plays one without it.
+        const uint Amd64ContextSize = 0x4d0;
+        if (contextUsed != null) *contextUsed = HasContext && contextSize >= Amd64ContextSize ? Amd64ContextSize : 0;
+        if (HasContext && context != null && contextSize >= Amd64ContextSize) new Span<byte>(context, (int)Amd64ContextSize).Clear();
         FillException(extraInformation, extraInformationSize, extraInformationUsed);
         return Dbg.S_OK;
     }
@@ -145,6 +148,13 @@ public unsafe partial class FakeEngine : FakeEngineBase
     }
 
     // ---- the stack ----
+    /// <summary>False plays a dump whose exception stream has no context ("Exception context not present in dump").</summary>
+    public bool HasContext { get; set; } = true;
+
+    public override int GetContextStackTraceEx(void* startContext, uint startContextSize, DEBUG_STACK_FRAME_EX* frames, uint framesSize,
+        void* frameContexts, uint frameContextsSize, uint frameContextsEntrySize, uint* framesFilled) =>
+        GetStackTraceEx(0, 0, 0, frames, framesSize, framesFilled);
+
     public override int GetStackTraceEx(ulong frameOffset, ulong stackOffset, ulong instructionOffset, DEBUG_STACK_FRAME_EX* frames, uint framesSize, uint* framesFilled)
     {
         if (Fail is { } f) return f;

@@ -26,7 +26,8 @@ public sealed class FcgiCommand : ExtensionCommand
         var run = FcgiProcedure.Run(context.Engine, catalog, options with { Cancellation = default });
         if (json)
         {
-            output.Plain(JsonRenderer.Render(run.Result, indented: true) + "\n");
+            // A broken site catalog must show in the JSON too: a script reading it would otherwise never know.
+            output.Plain(JsonRenderer.Render(run.Result, indented: true, ExtensionState.LoadErrors) + "\n");
             return Dbg.S_OK;
         }
         foreach (var e in catalogErrors) output.Warning($"site catalog: {e}\n");

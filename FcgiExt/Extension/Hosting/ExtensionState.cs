@@ -49,6 +49,12 @@ public static class ExtensionState
         }
     }
 
+    /// <summary>Every problem the loaded catalog's site files have (file:line:col: message), for `!fcgi -json`.</summary>
+    public static IReadOnlyList<string> LoadErrors
+    {
+        get { lock (s_lock) return s_loadErrors; }
+    }
+
     /// <summary>Adds a site catalog for this session. Returns its diagnostics; on errors the previous catalog stays.</summary>
     public static IReadOnlyList<string> AddSessionCatalog(string path, out bool loaded)
     {

@@ -127,8 +127,10 @@ public static class CalibrationCorpus
         YamlMappingNode root;
         try
         {
+            var text = File.ReadAllText(path);
+            CheckNesting(path, text);
             var yaml = new YamlStream();
-            using (var reader = new StreamReader(path)) yaml.Load(reader);
+            using (var reader = new StringReader(text)) yaml.Load(reader);
             root = yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode m ? m
                 : throw new InvalidDataException($"{path}: not a YAML mapping");
         }
@@ -139,6 +141,28 @@ public static class CalibrationCorpus
         if (Get(root, "cases") is YamlSequenceNode list) return CaseList(path, list);
         if (Get(root, "verdict") is YamlMappingNode verdict) return [Scenario(path, root, verdict)];
         throw new InvalidDataException($"{path}: neither a case list (cases:) nor a scenario's expected verdict (verdict:)");
+    }
+
+    /// <summary>YamlStream builds its tree recursively: a corpus file of 10,000 '[' would overflow the stack. The parser's
+    /// events are read iteratively first and a file nested deeper than the catalog's bound is refused in one line.</summary>
+    static void CheckNesting(string path, string text)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        int depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart:
+                    if (++depth > Catalog.YamlTree.MaxNesting)
+                        throw new InvalidDataException(
+                            $"{path}:{parser.Current.Start.Line}:{parser.Current.Start.Column}: nesting deeper than {Catalog.YamlTree.MaxNesting}");
+                    break;
+                case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     static IReadOnlyList<CalibrationCase> CaseList(string path, YamlSequenceNode list)

@@ -89,4 +89,13 @@ public class CalibrationTests
         var named = System.Text.RegularExpressions.Regex.Escape(broken);
         Assert.That(errors.ToString().TrimEnd(), Does.Match($@"^fcgi rules calibrate: {named}:\d+:\d+: [^\n]+$"));
     }
+
+    [Test]
+    public void A_corpus_file_nested_too_deep_is_one_line_not_a_stack_overflow()
+    {
+        var file = Path.Combine(dir, "deep.yaml");
+        File.WriteAllText(file, "cases: " + new string('[', 10_000) + new string(']', 10_000) + "\n");
+        var e = Assert.Throws<InvalidDataException>(() => CalibrationCorpus.Load(file));
+        Assert.That(e!.Message, Does.Match("^" + System.Text.RegularExpressions.Regex.Escape(file) + @":1:\d+: nesting deeper than 64$"));
+    }
 }

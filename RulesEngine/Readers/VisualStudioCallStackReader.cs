@@ -15,7 +15,9 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
     public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
     {
         if (lines[start].Command is not null || Parse(lines[start].Text) is null) return 0;
-        if (start + 1 >= lines.Count || Parse(lines[start + 1].Text) is null) return 0;
+        int next = start + 1;
+        if (next < lines.Count && SourceOf(lines[next].Text) is not null) next++;
+        if (next >= lines.Count || Parse(lines[next].Text) is null) return 0;
         var frames = new List<StackFrame>();
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
@@ -24,6 +26,13 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
             if (t.Equals("[External Code]", StringComparison.OrdinalIgnoreCase) || t.StartsWith("[Frames below may be incorrect", StringComparison.OrdinalIgnoreCase))
             {
                 builder.Note("Visual Studio call stack: \"" + t + "\" hides frames between the ones shown.");
+                i++;
+                continue;
+            }
+            // Newer Visual Studio copies put the source under each frame: "\tat C:\php-src\ext\soap\soap.c(456)".
+            if (SourceOf(lines[i].Text) is { } source && frames.Count > 0)
+            {
+                frames[^1] = frames[^1] with { SourceFile = source.File, SourceLine = frames[^1].SourceLine ?? source.Line };
                 i++;
                 continue;
             }
@@ -39,7 +48,8 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
                 InstructionPointer = f.Value.Address,
                 Displacement = f.Value.Displacement,
                 SourceLine = f.Value.Line,
-                Trust = frames.Count == 0 ? FrameTrust.Context : FrameTrust.Unknown,
+                Trust = f.Value.Inline ? FrameTrust.Inline : frames.Count == 0 ? FrameTrust.Context : FrameTrust.Unknown,
+                Inline = f.Value.Inline,
             });
             i++;
         }
@@ -52,9 +62,22 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
         return i - start;
     }
 
-    internal static (string? Module, string? Function, ulong? Address, ulong? Displacement, int? Line)? Parse(string text)
+    /// <summary>"at C:\sdk\php-src\ext\soap\soap.c(456)": the source line Visual Studio 2022 prints under a frame.</summary>
+    internal static (string File, int Line)? SourceOf(string text)
+    {
+        var t = text.Trim();
+        if (!t.StartsWith("at ", StringComparison.Ordinal) || !t.EndsWith(')')) return null;
+        int open = t.LastIndexOf('(');
+        return open > 3 && int.TryParse(t.AsSpan(open + 1, t.Length - open - 2), NumberStyles.None, CultureInfo.InvariantCulture, out int line)
+            ? (t[3..open].Trim(), line) : null;
+    }
+
+    internal static (string? Module, string? Function, ulong? Address, ulong? Displacement, int? Line, bool Inline)? Parse(string text)
     {
         var t = text.Trim().TrimStart('>').Trim();
+        const string InlineMark = "[Inline Frame]";
+        bool inline = t.StartsWith(InlineMark, StringComparison.OrdinalIgnoreCase);
+        if (inline) t = t[InlineMark.Length..].Trim();
         var m = Frame().Match(t);
         if (!m.Success) return null;
         var module = m.Groups["module"].Value;
@@ -63,7 +86,7 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
         if (Regex.IsMatch(function, "^[0-9a-fA-F]{8,16}$")) { address = Hex.Parse(function); function = ""; }
         int? line = m.Groups["line"].Success ? int.Parse(m.Groups["line"].Value, CultureInfo.InvariantCulture) : null;
         ulong? disp = m.Groups["bytes"].Success ? ulong.Parse(m.Groups["bytes"].Value, CultureInfo.InvariantCulture) : null;
-        return (module, function.Length > 0 ? function : null, address, disp, line);
+        return (module, function.Length > 0 ? function : null, address, disp, line, inline);
     }
 
     // "php7ts_debug.dll!execute_ex(_zend_execute_data * ex=0x000002cb52013030) Line 432	C"

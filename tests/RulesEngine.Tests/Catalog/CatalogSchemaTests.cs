@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using FcgiExt.RulesEngine.Catalog;
+using FcgiExt.RulesEngine.Catalog.Tools;
 using Json.Schema;
 using NUnit.Framework;
 using YamlDotNet.Serialization;
@@ -30,8 +31,8 @@ public class CatalogSchemaTests
 
     static List<string> SchemaTypeErrors(string yaml)
     {
-        var diagnostics = new List<CatalogDiagnostic>();
-        CatalogParser.Parse(yaml, "case.yaml", diagnostics);
+        // What `fcgi rules lint --no-builtin case.yaml` reports, narrowed to the structural messages.
+        var diagnostics = CatalogLinter.Lint(RuleCatalog.FromSources([new CatalogSource("case.yaml", yaml, 1)]));
         return diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error && SchemaTypeMessage.IsMatch(d.Message))
             .Select(d => d.ToString()).ToList();
     }

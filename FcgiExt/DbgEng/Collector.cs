@@ -140,7 +140,7 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
         bool stored = hr >= 0 && type == DbgEng.DEBUG_EVENT_EXCEPTION;
         // A dump without an exception stream still gets a synthesized "break instruction" last event: only a live
         // target's last event is a real exception. A dump never records first or second chance either.
-        bool isDump = control.GetDebuggeeType(out _, out uint qualifier) >= 0 && qualifier >= DbgEng.DEBUG_DUMP_SMALL;
+        bool isDump = IsDump();
         if (stored)
         {
             context = contextBuffer.AsSpan(0, (int)Math.Min(contextUsed, (uint)contextBuffer.Length)).ToArray();

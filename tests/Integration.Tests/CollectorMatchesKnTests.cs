@@ -55,16 +55,7 @@ public partial class CollectorMatchesKnTests
     {
         Assert.That(scenario, Is.Not.Null, $"no TestDumps/scenarios/*/expected.yaml under {TestPaths.Scenarios}");
         _server ??= TestPaths.Wine.StartServer();
-        var request = new ServeRequest
-        {
-            Dump = WineRunner.ToWinePath(scenario!.Dump),
-            SymbolPath = WineRunner.ToWinePath(scenario.Folder),
-            Commands = ".ecxr; kn 100",
-            Collect = true,
-        };
-        string answer = _server.Request(JsonSerializer.Serialize(request, HostJson.Default.ServeRequest), TimeSpan.FromMinutes(2));
-        var response = JsonSerializer.Deserialize(answer, HostJson.Default.ServeResponse)!;
-        Assert.That(response.Error, Is.Null, answer);
+        var response = ScenarioTests.Collect(_server, scenario!, ".ecxr; kn 100");
         var kn = ReadKn(response.Output ?? "");
         var frames = response.Report!.Frames;
         Assert.That(kn, Is.Not.Empty, response.Output);
@@ -77,7 +68,7 @@ public partial class CollectorMatchesKnTests
             Assert.That((f.Index, f.Inline, Symbol(f), f.SourceLine), Is.EqualTo((kn[i].Index, kn[i].Inline, kn[i].Symbol, kn[i].Line)),
                 $"frame {i}\n{context}");
         }
-        if (scenario.Name == "redis-inline-null-read")
+        if (scenario!.Name == "redis-inline-null-read")
         {
             Assert.That(frames.Take(5).Select(f => f.Inline), Is.EqualTo(new[] { true, true, false, true, false }), context);
             Assert.That(frames[2].Trust, Is.EqualTo(FrameTrust.Context), "the first physical frame is the context's own frame");

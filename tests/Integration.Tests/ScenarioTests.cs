@@ -101,22 +101,30 @@ public class ScenarioTests
     [OneTimeTearDown]
     public void StopServer() => _server?.Dispose();
 
+    /// <summary>Runs the commands on the scenario's dump in the engine host and collects the crash report (symbol path:
+    /// the scenario folder).</summary>
+    public static ServeResponse Collect(EngineServer server, Scenario scenario, string commands)
+    {
+        var request = new ServeRequest
+        {
+            Dump = WineRunner.ToWinePath(scenario.Dump),
+            SymbolPath = WineRunner.ToWinePath(scenario.Folder),
+            Commands = commands,
+            Collect = true,
+        };
+        string answer = server.Request(JsonSerializer.Serialize(request, HostJson.Default.ServeRequest), TimeSpan.FromMinutes(2));
+        var response = JsonSerializer.Deserialize(answer, HostJson.Default.ServeResponse)!;
+        Assert.That(response.Error, Is.Null, answer);
+        return response;
+    }
+
     [TestCaseSource(nameof(Scenarios))]
     public void Engine_shows_the_intended_faulting_frame_and_symbol_status(Scenario? scenario)
     {
         Assert.That(scenario, Is.Not.Null, $"no TestDumps/scenarios/*/expected.yaml under {TestPaths.Scenarios}");
         Assert.That(File.Exists(scenario!.Dump), Is.True, $"{scenario.Dump} missing");
         _server ??= TestPaths.Wine.StartServer();
-        var request = new ServeRequest
-        {
-            Dump = WineRunner.ToWinePath(scenario.Dump),
-            SymbolPath = WineRunner.ToWinePath(scenario.Folder),
-            Commands = ".ecxr; kn; lml",
-            Collect = true,
-        };
-        string answer = _server.Request(JsonSerializer.Serialize(request, HostJson.Default.ServeRequest), TimeSpan.FromMinutes(2));
-        var response = JsonSerializer.Deserialize(answer, HostJson.Default.ServeResponse)!;
-        Assert.That(response.Error, Is.Null, answer);
+        var response = Collect(_server, scenario, ".ecxr; kn; lml");
         string text = response.Output ?? "";
 
         // kn: "NN <child-sp> <retaddr> module!function+0xNN [file @ line]"

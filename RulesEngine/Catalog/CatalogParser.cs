@@ -8,7 +8,7 @@ namespace FcgiExt.RulesEngine.Catalog;
 public static class CatalogParser
 {
     private static readonly string[] TopKeys = ["owners", "rules"];
-    private static readonly string[] OwnerKeys = ["id", "name", "category", "report_url", "symbols", "advice"];
+    private static readonly string[] OwnerKeys = ["id", "name", "category", "report_url", "symbols", "symbol_server", "advice"];
     private static readonly string[] RuleKeys = ["id", "description", "match", "action", "owner", "tags", "examples"];
     private static readonly string[] MatchKeys = ["module", "function", "exception", "process"];
     private static readonly string[] ExampleKeys = ["frames", "exception", "process", "expect"];
@@ -71,6 +71,12 @@ public static class CatalogParser
         var url = OptionalScalar(f, "report_url", file, diagnostics);
         if (url is not null && !Uri.TryCreate(url.Value, UriKind.Absolute, out _))
             diagnostics.Add(Diag(file, url, $"bad report_url '{url.Value}': give an absolute URL"));
+        var server = OptionalScalar(f, "symbol_server", file, diagnostics);
+        if (server is not null && server.Value != Owner.MicrosoftSymbolServer)
+        {
+            diagnostics.Add(Diag(file, server, $"bad symbol_server '{server.Value}' (expected: {Owner.MicrosoftSymbolServer})"));
+            server = null;
+        }
         if (id is null || name is null || category is null) return null;
         return new CatalogOwnerEntry
         {
@@ -78,6 +84,7 @@ public static class CatalogParser
             {
                 Id = id.Value, Name = name.Value, Category = category.Value, ReportUrl = url?.Value,
                 Symbols = OptionalScalar(f, "symbols", file, diagnostics)?.Value,
+                SymbolServer = server?.Value,
                 Advice = OptionalScalar(f, "advice", file, diagnostics)?.Value,
             },
             Location = Loc(file, node),

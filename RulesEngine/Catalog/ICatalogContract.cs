@@ -11,7 +11,12 @@ public sealed record Owner
     public string? ReportUrl { get; init; }
     /// <summary>Where its symbols come from (text; may hold placeholders the catalog expands per module).</summary>
     public string? Symbols { get; init; }
+    /// <summary>"microsoft" when Microsoft's public symbol server has every build's PDB: reports then give these modules
+    /// one symbol step together (.symfix), not one per DLL.</summary>
+    public string? SymbolServer { get; init; }
     public string? Advice { get; init; }
+
+    public const string MicrosoftSymbolServer = "microsoft";
 }
 
 /// <summary>What walking the faulting stack with the catalog produced.</summary>

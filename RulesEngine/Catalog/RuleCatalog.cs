@@ -375,11 +375,12 @@ public sealed class RuleCatalog : IOwnerCatalog
             switch (best.Action)
             {
                 case RuleAction.Ignore:
-                    Add(frame, FrameAction.Ignore, best.Id, null, prefixText + $"skipped by rule {best.Id} (ignore)");
+                    Add(frame, FrameAction.Ignore, best.Id, null, prefixText + $"skipped by rule {best.Id} (ignore)", best.Description);
                     break;
                 case RuleAction.Prefix:
                     if (!signature.Contains(frame)) signature.Add(frame);
-                    Add(frame, FrameAction.Prefix, best.Id, null, prefixText + $"kept in the signature by rule {best.Id} (prefix); going on down");
+                    Add(frame, FrameAction.Prefix, best.Id, null, prefixText + $"kept in the signature by rule {best.Id} (prefix); going on down",
+                        best.Description);
                     break;
                 case RuleAction.Owner:
                     definite = (Add(frame, FrameAction.Owner, best.Id, owner!.Name, prefixText + $"decided by rule {best.Id}: owner {owner.Name}"), best, owner);
@@ -425,9 +426,10 @@ public sealed class RuleCatalog : IOwnerCatalog
             Strength = strength, SignatureFrames = signature, Trace = trace,
         };
 
-        FrameDecision Add(StackFrame frame, FrameAction action, string? ruleId, string? ownerName, string explanation)
+        FrameDecision Add(StackFrame frame, FrameAction action, string? ruleId, string? ownerName, string explanation, string? reason = null)
         {
-            var d = new FrameDecision { Frame = frame, Action = action, RuleId = ruleId, Owner = ownerName, Explanation = explanation };
+            var d = new FrameDecision { Frame = frame, Action = action, RuleId = ruleId, Owner = ownerName, Explanation = explanation,
+                Reason = reason };
             decisions.Add(d);
             trace.Add($"#{frame.Index:d2} {frame.Display}: {explanation}");
             return d;

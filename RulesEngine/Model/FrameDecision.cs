@@ -58,6 +58,8 @@ public sealed record FrameDecision
     public string? RuleId { get; init; }
     public string? Owner { get; init; }
     public required string Explanation { get; init; }
+    /// <summary>Why the rule passes over the frame, in the catalog's words (its description): "skipped because …".</summary>
+    public string? Reason { get; init; }
 }
 
 /// <summary>Owner categories (fixed list: renderers and reports group by them).</summary>

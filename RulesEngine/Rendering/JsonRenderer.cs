@@ -103,7 +103,17 @@ public static class JsonRenderer
             Str(w, "kind", s.Kind);
             Str(w, "text", s.Text);
             Str(w, "command", s.Command);
+            Str(w, "runs", s.Runs);
             Str(w, "url", s.Url);
+            if (s.Outside is { } o)
+            {
+                w.WriteStartObject("outside");
+                Str(w, "text", o.Text);
+                Str(w, "command", o.Command);
+                Str(w, "runs", o.Runs);
+                w.WriteEndObject();
+            }
+            else w.WriteNull("outside");
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -149,6 +159,7 @@ public static class JsonRenderer
         Str(w, "rule", d.RuleId);
         Str(w, "owner", d.Owner);
         Str(w, "explanation", d.Explanation);
+        Str(w, "reason", d.Reason);
         w.WriteEndObject();
     }
 
@@ -185,6 +196,7 @@ public static class JsonRenderer
             Str(w, "module", a.Module);
             w.WriteBoolean("on_faulting_stack", a.OnFaultingStack);
             Str(w, "where_to_get", a.WhereToGet);
+            Str(w, "symbol_server", a.SymbolServer);
             w.WriteEndObject();
         }
         w.WriteEndArray();

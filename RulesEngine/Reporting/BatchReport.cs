@@ -17,6 +17,10 @@ public sealed record DumpOutcome
 
     public bool Triaged => Error is null && Result is not null;
 
+    /// <summary>What the reports show of this dump (null when it was not triaged).</summary>
+    public DumpDetail? Detail => _detail ??= Result is null || Error is not null ? null : DumpDetail.FromContract(Result);
+    DumpDetail? _detail;
+
     public string? Get(params string[] path)
     {
         JsonNode? node = Result;
@@ -64,7 +68,17 @@ public sealed record BucketSummary
     public DateTimeOffset? FirstSeen { get; init; }
     public DateTimeOffset? LastSeen { get; init; }
     public IReadOnlyList<string> ExampleDumps { get; init; } = [];
+    /// <summary>Every dump in the bucket, in name order.</summary>
+    public IReadOnlyList<string> AllDumps { get; init; } = [];
     public IReadOnlyList<string> NextSteps { get; init; } = [];
+    /// <summary>The bucket's first dump as the reports show it: exception line, stack excerpt, symbols, steps.</summary>
+    public DumpDetail? Detail { get; init; }
+    /// <summary>"bucket-&lt;id&gt;": a stable anchor (#bucket-…) that shares one bucket as a link.</summary>
+    public string Anchor => BucketAnchor(Bucket);
+
+    /// <summary>The bucket id itself, with any character a URL fragment would need escaped replaced by '_'.</summary>
+    public static string BucketAnchor(string bucket) =>
+        "bucket-" + new string(bucket.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '!' or '+' ? c : '_').ToArray());
 }
 
 public sealed record BatchReport
@@ -100,7 +114,9 @@ public sealed record BatchReport
                     FirstSeen = times.Count > 0 ? times.Min() : null,
                     LastSeen = times.Count > 0 ? times.Max() : null,
                     ExampleDumps = g.Select(d => d.Dump).Take(ExamplesPerBucket).ToList(),
+                    AllDumps = g.Select(d => d.Dump).ToList(),
                     NextSteps = NextStepTexts(first.Result),
+                    Detail = first.Detail,
                 };
             })
             .OrderByDescending(b => b.Count).ThenBy(b => b.Bucket, StringComparer.Ordinal)

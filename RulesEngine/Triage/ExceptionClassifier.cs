@@ -107,7 +107,7 @@ public static class ExceptionClassifier
         {
             case ExceptionCodes.AccessViolation:
                 return new() { Class = AccessViolation, Name = "Access violation",
-                    Detail = "the record does not say which address was touched or how" };
+                    Detail = "the code alone does not say which address was touched or how; a dump or `.exr -1` output does" };
             case ExceptionCodes.StackBufferOverrun:
                 return new() { Class = StackBufferOverrun, Name = "Stack buffer overrun / fail-fast",
                     Detail = "the fail-fast subcode is not known here; a dump's exception record has it in Parameters[0]" };

@@ -50,7 +50,14 @@ public sealed record NextStep
     public required string Text { get; init; }
     /// <summary>A debugger or shell command the user can run, when the step is one (a DML link in the extension).</summary>
     public string? Command { get; init; }
+    /// <summary>Where <see cref="Command"/> runs: <see cref="InDebugger"/>, <see cref="AtPrompt"/> or <see cref="InFcgi"/>.</summary>
+    public string? Runs { get; init; }
     public string? Url { get; init; }
+    /// <summary>The same step for a reader outside the debugger (the batch and --stack-text reports), when it differs:
+    /// `fcgi triage -v dump` for `!fcgi -v`. Without it, such reports show a debugger command as "in WinDbg: …".</summary>
+    public NextStep? Outside { get; init; }
+
+    public const string InDebugger = "debugger", AtPrompt = "prompt", InFcgi = "fcgi";
 }
 
 public sealed record SymbolProblems
@@ -64,7 +71,9 @@ public sealed record ModuleSymbolAdvice
 {
     public required string Module { get; init; }         // image file name when known
     public bool OnFaultingStack { get; init; }
-    public string? WhereToGet { get; init; }             // e.g. "php-debug-pack-8.3.14-Win32-vs16-x64.zip from https://windows.php.net/downloads/releases/"
+    public string? WhereToGet { get; init; }
+    /// <summary>The owner's <see cref="Catalog.Owner.SymbolServer"/> ("microsoft"), null when the catalog names none.</summary>
+    public string? SymbolServer { get; init; }             // e.g. "php-debug-pack-8.3.14-Win32-vs16-x64.zip from https://windows.php.net/downloads/releases/"
 }
 
 public sealed record TriageResult

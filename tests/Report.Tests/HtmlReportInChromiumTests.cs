@@ -33,7 +33,7 @@ public class HtmlReportInChromiumTests
             new DumpOutcome { Dump = "bad.dmp", Error = "bad.dmp: not a minidump (it is a text file)" },
         ]);
         var file = Path.Combine(Path.GetTempPath(), $"fcgi-report-{Guid.NewGuid():n}.html");
-        File.WriteAllText(file, BatchReportRenderers.Html(report));
+        File.WriteAllText(file, BatchHtmlReport.Render(report));
         try
         {
             using var playwright = await Playwright.CreateAsync();

@@ -26,6 +26,7 @@ public static class SymbolsStep
                 Module = module.FileName ?? (module.Path is { Length: > 0 } p ? ModuleNames.FileName(p) : module.Name ?? "?"),
                 OnFaultingStack = onStack,
                 WhereToGet = catalog.WhereToGetSymbols(module, crash) ?? CatchAllAdvice(module, crash, catalog),
+                SymbolServer = catalog.OwnerOfModule(module, crash)?.SymbolServer,
             });
         }
 

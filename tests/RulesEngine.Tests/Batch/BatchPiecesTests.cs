@@ -101,7 +101,7 @@ public class BatchPiecesTests
         Assert.That(big.NextSteps, Is.EqualTo(new[] { "Take a full dump: .dump /ma x.dmp" }));
         Assert.That(report.Failed, Is.EqualTo(1));
 
-        var json = JsonNode.Parse(BatchReportRenderers.Json(report))!.AsObject();
+        var json = JsonNode.Parse(BatchJsonReport.Render(report))!.AsObject();
         Assert.That(json["dumps"]!.AsArray().Count, Is.EqualTo(4));
         var bad = json["dumps"]!.AsArray().Single(d => d!["dump"]!.GetValue<string>() == "bad.dmp")!;
         Assert.That(bad["error"]!.GetValue<string>(), Does.Contain("text file"));
@@ -109,11 +109,11 @@ public class BatchPiecesTests
         Assert.That(good["verdict"]!["owner"]!.GetValue<string>(), Is.EqualTo("Ruby core"));
         Assert.That(json["buckets"]![0]!["count"]!.GetValue<int>(), Is.EqualTo(2));
 
-        var md = BatchReportRenderers.Markdown(report);
+        var md = BatchMarkdownReport.Render(report);
         Assert.That(md, Does.Contain("| 1 | 2 | Xdebug |").And.Contain("error: bad.dmp: not a minidump"));
-        var text = BatchReportRenderers.Text(report);
+        var text = BatchTextReport.Render(report);
         Assert.That(text, Does.Contain("4 dump(s): 3 triaged, 1 could not be triaged; 2 bucket(s)"));
-        var html = BatchReportRenderers.Html(report);
+        var html = BatchHtmlReport.Render(report);
         Assert.That(html, Does.Contain("<svg id=\"bucket-chart\"").And.Contain("<table id=\"dumps\">"));
     }
 
@@ -121,7 +121,7 @@ public class BatchPiecesTests
     public void Html_escapes_text_from_dumps_and_catalogs()
     {
         var report = BatchReport.Build([new DumpOutcome { Dump = "<script>alert(1)</script>.dmp", Result = Contract("B<img src=x>", "<b>evil</b>") }]);
-        var html = BatchReportRenderers.Html(report);
+        var html = BatchHtmlReport.Render(report);
         Assert.That(html, Does.Not.Contain("<script>").And.Not.Contain("<b>evil").And.Not.Contain("<img"));
     }
 

@@ -21,6 +21,10 @@ public static class MarkdownRenderer
         sb.Append("| | |\n|---|---|\n");
         Row(sb, "Owner", Md.Text(RenderFormat.OwnerLine(v)));
         if (v.OwnerFrame is not null) Row(sb, "Frame", Md.Code(v.OwnerFrame) + (v.OwnerModule is null ? "" : " in " + Md.Code(v.OwnerModule)));
+        if (v.OwnerModule is { } om && (crash.FindModule(om) ?? crash.FindModule(Model.ModuleNames.EngineName(om))) is { } m)
+            Row(sb, "Module", Md.Code(m.FileName ?? m.Name ?? om) + " " + Md.Text(m.FileVersion ?? "(version not in the input)") +
+                (m.Path is { Length: > 0 } p ? ", " + Md.Code(p) : "") +
+                (m.Symbols == Model.SymbolStatus.Unknown ? "" : "; symbols " + Md.Text(RenderFormat.Symbols(m.Symbols))));
         if (v.Rule is not null) Row(sb, "Rule", Md.Code(v.Rule));
         Row(sb, "Confidence", Md.Text(RenderFormat.Lower(v.Confidence)) +
             (v.ConfidenceReasons.Count == 0 ? "" : " — " + string.Join("; ", v.ConfidenceReasons.Select(Md.Text))));
@@ -68,8 +72,11 @@ public static class MarkdownRenderer
         int n = 1;
         foreach (var step in r.NextSteps)
         {
-            sb.Append(n++).Append(". ").Append(Md.Text(step.Text)).Append('\n');
-            if (step.Command is not null) sb.Append("   ").Append(Md.Code(step.Command, inTable: false)).Append('\n');
+            // Markdown is read outside the debugger: the step's outside form, debugger commands labelled.
+            var (text, label, command) = RenderFormat.Step(step, outsideDebugger: true);
+            sb.Append(n++).Append(". ").Append(Md.Text(text)).Append('\n');
+            if (command is not null)
+                sb.Append("   ").Append(label is null ? "" : Md.Text(label) + " ").Append(Md.Code(command, inTable: false)).Append('\n');
         }
         sb.Append('\n');
 

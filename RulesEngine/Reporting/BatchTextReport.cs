@@ -96,14 +96,11 @@ public static class BatchTextReport
             sb.Append(Indent).AppendLine("stack:");
             int textWidth = Math.Min(frames.Max(f => f.Display.Length), Math.Max(30, (width - 12) / 2));
             int decisionWidth = Math.Max(20, width - Indent.Length - 5 - textWidth - 2);
-            string? previousDecision = null;
             for (int i = 0; i < frames.Count; i++)
             {
                 var f = frames[i];
                 var left = $"{Indent}{(f.Deciding ? ">" : " ")} {f.Index:d2} ";
-                // A run of frames skipped by one rule gives its reason once.
-                var decision = f.Decision == previousDecision && f.Rule is not null ? $"skipped ({f.Rule}, as above)" : f.Decision;
-                previousDecision = f.Decision;
+                var decision = ShownDecision(frames, i);
                 string tags = (f.Scanned ? " [scanned]" : "") + (f.Inline ? " [inline]" : "") + SymbolTag(f.Symbols);
                 var pad = new string(' ', left.Length);
                 // The frame, then its source line, in the left column; a frame longer than its column keeps its line
@@ -135,6 +132,11 @@ public static class BatchTextReport
                                  (others > 0 ? $"; {others} module(s) not on the stack lack them too" : ""), width);
         }
     }
+
+    /// <summary>A frame's decision as a stack listing shows it: a run of frames skipped by one rule gives its reason once.</summary>
+    public static string ShownDecision(IReadOnlyList<ReportFrame> frames, int i) =>
+        i > 0 && frames[i].Rule is { } rule && frames[i].Action == "ignore" && frames[i - 1].Rule == rule && frames[i - 1].Action == "ignore"
+            ? $"skipped ({rule}, as above)" : frames[i].Decision;
 
     static string SymbolTag(string? symbols) => symbols switch
     {

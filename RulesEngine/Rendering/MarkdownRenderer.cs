@@ -21,10 +21,10 @@ public static class MarkdownRenderer
         sb.Append("| | |\n|---|---|\n");
         Row(sb, "Owner", Md.Text(RenderFormat.OwnerLine(v)));
         if (v.OwnerFrame is not null) Row(sb, "Frame", Md.Code(v.OwnerFrame) + (v.OwnerModule is null ? "" : " in " + Md.Code(v.OwnerModule)));
-        if (v.OwnerModule is { } om && (crash.FindModule(om) ?? crash.FindModule(Model.ModuleNames.EngineName(om))) is { } m)
-            Row(sb, "Module", Md.Code(m.FileName ?? m.Name ?? om) + " " + Md.Text(m.FileVersion ?? "(version not in the input)") +
-                (m.Path is { Length: > 0 } p ? ", " + Md.Code(p) : "") +
-                (m.Symbols == Model.SymbolStatus.Unknown ? "" : "; symbols " + Md.Text(RenderFormat.Symbols(m.Symbols))));
+        if (v.OwnerModule is { } om && (crash.FindModule(om) ?? crash.FindModule(Model.ModuleNames.EngineName(om))) is { } dm)
+            Row(sb, "Module", Md.Code(dm.FileName ?? dm.Name ?? om) + " " + Md.Text(dm.FileVersion ?? "(version not in the input)") +
+                (dm.Path is { Length: > 0 } dp ? ", " + Md.Code(dp) : "") +
+                (dm.Symbols == Model.SymbolStatus.Unknown ? "" : "; symbols " + Md.Text(RenderFormat.Symbols(dm.Symbols))));
         if (v.Rule is not null) Row(sb, "Rule", Md.Code(v.Rule));
         Row(sb, "Confidence", Md.Text(RenderFormat.Lower(v.Confidence)) +
             (v.ConfidenceReasons.Count == 0 ? "" : " — " + string.Join("; ", v.ConfidenceReasons.Select(Md.Text))));

@@ -110,7 +110,7 @@ public class BatchPiecesTests
         Assert.That(json["buckets"]![0]!["count"]!.GetValue<int>(), Is.EqualTo(2));
 
         var md = BatchMarkdownReport.Render(report);
-        Assert.That(md, Does.Contain("| 1 | 2 | Xdebug |").And.Contain("error: bad.dmp: not a minidump"));
+        Assert.That(md, Does.Contain("| 1 | Xdebug | NULL\\_POINTER\\_WRITE | 2 |").And.Contain("`bad.dmp`: bad.dmp: not a minidump"));
         var text = BatchTextReport.Render(report);
         Assert.That(text, Does.Contain("4 dump(s): 3 triaged, 1 could not be triaged; 2 bucket(s)"));
         var html = BatchHtmlReport.Render(report);

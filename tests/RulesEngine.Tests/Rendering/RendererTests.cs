@@ -285,7 +285,7 @@ public class RendererTests
         Assert.That(md, Does.Contain("| Bucket | `NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex` |"));
         Assert.That(md, Does.Contain("| 00 | `php_xdebug!xdebug_execute_ex+0x1a` | OWNER Xdebug (xdebug) | owner by rule xdebug |"));
         Assert.That(md, Does.Contain("## Next steps"));
-        Assert.That(md, Does.Contain("   `!fcgi -v`"));
+        Assert.That(md, Does.Contain("   `fcgi triage -v --stack-text xdebug.txt`"), "Markdown is read outside the debugger");
         Assert.That(md, Does.Contain("## Explanation"));
     }
 

@@ -20,7 +20,7 @@ public unsafe partial interface IDebugClient5
     /* slot 9 */ [PreserveSig] int _GetRunningProcessSystemIds();
     /* slot 10 */ [PreserveSig] int _GetRunningProcessSystemIdByExecutableName();
     /* slot 11 */ [PreserveSig] int _GetRunningProcessDescription();
-    /* slot 12 */ [PreserveSig] int _AttachProcess();
+    /* slot 12 */ [PreserveSig] int AttachProcess(ulong server, uint processId, uint attachFlags);
     /* slot 13 */ [PreserveSig] int _CreateProcess();
     /* slot 14 */ [PreserveSig] int _CreateProcessAndAttach();
     /* slot 15 */ [PreserveSig] int _GetProcessOptions();
@@ -32,10 +32,10 @@ public unsafe partial interface IDebugClient5
     /* slot 21 */ [PreserveSig] int _ConnectSession();
     /* slot 22 */ [PreserveSig] int _StartServer();
     /* slot 23 */ [PreserveSig] int _OutputServers();
-    /* slot 24 */ [PreserveSig] int _TerminateProcesses();
-    /* slot 25 */ [PreserveSig] int _DetachProcesses();
+    /* slot 24 */ [PreserveSig] int TerminateProcesses();
+    /* slot 25 */ [PreserveSig] int DetachProcesses();
     /* slot 26 */ [PreserveSig] int EndSession(uint flags);
-    /* slot 27 */ [PreserveSig] int _GetExitCode();
+    /* slot 27 */ [PreserveSig] int GetExitCode(out uint code);
     /* slot 28 */ [PreserveSig] int _DispatchCallbacks();
     /* slot 29 */ [PreserveSig] int _ExitDispatch();
     /* slot 30 */ [PreserveSig] int _CreateClient();
@@ -66,7 +66,7 @@ public unsafe partial interface IDebugClient5
     /* slot 55 */ [PreserveSig] int _AbandonCurrentProcess();
     /* slot 56 */ [PreserveSig] int _GetRunningProcessSystemIdByExecutableNameWide();
     /* slot 57 */ [PreserveSig] int _GetRunningProcessDescriptionWide();
-    /* slot 58 */ [PreserveSig] int _CreateProcessWide();
+    /* slot 58 */ [PreserveSig] int CreateProcessWide(ulong server, char* commandLine, uint createFlags);
     /* slot 59 */ [PreserveSig] int _CreateProcessAndAttachWide();
     /* slot 60 */ [PreserveSig] int OpenDumpFileWide(string? fileName, ulong fileHandle);
     /* slot 61 */ [PreserveSig] int _WriteDumpFileWide();
@@ -136,7 +136,7 @@ public unsafe partial interface IDebugControl5
     /* slot 47 */ [PreserveSig] int GetEffectiveProcessorType(out uint type);
     /* slot 48 */ [PreserveSig] int _SetEffectiveProcessorType();
     /* slot 49 */ [PreserveSig] int GetExecutionStatus(out uint status);
-    /* slot 50 */ [PreserveSig] int _SetExecutionStatus();
+    /* slot 50 */ [PreserveSig] int SetExecutionStatus(uint status);
     /* slot 51 */ [PreserveSig] int _GetCodeLevel();
     /* slot 52 */ [PreserveSig] int _SetCodeLevel();
     /* slot 53 */ [PreserveSig] int GetEngineOptions(out uint options);

@@ -125,6 +125,10 @@ public static class DbgEng
     public const uint DEBUG_END_PASSIVE = 0, DEBUG_END_ACTIVE_TERMINATE = 1, DEBUG_END_ACTIVE_DETACH = 2;
     public const uint DEBUG_STATUS_NO_CHANGE = 0, DEBUG_STATUS_GO = 1, DEBUG_STATUS_BREAK = 6, DEBUG_STATUS_NO_DEBUGGEE = 7;
     public const uint DEBUG_WAIT_DEFAULT = 0;
+    public const uint DEBUG_STATUS_GO_HANDLED = 2, DEBUG_STATUS_GO_NOT_HANDLED = 3;
+    /// <summary>CreateProcess flags (winbase.h): follow children, or only the process itself.</summary>
+    public const uint DEBUG_PROCESS = 0x1, DEBUG_ONLY_THIS_PROCESS = 0x2;
+    public const uint DEBUG_ATTACH_DEFAULT = 0;
     /// <summary>GetDebuggeeType qualifiers from DEBUG_DUMP_SMALL (1024) up are dump files.</summary>
     public const uint DEBUG_CLASS_USER_WINDOWS = 2, DEBUG_DUMP_SMALL = 1024, DEBUG_DUMP_DEFAULT = 1025, DEBUG_DUMP_FULL = 1026;
     public const uint DEBUG_ENGOPT_INITIAL_BREAK = 0x20, DEBUG_ENGOPT_FINAL_BREAK = 0x80;

@@ -75,6 +75,35 @@ public sealed unsafe class DebugEngine : IDisposable
         }
     }
 
+    /// <summary>Starts a process under the debugger (`cdb cmdline`); with <paramref name="children"/> every process it
+    /// creates is debugged too (DEBUG_PROCESS: the only way to follow children under Wine). The environment and
+    /// working folder are this process's (the host sets them before).</summary>
+    public unsafe void CreateProcess(string commandLine, bool children)
+    {
+        if (_sessionOpen) EndSession();
+        Hresult.Check(_engine.Symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES | DbgEng.SYMOPT_FAIL_CRITICAL_ERRORS | DbgEng.SYMOPT_NO_PROMPTS),
+            "AddSymbolOptions");
+        int hr;
+        fixed (char* cmd = commandLine)
+            hr = _engine.Client.CreateProcessWide(0, cmd, children ? DbgEng.DEBUG_PROCESS : DbgEng.DEBUG_ONLY_THIS_PROCESS);
+        if (hr < 0) throw new DbgEngException("CreateProcessWide", hr, $"{commandLine}: the engine cannot start it: {Hresult.Describe(hr)}");
+        _sessionOpen = true;
+    }
+
+    /// <summary>Attaches to a running process (`cdb -p pid`).</summary>
+    public void Attach(uint processId)
+    {
+        if (_sessionOpen) EndSession();
+        Hresult.Check(_engine.Symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES | DbgEng.SYMOPT_FAIL_CRITICAL_ERRORS | DbgEng.SYMOPT_NO_PROMPTS),
+            "AddSymbolOptions");
+        int hr = _engine.Client.AttachProcess(0, processId, DbgEng.DEBUG_ATTACH_DEFAULT);
+        if (hr < 0) throw new DbgEngException("AttachProcess", hr, $"process {processId}: the engine cannot attach: {Hresult.Describe(hr)}");
+        _sessionOpen = true;
+    }
+
+    /// <summary>A session was started by a direct engine call (a further AttachProcess): EndSession must end it.</summary>
+    public void MarkSessionOpen() => _sessionOpen = true;
+
     /// <summary>Runs a command line as typed at the cdb prompt (the engine splits on ';' itself). Output goes to the
     /// current output target. Returns the HRESULT (a failed command is not an exception: cdb goes on too).</summary>
     public int Execute(string commands, bool echo = false) =>

@@ -48,6 +48,7 @@ public sealed record ServeResponse
 [JsonSerializable(typeof(CrashReport))]
 [JsonSerializable(typeof(ServeRequest))]
 [JsonSerializable(typeof(ServeResponse))]
+[JsonSerializable(typeof(LiveEvent))]
 public sealed partial class HostJson : JsonSerializerContext
 {
 }
@@ -63,7 +64,9 @@ public static class EngineHost
     public const string Usage =
         "usage: fcgihost engine <dump> [--sympath <paths>] [--exepath <paths>] -c \"<commands>\"\n" +
         "       fcgihost collect <dump> [--sympath <paths>] [--exepath <paths>] [--no-reload]\n" +
-        "       fcgihost serve      (one JSON request per line on stdin: {\"dump\":…,\"sympath\":…,\"exepath\":…,\"commands\":…,\"collect\":true})";
+        "       fcgihost serve      (one JSON request per line on stdin: {\"dump\":…,\"sympath\":…,\"exepath\":…,\"commands\":…,\"collect\":true})\n" +
+        "       fcgihost capture (--pid N | --name <exe> | -- <command line>) --out <dir> [--children] [--first-chance] [--exits]\n" +
+        "                        [--timeout S] [--sympath p] [--rules <file>]…   (one JSON event per line)";
 
     sealed record Arguments(string Mode, string Dump, SessionOptions Session, string? Commands, bool Reload);
 
@@ -71,6 +74,8 @@ public static class EngineHost
     {
         if (args.Length >= 1 && args[0] is "serve" or "--serve")
             return Serve(stdin, stdout, stderr, engineFolder);
+        if (args.Length >= 1 && args[0] == "capture")
+            return Capture(args[1..], stdout, stderr, engineFolder);
         if (Parse(args, out var error) is not { } a)
         {
             stderr.WriteLine($"fcgihost: {error}");
@@ -139,6 +144,81 @@ public static class EngineHost
     }
 
     static string? Fail(ref string error, string message) { error = message; return null; }
+
+    /// <summary>capture: the live loop (LiveCapture), one JSON line per event. Exit codes: 0 nothing captured, 1 crashes
+    /// or exits captured (or the engine failed), 2 usage.</summary>
+    static int Capture(string[] args, Stream stdout, TextWriter stderr, string? engineFolder)
+    {
+        uint? pid = null;
+        string? name = null;
+        string? command = null, outFolder = null, sympath = null;
+        bool children = false, firstChance = false, exits = false;
+        double? timeout = null;
+        var rules = new List<string>();
+        string? error = null;
+        for (int i = 0; i < args.Length && error is null; i++)
+        {
+            string? Value() => i + 1 < args.Length ? args[++i] : null;
+            switch (args[i])
+            {
+                case "--": command = string.Join(' ', args[(i + 1)..].Select(Quote)); i = args.Length; break;
+                case "--pid": pid = uint.TryParse(Value(), out var p) ? p : null; if (pid is null) error = "--pid needs a process id"; break;
+                case "--name": name = Value(); if (string.IsNullOrWhiteSpace(name)) error = "--name needs an image name"; break;
+                case "--out": outFolder = Value(); break;
+                case "--sympath" or "-y": sympath = Value(); break;
+                case "--rules": if (Value() is { } r) rules.Add(r); break;
+                case "--children": children = true; break;
+                case "--first-chance": firstChance = true; break;
+                case "--exits": exits = true; break;
+                case "--timeout":
+                    timeout = double.TryParse(Value(), System.Globalization.CultureInfo.InvariantCulture, out var t) && t > 0 ? t : null;
+                    if (timeout is null) error = "--timeout needs a number of seconds";
+                    break;
+                default: error = $"unknown option {args[i]}"; break;
+            }
+        }
+        if (error is null && (pid is null ? 0 : 1) + (name is null ? 0 : 1) + (string.IsNullOrWhiteSpace(command) ? 0 : 1) != 1)
+            error = "give one of --pid N, --name <exe> or -- <command line>";
+        if (error is null && outFolder is null) error = "--out <dir> is needed (the dumps go there)";
+        if (error is not null)
+        {
+            stderr.WriteLine($"fcgihost: {error}");
+            stderr.WriteLine(Usage);
+            return 2;
+        }
+        try
+        {
+            Directory.CreateDirectory(outFolder!);
+            var catalog = new CatalogCache().For(rules);
+            using var engine = DebugEngine.Create(engineFolder);
+            // FCGIEXT_TRACE=1 shows the engine's own output on stderr (what a cdb session would print).
+            engine.SetOutput(Environment.GetEnvironmentVariable("FCGIEXT_TRACE") == "1" ? (_, text) => stderr.Write(text) : null);
+            if (sympath is not null) Hresult.Check(engine.Interfaces.Symbols.SetSymbolPathWide(sympath), "SetSymbolPathWide");
+            if (sympath is not null) Hresult.Check(engine.Interfaces.Symbols.SetImagePathWide(sympath), "SetImagePathWide");
+            var capture = new LiveCapture(engine, new LiveOptions
+            {
+                OutFolder = Path.GetFullPath(outFolder!), FirstChance = firstChance, Exits = exits,
+                Timeout = timeout is { } s ? TimeSpan.FromSeconds(s) : null,
+            }, e =>
+            {
+                Write(stdout, JsonSerializer.Serialize(e, HostJson.Default.LiveEvent) + "\n");
+                stdout.Flush();
+            });
+            capture.Run(new LiveTarget { CommandLine = command, ProcessId = pid, ProcessName = name, Children = children }, catalog);
+            try { engine.EndSession(); } catch { /* the target is gone already */ }
+            return capture.Captures > 0 ? 1 : 0;
+        }
+        catch (Exception e)
+        {
+            Write(stdout, JsonSerializer.Serialize(new LiveEvent { Event = "error", Error = OneLine(e, null) }, HostJson.Default.LiveEvent) + "\n");
+            stdout.Flush();
+            stderr.WriteLine($"fcgihost: {OneLine(e, null)}");
+            return 1;
+        }
+    }
+
+    /// <summary>An argument as part of a Windows command line (quoted when it has spaces).</summary>
+    static string Quote(string arg) => arg.Length > 0 && !arg.Any(c => c is ' ' or '\t' or '"') ? arg : "\"" + arg.Replace("\"", "\\\"") + "\"";
 
     /// <summary>serve: one engine (one DebugCreate) for every request; EndSession between dumps. A failing dump is an
     /// answer with "error"; only a broken engine (DebugCreate) or closed stdin ends the loop.</summary>

@@ -49,6 +49,7 @@ public static class Triager
 
     static TriageResult Run(CrashReport crash, IOwnerCatalog catalog)
     {
+        crash = ClassifyStep.WithoutExitBreakpoint(crash, catalog);
         var cls = ClassifyStep.Run(crash, catalog);
         var walk = WalkStep.Run(crash, catalog, cls);
         var owner = OwnerStep.Run(crash, catalog, cls, walk);

@@ -18,13 +18,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # interface: (IID, methods in its dbgeng.h block, IUnknown's three included, [methods we call])
 WANTED = {
     'IDebugClient5': ('e3acb9d7-7ec2-4f0c-a0da-e81e0cbbe628', 95, [
+        'AttachProcess', 'DetachProcesses', 'TerminateProcesses', 'GetExitCode',
         'EndSession', 'FlushCallbacks', 'OpenDumpFileWide', 'SetOutputCallbacksWide',
-        'GetOutputMask', 'SetOutputMask',
+        'GetOutputMask', 'SetOutputMask', 'CreateProcessWide',
     ]),
     'IDebugControl5': ('b2ffe162-2412-429f-8d1d-5bf6dd824696', 174, [
         'GetInterrupt', 'SetInterrupt', 'GetStackTrace', 'GetActualProcessorType', 'GetEffectiveProcessorType',
         'IsPointer64Bit', 'GetEngineOptions', 'AddEngineOptions', 'RemoveEngineOptions', 'SetEngineOptions',
-        'GetExecutionStatus', 'WaitForEvent', 'GetNumberEventFilters', 'GetCurrentTimeDate', 'GetDebuggeeType',
+        'GetExecutionStatus', 'SetExecutionStatus', 'WaitForEvent', 'GetNumberEventFilters', 'GetCurrentTimeDate', 'GetDebuggeeType',
         'OutputWide', 'ControlledOutputWide', 'ExecuteWide', 'GetLastEventInformationWide',
         'GetStoredEventInformation', 'GetStackTraceEx', 'GetContextStackTraceEx',
     ]),

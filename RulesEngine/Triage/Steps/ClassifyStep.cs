@@ -41,6 +41,25 @@ public static class ClassifyStep
             Detail = $"{exitFrame.Display} on the stack: the process ended itself, it did not crash" }, exitFrame);
     }
 
+    /// <summary>
+    /// A breakpoint exception sitting at the entry of an exit function (the catalog's `exit` rules) is a debugger's
+    /// breakpoint set there to catch the process ending itself (fcgi capture, procdump -t, a `bp` on
+    /// RtlExitUserProcess), not a crash: the record goes, and the stack is classed as the exit it shows.
+    /// </summary>
+    public static CrashReport WithoutExitBreakpoint(CrashReport crash, IOwnerCatalog catalog)
+    {
+        if (crash.Exception is not { Code: ExceptionCodes.Breakpoint or ExceptionCodes.Wx86Breakpoint }) return crash;
+        if (crash.Frames.FirstOrDefault() is not { } top || (top.Displacement ?? 0) != 0 || top.Function is null
+            || !catalog.FrameHasTag(top, crash, RuleCatalog.ExitTag))
+            return crash;
+        return crash with
+        {
+            Exception = null,
+            Source = crash.Source with { Notes = [.. crash.Source.Notes,
+                $"the breakpoint at {top.Display} is a debugger's exit breakpoint: the process was ending itself"] },
+        };
+    }
+
     /// <summary>A #GP's record says "read of 0xffffffffffffffff" whatever happened: the decoded instruction tells the
     /// access and the target; without it, the class says the access is not known.</summary>
     static ExceptionClassification GeneralProtectionFault(ExceptionInfo ex, Architecture architecture)

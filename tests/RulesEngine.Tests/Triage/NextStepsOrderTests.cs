@@ -122,3 +122,43 @@ public class NextStepsOrderTests
         Assert.That(RenderFormat.StepLine("See why", null, "!fcgi -v"), Is.EqualTo("See why: !fcgi -v"));
     }
 }
+
+/// <summary>A debugger's breakpoint on the exit function (fcgi capture's live exit stop) is the exit, not a crash.</summary>
+public class ExitBreakpointTests
+{
+    static readonly Lazy<RuleCatalog> BuiltIn = new(RuleCatalog.LoadBuiltIn);
+
+    static CrashReport AtExitBreakpoint(ulong displacement) => new()
+    {
+        Process = new ProcessInfo { Name = "php-cgi.exe", Architecture = Architecture.X64 },
+        Exception = new ExceptionInfo { Code = ExceptionCodes.Breakpoint, Address = 0x170031e90 },
+        FaultingThread = new ThreadInfo
+        {
+            Frames =
+            [
+                Frame(0, "ntdll", "RtlExitUserProcess", displacement),
+                Frame(1, "kernel32", "ExitProcess", 0xa),
+                Frame(2, "msvcrt", "exit", 0x1c),
+                Frame(3, "php_cgi", "main", 0x99),
+            ],
+        },
+        Modules = [Module("php-cgi.exe"), Module("ntdll.dll", SymbolStatus.ExportOnly), Module("kernel32.dll", SymbolStatus.ExportOnly)],
+        Source = new DataSource { Kind = "dbgeng", Path = "exit.dmp" },
+    };
+
+    [Test]
+    public void A_breakpoint_at_the_entry_of_RtlExitUserProcess_is_the_exit_it_catches()
+    {
+        var r = Triager.Triage(AtExitBreakpoint(0), BuiltIn.Value);
+        Assert.That(r.Exception!.Class, Is.EqualTo(ExceptionClassifier.Exit));
+        Assert.That(r.Verdict.Owner, Is.EqualTo(Triager.NoOwner));
+        Assert.That(r.Crash.Source.Notes, Has.Some.Contains("debugger's exit breakpoint"));
+    }
+
+    [Test]
+    public void A_breakpoint_inside_the_function_stays_a_breakpoint()
+    {
+        var r = Triager.Triage(AtExitBreakpoint(0x24), BuiltIn.Value);
+        Assert.That(r.Exception!.Class, Is.EqualTo(ExceptionClassifier.Breakpoint));
+    }
+}

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using FcgiExt.DbgEng.Analysis;
+using FcgiExt.RulesEngine.Catalog;
+using FcgiExt.RulesEngine.Rendering;
+
+namespace FcgiExt.DbgEng;
+
+/// <summary>What to debug: a command line to start, or a process to attach to.</summary>
+public sealed record LiveTarget
+{
+    public string? CommandLine { get; init; }
+    public uint? ProcessId { get; init; }
+    /// <summary>Attach to every process of this image name, and to new ones as they start (the list is polled).</summary>
+    public string? ProcessName { get; init; }
+    /// <summary>Debug the processes the target creates too (php-cgi.exe under w3wp.exe).</summary>
+    public bool Children { get; init; }
+}
+
+public sealed record LiveOptions
+{
+    /// <summary>Folder the dumps go to (a path the engine's machine understands).</summary>
+    public required string OutFolder { get; init; }
+    /// <summary>Stop at the first chance of every exception, not only of those that never reach a second chance.</summary>
+    public bool FirstChance { get; init; }
+    /// <summary>Capture every exit through ExitProcess, not only a FastCGI worker's.</summary>
+    public bool Exits { get; init; }
+    public TimeSpan? Timeout { get; init; }
+    public SessionOptions Session { get; init; } = new();
+    public FcgiOptions Procedure { get; init; } = new() { KeepSymbolPath = true };
+}
+
+/// <summary>One thing that happened to a watched process.</summary>
+public sealed record LiveEvent
+{
+    /// <summary>"crash" (an exception stopped it), "exit" (it ended itself through ExitProcess; captured),
+    /// "exited" (it ended; exit code only), "timeout", "end" (no process left), "error".</summary>
+    public required string Event { get; init; }
+    public uint? Pid { get; init; }
+    public string? Process { get; init; }
+    public string? Code { get; init; }
+    public bool? FirstChance { get; init; }
+    public uint? ExitCode { get; init; }
+    public string? Dump { get; init; }
+    public double? VerdictSeconds { get; init; }
+    public double? DumpSeconds { get; init; }
+    /// <summary>The !fcgi -json contract of the stop.</summary>
+    public System.Text.Json.JsonElement? Verdict { get; init; }
+    public string? Error { get; init; }
+}
+
+/// <summary>
+/// procdump's loop with the verdict: run the target until an event that matters — a second-chance exception; the
+/// first chance of a stack overflow (it never gets a second one: the process dies at the next fault), a fail-fast
+/// or heap corruption; a watched worker's call to ExitProcess (a breakpoint on ntdll!RtlExitUserProcess, set in each
+/// process at its initial break) — then run the !fcgi procedure at the stop and write a full dump; go on until no
+/// process is left or the time is up. Every other event continues the target as the application would see it.
+/// </summary>
+public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<LiveEvent> report)
+{
+    const uint StackOverflow = 0xC00000FD, FailFast = 0xC0000409, HeapCorruption = 0xC0000374, Breakpoint = 0x80000003,
+        WowBreakpoint = 0x4000001F, DbgPrint = 0x40010006, DbgPrintWide = 0x4001000A, SetThreadName = 0x406D1388;
+    public const string ExitBreakpoint = "ntdll!RtlExitUserProcess";
+
+    readonly HashSet<uint> _initialBreakSeen = [];
+    readonly HashSet<uint> _exitCaptured = [];
+    int _captures;
+
+    /// <summary>Environment variables that make a process a FastCGI worker whose exit is unexpected by its server.</summary>
+    static readonly string[] WorkerMarkers = ["PHP_FCGI_MAX_REQUESTS", "_FCGI_X_PIPE_", "FCGI_ROLE"];
+
+    public int Captures => _captures;
+
+    public void Run(LiveTarget target, IOwnerCatalog catalog)
+    {
+        var deadline = options.Timeout is { } t ? Stopwatch.StartNew() : null;
+        bool TimeUp() => deadline is not null && deadline.Elapsed >= options.Timeout!.Value;
+        if (target.ProcessName is { } name)
+        {
+            // Nothing to wait on until a first process of that name runs.
+            while (AttachNew(name) == 0)
+            {
+                if (TimeUp()) { report(new LiveEvent { Event = "timeout" }); return; }
+                Thread.Sleep(500);
+            }
+        }
+        else if (target.ProcessId is { } pid) engine.Attach(pid);
+        else engine.CreateProcess(target.CommandLine ?? throw new ArgumentException("no command line and no process id"), target.Children);
+        var control = engine.Interfaces.Control;
+        // Break on process exits so "exited" carries the exit code; every exception reaches WaitForEvent and is
+        // sorted below, so no filter decides for us.
+        // Every exception reaches WaitForEvent and is sorted in Decide, so no filter decides for us; process creation
+        // and exit break so that each process gets its exit breakpoint and each exit its code.
+        FcgiProcedure.Trace("live filters: " + Hresult.Describe(engine.Execute("sxe cpr; sxe epr; sxe ibp; sxe *")));
+        while (true)
+        {
+            uint slice = 1000;
+            if (deadline is not null && deadline.Elapsed >= options.Timeout!.Value)
+            {
+                report(new LiveEvent { Event = "timeout" });
+                return;
+            }
+            int hr = control.WaitForEvent(DbgEng.DEBUG_WAIT_DEFAULT, slice);
+            FcgiProcedure.Trace($"live wait: {Hresult.Describe(hr)}");
+            if (hr == DbgEng.S_FALSE)
+            {
+                // Nothing within the slice: the moment to look for new processes of the watched name.
+                if (target.ProcessName is { } watched) AttachNew(watched);
+                continue;
+            }
+            if (hr < 0)
+            {
+                // E_UNEXPECTED: the last process is gone (Wine's engine says so instead of NO_DEBUGGEE).
+                if (hr == unchecked((int)0x8000FFFF)
+                    || control.GetExecutionStatus(out uint status) >= 0 && status == DbgEng.DEBUG_STATUS_NO_DEBUGGEE)
+                {
+                    report(new LiveEvent { Event = "end" });
+                    return;
+                }
+                report(new LiveEvent { Event = "end", Error = $"the engine stopped waiting: {Hresult.Describe(hr)}" });
+                return;
+            }
+            var e = LastEvent();
+            FcgiProcedure.Trace($"live event 0x{e.Type:x} pid {e.SystemPid} code 0x{e.Code:x8} first {e.FirstChance}");
+            uint next = Decide(e, catalog);
+            if (control.GetExecutionStatus(out uint now) >= 0 && now == DbgEng.DEBUG_STATUS_NO_DEBUGGEE)
+            {
+                report(new LiveEvent { Event = "end" });
+                return;
+            }
+            int go = control.SetExecutionStatus(next);
+            if (go < 0)
+            {
+                // After the last process's exit event the engine has nothing left to run.
+                bool left = e.Type != DbgEng.DEBUG_EVENT_EXIT_PROCESS
+                            && engine.Interfaces.SystemObjects.GetNumberProcesses(out uint count) >= 0 && count > 0;
+                report(new LiveEvent { Event = "end", Error = left ? $"the engine cannot go on: {Hresult.Describe(go)}" : null });
+                return;
+            }
+        }
+    }
+
+    sealed record Last(uint Type, uint Pid, uint SystemPid, uint Code, bool FirstChance, uint ExitCode);
+
+    unsafe Last LastEvent()
+    {
+        var info = new DEBUG_LAST_EVENT_INFO_EXCEPTION();
+        uint used = 0;
+        engine.Interfaces.Control.GetLastEventInformationWide(out uint type, out uint pid, out _, &info,
+            (uint)sizeof(DEBUG_LAST_EVENT_INFO_EXCEPTION), &used, null, 0, null);
+        engine.Interfaces.SystemObjects.GetCurrentProcessSystemId(out uint systemPid);
+        // For an exit-process event the extra information is just the exit code (the first four bytes).
+        uint exitCode = type == DbgEng.DEBUG_EVENT_EXIT_PROCESS ? info.ExceptionRecord.ExceptionCode : 0;
+        return new Last(type, pid, systemPid, info.ExceptionRecord.ExceptionCode, info.FirstChance != 0, exitCode);
+    }
+
+    /// <summary>What the stop means, and how the target goes on (handled or not, as it would without a debugger).</summary>
+    uint Decide(Last e, IOwnerCatalog catalog)
+    {
+        switch (e.Type)
+        {
+            case DbgEng.DEBUG_EVENT_CREATE_PROCESS:
+                SetExitBreakpoint(e.SystemPid);
+                return DbgEng.DEBUG_STATUS_GO;
+            case DbgEng.DEBUG_EVENT_EXCEPTION when e.Code is Breakpoint or WowBreakpoint && !_initialBreakSeen.Contains(e.SystemPid):
+                // The initial (or attach) break of a process; an attached process gets its exit breakpoint here.
+                _initialBreakSeen.Add(e.SystemPid);
+                SetExitBreakpoint(e.SystemPid);
+                return DbgEng.DEBUG_STATUS_GO_HANDLED;
+            case DbgEng.DEBUG_EVENT_EXCEPTION when e.Code is DbgPrint or DbgPrintWide or SetThreadName:
+                return DbgEng.DEBUG_STATUS_GO_NOT_HANDLED;
+            case DbgEng.DEBUG_EVENT_EXCEPTION:
+                bool stop = !e.FirstChance || options.FirstChance || e.Code is StackOverflow or FailFast or HeapCorruption;
+                if (!stop) return DbgEng.DEBUG_STATUS_GO_NOT_HANDLED;
+                Capture("crash", e, catalog);
+                // After a crash the process cannot go on: a second chance ends it; a first chance that is not handled
+                // reaches its second chance (and is captured again only if it is another exception).
+                return DbgEng.DEBUG_STATUS_GO_NOT_HANDLED;
+            case DbgEng.DEBUG_EVENT_BREAKPOINT:
+                if (_exitCaptured.Add(e.SystemPid) && (options.Exits || IsFastCgiWorker()))
+                    Capture("exit", e, catalog);
+                return DbgEng.DEBUG_STATUS_GO;
+            case DbgEng.DEBUG_EVENT_EXIT_PROCESS:
+                report(new LiveEvent { Event = "exited", Pid = e.SystemPid, Process = ProcessName(), ExitCode = e.ExitCode });
+                return DbgEng.DEBUG_STATUS_GO;
+            default:
+                return DbgEng.DEBUG_STATUS_GO;
+        }
+    }
+
+    readonly HashSet<int> _attached = [];
+
+    /// <summary>Attaches to the processes of that image name not attached yet; returns how many it attached.</summary>
+    int AttachNew(string imageName)
+    {
+        string stem = Path.GetFileNameWithoutExtension(imageName);
+        int added = 0;
+        foreach (var p in Process.GetProcessesByName(stem))
+        {
+            using (p)
+            {
+                if (p.Id == Environment.ProcessId || !_attached.Add(p.Id)) continue;
+                int hr = engine.Interfaces.Client.AttachProcess(0, (uint)p.Id, DbgEng.DEBUG_ATTACH_DEFAULT);
+                FcgiProcedure.Trace($"live attach {p.Id}: {Hresult.Describe(hr)}");
+                if (hr >= 0) { added++; engine.MarkSessionOpen(); }
+            }
+        }
+        return added;
+    }
+
+    readonly HashSet<uint> _exitBreakpointSet = [];
+
+    /// <summary>One breakpoint per process on the function every ExitProcess ends in (in the current process).</summary>
+    void SetExitBreakpoint(uint systemPid)
+    {
+        if (!_exitBreakpointSet.Add(systemPid)) return;
+        FcgiProcedure.Trace($"live exit breakpoint in {systemPid}: " + Hresult.Describe(engine.Execute($"bu {ExitBreakpoint}")));
+    }
+
+    bool IsFastCgiWorker() => WorkerMarkers.Any(m => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(m)));
+
+    unsafe string? ProcessName()
+    {
+        var so = engine.Interfaces.SystemObjects;
+        var name = Utf16.Read((b, n, needed) => so.GetCurrentProcessExecutableNameWide(b, n, needed));
+        return string.IsNullOrEmpty(name) ? null : Path.GetFileName(name.Replace('\\', '/'));
+    }
+
+    /// <summary>The procedure at the stop (the verdict the user sees first), then the full dump beside it.</summary>
+    void Capture(string kind, Last e, IOwnerCatalog catalog)
+    {
+        string? process = ProcessName();
+        System.Text.Json.JsonElement? verdict = null;
+        string? error = null, dump = null;
+        double verdictSeconds = 0, dumpSeconds = 0;
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            var run = FcgiProcedure.Run(engine.Interfaces, catalog, options.Procedure);
+            using var doc = System.Text.Json.JsonDocument.Parse(JsonRenderer.Render(run.Result, indented: false));
+            verdict = doc.RootElement.Clone();
+        }
+        catch (Exception ex) { error = $"the verdict failed: {ex.Message}"; }
+        verdictSeconds = watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        string stem = Path.GetFileNameWithoutExtension(process ?? "process");
+        string file = $"{stem}_{e.SystemPid}_{DateTime.UtcNow:yyyyMMdd-HHmmss}_{++_captures}.dmp";
+        string path = options.OutFolder.TrimEnd('\\', '/') + (options.OutFolder.Contains('\\') ? "\\" : "/") + file;
+        int hr = engine.Execute($".dump /ma \"{path}\"");
+        dumpSeconds = watch.Elapsed.TotalSeconds;
+        if (hr >= 0 && File.Exists(path)) dump = path;
+        else error = (error is null ? "" : error + "; ") + $"the dump could not be written: {Hresult.Describe(hr)}";
+        report(new LiveEvent
+        {
+            Event = kind, Pid = e.SystemPid, Process = process, Code = kind == "crash" ? $"0x{e.Code:x8}" : null,
+            FirstChance = kind == "crash" ? e.FirstChance : null, Dump = dump, Verdict = verdict, Error = error,
+            VerdictSeconds = Math.Round(verdictSeconds, 3), DumpSeconds = Math.Round(dumpSeconds, 3),
+        });
+    }
+}

@@ -24,7 +24,8 @@ public static class HtmlRenderer
         h1{font-size:1.6em;margin:.2em 0 .5em}
         h2{font-size:1.25em;margin:1.8em 0 .5em;padding-bottom:.2em;border-bottom:2px solid var(--line)}
         h3{font-size:1.02em;margin:1.3em 0 .4em}h4{font-size:.95em;margin:1em 0 .3em}
-        a{color:var(--accent)}p{margin:.5em 0}.note,.source,.more,.time{color:var(--muted)}.nowrap{white-space:nowrap}
+        a{color:var(--accent);overflow-wrap:anywhere}.token{overflow-wrap:anywhere}
+        p{margin:.5em 0}.note,.source,.more,.time{color:var(--muted)}.nowrap{white-space:nowrap}
         code{font-family:Consolas,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:.9em;overflow-wrap:anywhere;word-break:normal}
         table{border-collapse:collapse;margin:.5em 0 1em;width:100%}
         th,td{border:1px solid var(--line);padding:.3em .6em;text-align:left;vertical-align:top}
@@ -53,13 +54,19 @@ public static class HtmlRenderer
         .tag{display:inline-block;font-size:.78em;font-weight:600;border:1px solid var(--line);border-radius:3px;padding:0 .35em;
           white-space:nowrap;color:var(--muted)}
         .tag.decides{color:#5c4400;border-color:#d9b54a;background:#fff8dc}.tag.scan{color:#a15c00}
-        tr.onstack td{font-weight:600}
+        tr.onstack td:nth-child(3){font-weight:600}
+        table.frames td:nth-child(2){width:46%;min-width:15em}table.symbols td:first-child{min-width:9em}
+        table.frames.explain td:nth-child(2){width:34%;min-width:9em}
+        table.symbols td:nth-child(2),table.symbols td:nth-child(3){min-width:5.5em}
+        #dumps td:first-child,table.failed td:first-child,table.suspects td:nth-child(2){min-width:14em}
+        table.buckets td:nth-child(3){min-width:9em}
         ol.steps{padding-left:1.6em}ol.steps li{margin-bottom:.6em}
         .cmd{margin:.3em 0}.cmd code{display:block;background:var(--soft);border:1px solid var(--line);border-radius:4px;
           padding:.35em .6em;margin-top:.15em;user-select:all;-webkit-user-select:all;white-space:pre-wrap}
         .where{font-size:.88em;color:var(--muted);font-weight:600}
         tr.err td{color:#a4161a}ol.trace{font-size:.92em}
         details.dump{border:1px solid var(--line);border-radius:6px;padding:.1em .9em;margin:.6em 0}
+        @media (max-width:60em){body{padding:1em 1em 2em}th,td{padding:.25em .4em}section.bucket{padding:.2em .7em .6em}}
         @media print{
           body{max-width:none;padding:0;font-size:10.5pt;color:#000}
           *{background:transparent!important;box-shadow:none!important}

@@ -41,8 +41,8 @@ public static partial class BatchHtmlReport
         var sb = new StringBuilder();
         var bucket = r.Buckets.Count > 0 ? r.Buckets[0] : null;
         Head(sb, "FcgiExt triage: " + (bucket?.Bucket ?? "not triaged"));
-        sb.Append("<header>\n<h1>Crash triage: ").Append(H(processName ?? "process unknown")).Append("</h1>\n");
-        if (sourceLine is not null) sb.Append("<p class=\"source\">Read from ").Append(H(sourceLine)).Append("</p>\n");
+        sb.Append("<header>\n<h1>Crash triage").Append(processName is null ? "" : ": " + Text(processName)).Append("</h1>\n");
+        if (sourceLine is not null) sb.Append("<p class=\"source\">Read from ").Append(Text(sourceLine)).Append("</p>\n");
         sb.Append("</header>\n<main>\n");
         if (bucket is not null) BucketSection(sb, page, bucket, 0);
         Failed(sb, r);
@@ -143,7 +143,7 @@ public static partial class BatchHtmlReport
         foreach (var (label, code, count) in list)
         {
             double pct = Math.Max(1.5, 100.0 * count / max);
-            sb.Append("<div class=\"label\">").Append(code ? C(label) : H(label)).Append("</div>");
+            sb.Append("<div class=\"label\">").Append(code ? C(label) : Text(label)).Append("</div>");
             sb.Append("<div class=\"bar\"><span style=\"width:").Append(pct.ToString("0.#", CultureInfo.InvariantCulture))
               .Append("%\"></span></div>");
             sb.Append("<div class=\"count\">").Append(count).Append("</div>\n");
@@ -169,7 +169,7 @@ public static partial class BatchHtmlReport
             var b = r.Buckets[i];
             string href = "#" + page.Anchor(b);
             sb.Append("<tr><td class=\"num\">").Append(i + 1).Append("</td><td><a href=\"").Append(H(href)).Append("\">")
-              .Append(H(OwnerLabel(b))).Append("</a></td><td>").Append(C(b.ExceptionClass ?? "unknown")).Append("</td><td>")
+              .Append(Text(OwnerLabel(b))).Append("</a></td><td>").Append(C(b.ExceptionClass ?? "unknown")).Append("</td><td>")
               .Append(Confidence(b.Confidence)).Append("</td><td class=\"num\">").Append(b.Count).Append("</td><td>")
               .Append(Seen(b)).Append("</td></tr>\n");
         }
@@ -183,7 +183,7 @@ public static partial class BatchHtmlReport
         bool exit = IsExit(b);
         sb.Append("<section class=\"bucket").Append(exit ? " exit" : " conf-" + Lower(b.Confidence)).Append("\" id=\"")
           .Append(H(page.Anchor(b))).Append("\">\n");
-        sb.Append("<h2>").Append(number > 0 ? $"<span class=\"num\">{number}.</span> " : "").Append(H(OwnerLabel(b)));
+        sb.Append("<h2>").Append(number > 0 ? $"<span class=\"num\">{number}.</span> " : "").Append(Text(OwnerLabel(b)));
         sb.Append(" <span class=\"sub\">").Append(C(b.ExceptionClass ?? "unknown"));
         if (!page.Single) sb.Append(" · ").Append(b.Count).Append(b.Count == 1 ? " dump" : " dumps");
         sb.Append("</span></h2>\n");
@@ -191,10 +191,10 @@ public static partial class BatchHtmlReport
 
         sb.Append("<table class=\"facts\">\n");
         Fact(sb, "Bucket", $"<code>{H(b.Bucket)}</code>");
-        if (d?.ExceptionLine is { } line) Fact(sb, "Exception", H(line));
-        if (d?.ExceptionDetail is { } detail) Fact(sb, "Detail", Text(detail));
+        if (d?.ExceptionLine is { } line) Fact(sb, "Exception", Text(line));
+        if (d?.ExceptionDetail is { } detail && !exit) Fact(sb, "Detail", Text(detail));
         Fact(sb, "Confidence", Confidence(b.Confidence));
-        if (!exit && b.Category is { } cat && cat != "unknown") Fact(sb, "Category", H(cat));
+        if (!exit && b.Category is { } cat && cat != "unknown") Fact(sb, "Category", Text(cat));
         if (d?.ReportUrl is { } url) Fact(sb, "Report to", Html.Link(url));
         if (!page.Single) Fact(sb, b.Count == 1 ? "Seen" : "First, last seen", Seen(b));
         sb.Append("</table>\n");
@@ -204,7 +204,7 @@ public static partial class BatchHtmlReport
         {
             Stack(sb, page, b, d);
             Module(sb, d, first);
-            Symbols(sb, d);
+            Symbols(sb, d, first);
             Steps(sb, d, first);
         }
         if (!page.Single) BucketDumps(sb, page, b);
@@ -220,12 +220,12 @@ public static partial class BatchHtmlReport
         if (IsExit(b)) return "<strong>Not a crash: the process ended itself.</strong>";
         string what = Str(first, "exception", "name") ?? b.ExceptionClass ?? "A crash";
         string where = Str(first, "verdict", "owner_frame") is { } frame ? $" in <code>{H(frame)}</code>" : "";
-        if (b.Owner is "unknown" or "") return $"<strong>No owner found.</strong> {H(what)}{where}.";
+        if (b.Owner is "unknown" or "") return $"<strong>No owner found.</strong> {Text(what)}{where}.";
         string verb = b.Confidence switch
         {
             "high" => "owns this crash", "medium" => "most likely owns this crash", _ => "may own this crash",
         };
-        return $"<strong>{H(b.Owner)}</strong> {verb}: {H(what)}{where}.";
+        return $"<strong>{Text(b.Owner)}</strong> {verb}: {Text(what)}{where}.";
     }
 
     static void Why(StringBuilder sb, BucketSummary b, DumpDetail? d, JsonObject? first)
@@ -250,7 +250,7 @@ public static partial class BatchHtmlReport
         if (suspects.Count == 0) return;
         sb.Append("<table class=\"suspects\">\n<thead><tr><th>suspect</th><th>frame</th><th>why</th></tr></thead>\n<tbody>\n");
         foreach (var s in suspects)
-            sb.Append("<tr><td>").Append(H(Str(s, "owner") ?? "unknown")).Append(Str(s, "module") is { } m ? $" ({C(m)})" : "")
+            sb.Append("<tr><td>").Append(Text(Str(s, "owner") ?? "unknown")).Append(Str(s, "module") is { } m ? $" ({C(m)})" : "")
               .Append("</td><td>").Append(C(Str(s, "frame") ?? "-")).Append("</td><td>").Append(Text(Str(s, "why")))
               .Append("</td></tr>\n");
         sb.Append("</tbody>\n</table>\n");
@@ -284,7 +284,8 @@ public static partial class BatchHtmlReport
 
     static void FrameTable(StringBuilder sb, IEnumerable<(ReportFrame Frame, string? Explanation)> frames, bool explain)
     {
-        sb.Append("<table class=\"frames\">\n<thead><tr><th>#</th><th>frame</th><th>decision</th><th>symbols</th>")
+        sb.Append(explain ? "<table class=\"frames explain\">" : "<table class=\"frames\">")
+          .Append("\n<thead><tr><th>#</th><th>frame</th><th>decision</th><th>symbols</th>")
           .Append(explain ? "<th>explanation</th>" : "").Append("</tr></thead>\n<tbody>\n");
         foreach (var (f, why) in frames)
         {
@@ -293,8 +294,8 @@ public static partial class BatchHtmlReport
               .Append(C(f.Text));
             if (f.Scanned) sb.Append(" <span class=\"tag scan\">scanned</span>");
             if (f.Inline) sb.Append(" <span class=\"tag\">inline</span>");
-            sb.Append("</td><td>").Append(f.Deciding ? "<span class=\"tag decides\">decides</span> " : "").Append(H(f.Decision))
-              .Append("</td><td>").Append(H(f.Symbols ?? "-")).Append("</td>");
+            sb.Append("</td><td>").Append(f.Deciding ? "<span class=\"tag decides\">decides</span> " : "").Append(Text(f.Decision))
+              .Append("</td><td>").Append(Text(f.Symbols ?? "-")).Append("</td>");
             if (explain) sb.Append("<td>").Append(Text(why)).Append("</td>");
             sb.Append("</tr>\n");
         }
@@ -308,24 +309,27 @@ public static partial class BatchHtmlReport
         Fact(sb, "File", C(m.FileName));
         Fact(sb, "Version", m.Version is null ? "not in the dump" : C(m.Version));
         Fact(sb, "Path", m.Path is null ? "not in the dump" : C(m.Path));
-        Fact(sb, "Symbols", H(m.Symbols ?? "unknown"));
+        Fact(sb, "Symbols", Text(m.Symbols ?? "unknown"));
         if (Str(first, "verdict", "symbols_hint") is { } hint) Fact(sb, "Its symbols", Text(hint));
         sb.Append("</table>\n");
     }
 
-    static void Symbols(StringBuilder sb, DumpDetail d)
+    static void Symbols(StringBuilder sb, DumpDetail d, JsonObject? first)
     {
         sb.Append("<h3>Symbols</h3>\n");
         if (d.SymbolProblems.Count == 0)
         {
-            sb.Append("<p>Every module on the stack has good symbols.</p>\n");
+            bool known = (first?["modules"] as JsonArray ?? []).OfType<JsonObject>()
+                .Any(m => Str(m, "symbols") is { } s && s != "unknown");
+            sb.Append(known ? "<p>Every module has symbols.</p>\n"
+                : "<p>Symbol status unknown: the input does not say (<code>lml</code> or <code>lmv</code> output shows it).</p>\n");
             return;
         }
         sb.Append("<table class=\"symbols\">\n<thead><tr><th>module</th><th>problem</th><th>on the faulting stack</th>")
           .Append("<th>where to get them</th></tr></thead>\n<tbody>\n");
         foreach (var s in d.SymbolProblems.OrderByDescending(s => s.OnFaultingStack))
             sb.Append(s.OnFaultingStack ? "<tr class=\"onstack\">" : "<tr>").Append("<td>").Append(C(s.Module)).Append("</td><td>")
-              .Append(H(s.Problem)).Append("</td><td>").Append(s.OnFaultingStack ? "yes" : "no").Append("</td><td>")
+              .Append(Text(s.Problem)).Append("</td><td>").Append(s.OnFaultingStack ? "yes" : "no").Append("</td><td>")
               .Append(Text(s.WhereToGet ?? "unknown")).Append("</td></tr>\n");
         sb.Append("</tbody>\n</table>\n");
     }
@@ -391,7 +395,7 @@ public static partial class BatchHtmlReport
         sb.Append("<section id=\"failed\">\n<h2>Could not be triaged (").Append(failed.Count).Append(")</h2>\n");
         sb.Append("<table class=\"failed\">\n<thead><tr><th>dump</th><th>error</th></tr></thead>\n<tbody>\n");
         foreach (var d in failed)
-            sb.Append("<tr><td>").Append(C(d.Dump)).Append("</td><td>").Append(H(OneLineError(d))).Append("</td></tr>\n");
+            sb.Append("<tr><td>").Append(C(d.Dump)).Append("</td><td>").Append(Text(OneLineError(d))).Append("</td></tr>\n");
         sb.Append("</tbody>\n</table>\n</section>\n");
     }
 
@@ -416,10 +420,10 @@ public static partial class BatchHtmlReport
               .Append(page.Verbose && d.Triaged ? $"<a href=\"#{page.DumpId(d.Dump)}\">{C(d.Dump)}</a>" : C(d.Dump))
               .Append("</td><td>").Append(d.DumpTime is { } t ? Time(t) : "-").Append("</td>");
             if (d.Triaged && d.Get("verdict", "bucket") is { } id && byBucket.TryGetValue(id, out var b))
-                sb.Append("<td>").Append(H(OwnerLabel(b))).Append("</td><td><a href=\"#").Append(H(page.Anchor(b))).Append("\">")
+                sb.Append("<td>").Append(Text(OwnerLabel(b))).Append("</td><td><a href=\"#").Append(H(page.Anchor(b))).Append("\">")
                   .Append(C(id)).Append("</a></td>");
             else
-                sb.Append("<td>-</td><td>error: ").Append(H(OneLineError(d))).Append("</td>");
+                sb.Append("<td>-</td><td>error: ").Append(Text(OneLineError(d))).Append("</td>");
             sb.Append("</tr>\n");
         }
         sb.Append("</tbody>\n</table>\n</details>\n");
@@ -435,9 +439,9 @@ public static partial class BatchHtmlReport
         {
             var detail = d.Detail!;
             sb.Append("<details class=\"dump\" id=\"").Append(page.DumpId(d.Dump)).Append('"').Append(page.Single ? " open" : "")
-              .Append(">\n<summary>").Append(C(d.Dump)).Append(" — ").Append(H(detail.IsExit ? "not a crash" : detail.Owner))
+              .Append(">\n<summary>").Append(C(d.Dump)).Append(" — ").Append(Text(detail.IsExit ? "not a crash" : detail.Owner))
               .Append("</summary>\n");
-            if (detail.ExceptionLine is { } line) sb.Append("<p>").Append(H(line)).Append("</p>\n");
+            if (detail.ExceptionLine is { } line) sb.Append("<p>").Append(Text(line)).Append("</p>\n");
             if (detail.AllFrames.Count == 0) sb.Append("<p>The input has no stack.</p>\n");
             else FrameTable(sb, detail.AllFrames.Select(x => (x.Frame, (string?)x.Explanation)), explain: true);
             var trace = (d.Result?["explanation"] as JsonArray ?? [])
@@ -445,7 +449,7 @@ public static partial class BatchHtmlReport
             if (trace.Count > 0)
             {
                 sb.Append("<h4>Decision trace</h4>\n<ol class=\"trace\">\n");
-                foreach (var t in trace) sb.Append("<li>").Append(H(t)).Append("</li>\n");
+                foreach (var t in trace) sb.Append("<li>").Append(Text(t)).Append("</li>\n");
                 sb.Append("</ol>\n");
             }
             sb.Append("</details>\n");
@@ -472,33 +476,63 @@ public static partial class BatchHtmlReport
         return $"{Time(f)} – {Time(l)}";
     }
 
-    static string Time(DateTimeOffset t) => $"<span class=\"nowrap\">{H(BatchReportRenderers.Time(t))}</span>";
+    /// <summary>The date and the time each stay whole; a narrow column puts them on two lines.</summary>
+    static string Time(DateTimeOffset t) =>
+        string.Join(" ", BatchReportRenderers.Time(t).Split(' ').Select(part => $"<span class=\"nowrap\">{H(part)}</span>"));
 
     static string H(string? s) => Html.Escape(s);
 
     /// <summary>A token (frame, path, id) in code: it may wrap anywhere, unlike words.</summary>
     static string C(string? s) => $"<code>{Html.Escape(s)}</code>";
 
-    /// <summary>Escaped text whose http(s) URLs are links (<see cref="Html.Link"/> decides); everything else stays text.</summary>
+    /// <summary>Escaped prose whose `quoted` commands are code and whose http(s) URLs are links (<see cref="Html.Link"/>
+    /// decides); everything else stays text.</summary>
     static string Text(string? s)
     {
         if (string.IsNullOrEmpty(s)) return "";
         var sb = new StringBuilder();
         int at = 0;
+        foreach (Match m in Quoted().Matches(s))
+        {
+            sb.Append(Linked(s[at..m.Index])).Append(C(m.Groups[1].Value));
+            at = m.Index + m.Length;
+        }
+        return sb.Append(Linked(s[at..])).ToString();
+    }
+
+    static string Linked(string s)
+    {
+        var sb = new StringBuilder();
+        int at = 0;
         foreach (Match m in WebUrl().Matches(s))
         {
             string url = m.Value.TrimEnd('.', ',', ';', ':', ')');
-            sb.Append(Html.Escape(s[at..m.Index])).Append(Html.Link(url));
+            sb.Append(Prose(s[at..m.Index])).Append(Html.Link(url));
             at = m.Index + url.Length;
         }
-        return sb.Append(Html.Escape(s[at..])).ToString();
+        return sb.Append(Prose(s[at..])).ToString();
     }
+
+    /// <summary>Words never break, not even at a hyphen ("export-only", rule ids); a token too long for a narrow column
+    /// (a path, a PDB name) may break anywhere instead of pushing the page sideways.</summary>
+    static string Prose(string s) => Word().Replace(s, m =>
+        m.Value.Length > LongToken ? $"<span class=\"token\">{Html.Escape(m.Value)}</span>"
+        : m.Value.Contains('-') ? $"<span class=\"nowrap\">{Html.Escape(m.Value)}</span>"
+        : Html.Escape(m.Value));
+
+    const int LongToken = 30;
+
+    [GeneratedRegex("`([^`\n]+)`")]
+    private static partial Regex Quoted();
+
+    [GeneratedRegex(@"\S+")]
+    private static partial Regex Word();
 
     /// <summary>A step's text with its report URL as a link, appended when the text does not name it.</summary>
     static string LinkedText(string text, string? url)
     {
         string html = Text(text);
-        if (url is null || WebUrl().Matches(text).Any(m => m.Value.TrimEnd('.', ',', ';', ':', ')') == url)) return html;
+        if (url is null || text.Contains(url, StringComparison.Ordinal)) return html;
         return html + " " + Html.Link(url);
     }
 

@@ -61,7 +61,8 @@ public class HtmlReportTests
         var anchors = BatchHtmlReport.Anchors(report.Buckets);
         Assert.That(anchors.Values, Is.Unique);
         Assert.That(anchors["X_c0000005_m!ns::f"], Is.EqualTo("bucket-X_c0000005_m!ns__f"), "the biggest bucket keeps the plain anchor");
-        Assert.That(anchors.Values, Is.EquivalentTo(new[] { "bucket-X_c0000005_m!ns__f", "bucket-X_c0000005_m!ns__f-2", "bucket-X_c0000005_m!ns__f-3" }));
+        Assert.That(anchors.Values,
+            Is.EquivalentTo(new[] { "bucket-X_c0000005_m!ns__f", "bucket-X_c0000005_m!ns__f-2", "bucket-X_c0000005_m!ns__f-3" }));
         var html = BatchHtmlReport.Render(report);
         Assert.That(Ids(html), Is.Unique);
         foreach (var a in anchors.Values) Assert.That(Hrefs(html), Does.Contain("#" + a));
@@ -70,9 +71,11 @@ public class HtmlReportTests
     [Test]
     public void Hostile_strings_are_escaped_everywhere()
     {
-        var html = BatchHtmlReport.Render(BatchReport.Build([ReportFixtures.Hostile(), ReportFixtures.Dump("failed-not-a-dump")]), verbose: true);
+        var report = BatchReport.Build([ReportFixtures.Hostile(), ReportFixtures.Dump("failed-not-a-dump")]);
+        var html = BatchHtmlReport.Render(report, verbose: true);
         Assert.That(html, Does.Not.Contain("<script").And.Not.Contain("<img").And.Not.Contain("<b>").And.Not.Contain("<rule>"));
-        Assert.That(html, Does.Contain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;q&#39;"));
+        Assert.That(html,
+            Does.Contain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;q&#39;"));
         Assert.That(html, Does.Contain("&lt;/code&gt;&lt;script&gt;alert(4)&lt;/script&gt;"), "a command cannot close its <code>");
         // Only the renderer's own tags appear.
         var tags = Regex.Matches(html, "<(/?)([a-zA-Z][a-zA-Z0-9]*)").Select(m => m.Groups[2].Value).Distinct();
@@ -104,7 +107,8 @@ public class HtmlReportTests
         Assert.That(text, Does.Not.Match(@"\bnone\b"), "owner and category \"none\" are never printed");
         Assert.That(text, Does.Not.Contain("(none)").And.Not.Contain("owner: none"));
         // The exit steps are the appcmd fix, in copyable code.
-        Assert.That(html, Does.Contain("<code>%windir%\\system32\\inetsrv\\appcmd.exe list config -section:system.webServer/fastCgi</code>"));
+        Assert.That(html,
+            Does.Contain("<code>%windir%\\system32\\inetsrv\\appcmd.exe list config -section:system.webServer/fastCgi</code>"));
     }
 
     [Test]
@@ -115,7 +119,8 @@ public class HtmlReportTests
         var failed = Section(html, "failed");
         Assert.That(failed, Does.Contain("Could not be triaged (4)"));
         Assert.That(Regex.Matches(failed, "<tr>").Count, Is.EqualTo(4 + 1), "a header row and one row per failed dump");
-        Assert.That(failed, Does.Contain("<td><code>incoming/not-a-dump.dmp</code></td><td>not a Windows dump file (no MDMP or PAGEDUMP signature)</td>"));
+        Assert.That(failed, Does.Contain(
+            "<td><code>incoming/not-a-dump.dmp</code></td><td>not a Windows dump file (no MDMP or PAGEDUMP signature)</td>"));
         Assert.That(failed, Does.Contain("<td>the engine stopped</td>").And.Not.Contain("Host.Run"));
         Assert.That(html, Does.Contain("<div class=\"card bad\"><span class=\"n\">4</span> <a href=\"#failed\">could not be triaged</a>"));
         Assert.That(html, Does.Contain("<div class=\"card\"><span class=\"n\">17</span> dumps analysed"));
@@ -139,12 +144,14 @@ public class HtmlReportTests
         Assert.That(section, Does.Contain("<ol class=\"steps\">"));
         Assert.That(section, Does.Contain("<code>TestDumps/scenarios/xdebug-null-write/minidump.dmp</code>"));
         // One dump: one time, not first = last.
-        Assert.That(section, Does.Contain("<th>Seen</th><td><span class=\"nowrap\">2026-12-02 22:29:26Z</span></td>"));
+        Assert.That(section,
+            Does.Contain("<th>Seen</th><td><span class=\"nowrap\">2026-12-02</span> <span class=\"nowrap\">22:29:26Z</span></td>"));
         Assert.That(section, Does.Not.Contain(" – "));
         // The heap corruption bucket has no owner, says so, and lists the suspects.
         var heap = Section(html, report.Buckets.Single(b => b.Bucket.StartsWith("HEAP_CORRUPTION", StringComparison.Ordinal)).Anchor);
         Assert.That(heap, Does.Contain("<strong>No owner found.</strong> Heap corruption."));
-        Assert.That(heap, Does.Contain("<table class=\"suspects\">").And.Contain("<code>php_pdo_sqlsrv_83_ts_x64!sqlsrv_stmt_free_metadata+0x1c</code>"));
+        Assert.That(heap, Does.Contain("<table class=\"suspects\">")
+            .And.Contain("<code>php_pdo_sqlsrv_83_ts_x64!sqlsrv_stmt_free_metadata+0x1c</code>"));
     }
 
     [Test]
@@ -153,8 +160,9 @@ public class HtmlReportTests
         var a = ReportFixtures.Dump("xdebug-null-write");
         var later = a with { Dump = "later.dmp", DumpTime = a.DumpTime!.Value.AddHours(5) };
         var html = BatchHtmlReport.Render(BatchReport.Build([a, later]));
-        Assert.That(html, Does.Contain("<th>First, last seen</th><td><span class=\"nowrap\">2026-12-02 22:29:26Z</span> – " +
-                                       "<span class=\"nowrap\">2026-12-03 03:29:26Z</span></td>"));
+        Assert.That(html, Does.Contain("<th>First, last seen</th><td><span class=\"nowrap\">2026-12-02</span> " +
+            "<span class=\"nowrap\">22:29:26Z</span> – <span class=\"nowrap\">2026-12-03</span> " +
+            "<span class=\"nowrap\">03:29:26Z</span></td>"));
     }
 
     [Test]
@@ -163,7 +171,8 @@ public class HtmlReportTests
         var html = BatchHtmlReport.Render(BatchReport.Build([ReportFixtures.Hostile()]));
         var steps = Regex.Match(html, "<ol class=\"steps\">(.*?)</ol>", RegexOptions.Singleline).Groups[1].Value;
         Assert.That(steps, Does.Contain("<span class=\"where\">in WinDbg:</span> <code>.dump /ma /u"));
-        Assert.That(steps, Does.Contain("<span class=\"where\">at a command prompt:</span> <code>gflags /p /enable php-cgi.exe /full</code>"));
+        Assert.That(steps,
+            Does.Contain("<span class=\"where\">at a command prompt:</span> <code>gflags /p /enable php-cgi.exe /full</code>"));
         // The outside form replaces the debugger one.
         Assert.That(steps, Does.Contain("(outside form)").And.Not.Contain("lmv m php_evil"));
         Assert.That(steps, Does.Contain("<span class=\"where\">run:</span> <code>fcgi triage -v &quot;").And.Not.Contain("!fcgi -v"));
@@ -181,7 +190,7 @@ public class HtmlReportTests
         var exit = report.Dumps.Single(d => d.Dump.Contains("php-max-requests-exit", StringComparison.Ordinal));
         Assert.That(Regex.Matches(every, "<tr").Count, Is.GreaterThan(exit.Detail!.AllFrames.Count));
         Assert.That(every, Does.Contain("<h4>Decision trace</h4>"));
-        Assert.That(every, Does.Contain("skipped by rule win-waits (ignore)"));
+        Assert.That(every, Does.Contain("skipped by rule <span class=\"nowrap\">win-waits</span> (ignore)"));
     }
 
     [Test]
@@ -194,7 +203,7 @@ public class HtmlReportTests
                                        BucketSummary.BucketAnchor(r.Verdict.Bucket) + "\">"));
         Assert.That(html, Does.Contain($"<code>{Html.Escape(r.Verdict.Bucket)}</code>"));
         Assert.That(html, Does.Contain("<h3>Next steps</h3>").And.Contain("<details class=\"stack\" open>"));
-        Assert.That(html, Does.Contain("Read from windbg-text"));
+        Assert.That(html, Does.Contain("Read from <span class=\"nowrap\">windbg-text</span>"));
         Assert.That(html, Does.Not.Contain("id=\"buckets\""), "one result needs no bucket table");
         Assert.That(Ids(html), Is.Unique);
     }

@@ -63,9 +63,31 @@ public static class RenderFormat
         };
     }
 
-    /// <summary>"Xdebug (php-extension)", or "none (voluntary exit)".</summary>
-    public static string OwnerLine(Verdict v) =>
-        v.Owner == Triager.NoOwner ? "none (voluntary exit, not a crash)" : $"{v.Owner} ({v.Category})";
+    public const string NotACrash = "not a crash: the process ended itself";
+
+    /// <summary>"Xdebug (php-extension)", or for a voluntary exit <see cref="NotACrash"/>.</summary>
+    public static string OwnerLine(Verdict v) => v.Owner == Triager.NoOwner ? NotACrash : $"{v.Owner} ({v.Category})";
+
+    /// <summary>A step as its reader can follow it: in the debugger as it is; outside (batch and --stack-text reports)
+    /// its outside form when it has one, and a debugger command labelled "in WinDbg:".</summary>
+    public static (string Text, string? Label, string? Command) Step(NextStep step, bool outsideDebugger)
+    {
+        var s = outsideDebugger && step.Outside is { } o ? o : step;
+        string? label = outsideDebugger && s.Command is not null && s.Runs == NextStep.InDebugger ? "in WinDbg:" : null;
+        return (s.Text, label, s.Command);
+    }
+
+    /// <summary>A step and its command on one line, never joined as ".:".</summary>
+    public static string StepLine(string text, string? label, string? command)
+    {
+        if (command is null) return text;
+        var t = text.TrimEnd();
+        string cmd = label is null ? command : $"{label} {command}";
+        if (t.EndsWith(':')) return $"{t} {cmd}";
+        if (t.EndsWith('.') || t.EndsWith('?') || t.EndsWith('!'))
+            return label is null ? $"{t} Run: {cmd}" : $"{t} {char.ToUpperInvariant(label[0])}{label[1..]} {command}";
+        return $"{t}: {cmd}";
+    }
 
     /// <summary>What to say when no module has a symbol problem: "every module has symbols" only when the source
     /// gave a symbol status at all (an event log or a bare k paste does not).</summary>

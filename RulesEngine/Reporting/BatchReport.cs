@@ -18,7 +18,7 @@ public sealed record DumpOutcome
     public bool Triaged => Error is null && Result is not null;
 
     /// <summary>What the reports show of this dump (null when it was not triaged).</summary>
-    public DumpDetail? Detail => _detail ??= Result is null || Error is not null ? null : DumpDetail.FromContract(Result);
+    public DumpDetail? Detail => _detail ??= Result is null || Error is not null ? null : DumpDetail.FromContract(Result, Dump);
     DumpDetail? _detail;
 
     public string? Get(params string[] path)
@@ -115,7 +115,7 @@ public sealed record BatchReport
                     LastSeen = times.Count > 0 ? times.Max() : null,
                     ExampleDumps = g.Select(d => d.Dump).Take(ExamplesPerBucket).ToList(),
                     AllDumps = g.Select(d => d.Dump).ToList(),
-                    NextSteps = NextStepTexts(first.Result),
+                    NextSteps = NextStepTexts(first.Detail),
                     Detail = first.Detail,
                 };
             })
@@ -126,22 +126,6 @@ public sealed record BatchReport
 
     static int ConfidenceRank(string c) => c switch { "low" => 0, "medium" => 1, "high" => 2, _ => 0 };
 
-    static IReadOnlyList<string> NextStepTexts(JsonObject? result)
-    {
-        if (result?["next_steps"] is not JsonArray steps) return [];
-        var list = new List<string>();
-        foreach (var s in steps)
-        {
-            switch (s)
-            {
-                case JsonValue v when v.TryGetValue<string>(out var text): list.Add(text); break;
-                case JsonObject o:
-                    var t = o["text"]?.GetValue<string>();
-                    var cmd = o["command"]?.GetValue<string>();
-                    if (t is not null) list.Add(cmd is null ? t : $"{t.TrimEnd().TrimEnd(':')}: {cmd}");
-                    break;
-            }
-        }
-        return list;
-    }
+    /// <summary>The steps as one line each, in the form a reader outside the debugger follows.</summary>
+    static IReadOnlyList<string> NextStepTexts(DumpDetail? detail) => detail?.Steps.Select(s => s.ForReader.Line).ToList() ?? [];
 }

@@ -12,9 +12,10 @@ public static class BatchReportRenderers
     public const string Formats = "text, json, markdown, html";
 
     /// <param name="verbose">-v: every dump's own block (stack with each frame's explanation), not only one per bucket.</param>
-    public static string Render(BatchReport report, string format, bool verbose = false) => format switch
+    /// <param name="width">Terminal columns for the text form (clamped to 80–160).</param>
+    public static string Render(BatchReport report, string format, bool verbose = false, int width = TextLayout.DefaultWidth) => format switch
     {
-        "text" => BatchTextReport.Render(report, verbose),
+        "text" => BatchTextReport.Render(report, verbose, width),
         "json" => BatchJsonReport.Render(report),
         "markdown" => BatchMarkdownReport.Render(report, verbose),
         "html" => BatchHtmlReport.Render(report, verbose),

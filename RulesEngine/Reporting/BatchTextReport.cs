@@ -1,54 +1,166 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using FcgiExt.RulesEngine.Rendering;
 
 namespace FcgiExt.RulesEngine.Reporting;
 
-/// <summary>The batch report as text for a terminal.</summary>
+/// <summary>
+/// The batch report for a terminal, fitted to its width: a summary table (owner, class, count, confidence), then
+/// one block per bucket with what a maintainer asks for — the exception, the stack down to the deciding frame and
+/// two below, the deciding module, symbols, the next steps — then the dumps. With -v, one block per dump as well.
+/// </summary>
 public static class BatchTextReport
 {
-    // ---------- Text tables for the terminal ----------
-    public static string Render(BatchReport r, bool verbose = false)
+    const string Indent = "    ";
+
+    public static string Render(BatchReport r, bool verbose = false, int width = TextLayout.DefaultWidth)
     {
+        width = Math.Clamp(width, TextLayout.MinWidth, TextLayout.MaxWidth);
         var sb = new StringBuilder();
         sb.AppendLine(BatchReportRenderers.Summary(r)).AppendLine();
-        sb.AppendLine("Buckets");
-        sb.Append(Table(["#", "count", "owner", "category", "confidence", "class", "first", "last", "bucket"],
-            r.Buckets.Select((b, i) => new[] { (i + 1).ToString(CultureInfo.InvariantCulture), b.Count.ToString(CultureInfo.InvariantCulture),
-                b.Owner, b.Category, b.Confidence, b.ExceptionClass ?? "-", BatchReportRenderers.Time(b.FirstSeen), BatchReportRenderers.Time(b.LastSeen), b.Bucket })));
+        if (r.Buckets.Count > 0)
+        {
+            sb.AppendLine("Buckets");
+            sb.Append(TextLayout.Table(["#", "count", "owner", "class", "confidence"],
+                r.Buckets.Select((b, i) => new[] { Num(i + 1), Num(b.Count), OwnerText(b.Owner, b.Detail), b.ExceptionClass ?? "-", b.Confidence })
+                    .ToList(), width, new HashSet<int> { 0, 1 }));
+        }
         for (int i = 0; i < r.Buckets.Count; i++)
         {
             var b = r.Buckets[i];
-            sb.AppendLine().AppendLine($"[{i + 1}] {b.Bucket}");
-            sb.AppendLine($"    owner: {b.Owner} ({b.Category}), module {b.OwnerModule ?? "-"}, confidence {b.Confidence}");
-            sb.AppendLine($"    examples: {string.Join(", ", b.ExampleDumps)}");
-            foreach (var s in b.NextSteps) sb.AppendLine($"    - {s}");
+            sb.AppendLine();
+            var title = $"[{i + 1}] {OwnerText(b.Owner, b.Detail)} — {b.ExceptionClass ?? "no exception"}, {Dumps(b.Count)}, confidence {b.Confidence}";
+            foreach (var line in TextLayout.Wrap(title, width)) sb.AppendLine(line);
+            Field(sb, "bucket", b.Bucket, width);
+            Field(sb, "seen", Seen(b.FirstSeen, b.LastSeen), width);
+            if (b.Detail is { } d) Detail(sb, d, width, verbose: false);
+            Field(sb, b.AllDumps.Count == 1 ? "dump" : "dumps", string.Join(", ", b.AllDumps), width);
+            if (b.Detail is { } steps) Steps(sb, steps, width);
         }
+        var failed = r.Dumps.Where(d => !d.Triaged).ToList();
+        if (failed.Count > 0)
+        {
+            sb.AppendLine().AppendLine("Could not be triaged");
+            foreach (var f in failed)
+                foreach (var line in TextLayout.Hanging($"{Indent}{f.Dump}: ", f.Error ?? "no result", width)) sb.AppendLine(line);
+        }
+        if (verbose)
+            foreach (var dump in r.Dumps.Where(d => d.Triaged))
+            {
+                sb.AppendLine().AppendLine($"Dump {dump.Dump}");
+                Field(sb, "time", BatchReportRenderers.Time(dump.DumpTime), width);
+                Field(sb, "bucket", dump.Get("verdict", "bucket") ?? "-", width);
+                if (dump.Detail is { } d) Detail(sb, d, width, verbose: true);
+            }
+        // Each dump with the number of its bucket block above: the long bucket ids are not repeated.
+        var number = r.Buckets.Select((b, i) => (b.Bucket, i + 1)).ToDictionary(x => x.Bucket, x => x.Item2, StringComparer.Ordinal);
         sb.AppendLine().AppendLine("Dumps");
-        sb.Append(Table(["dump", "time", "owner", "class", "confidence", "bucket / error"],
+        sb.Append(TextLayout.Table(["dump", "bucket", "owner", "confidence"],
             r.Dumps.Select(d => d.Triaged
-                ? new[] { d.Dump, BatchReportRenderers.Time(d.DumpTime), d.Get("verdict", "owner") ?? "-", d.Get("exception", "class") ?? "-",
-                          d.Get("verdict", "confidence") ?? "-", d.Get("verdict", "bucket") ?? "-" }
-                : [d.Dump, BatchReportRenderers.Time(d.DumpTime), "-", "-", "-", "error: " + d.Error])));
+                ? new[] { d.Dump, number.TryGetValue(d.Get("verdict", "bucket") ?? "", out var n) ? $"[{n}]" : "-",
+                          OwnerText(d.Get("verdict", "owner") ?? "-", d.Detail), d.Get("verdict", "confidence") ?? "-" }
+                : [d.Dump, "-", "could not be triaged", "-"]).ToList(), width));
         return sb.ToString();
     }
 
-    static string Table(string[] header, IEnumerable<string[]> rows)
+    static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    static string Dumps(int n) => n == 1 ? "1 dump" : $"{n} dumps";
+
+    /// <summary>The owner as a reader takes it: a voluntary exit is not a crash, never "none".</summary>
+    static string OwnerText(string owner, DumpDetail? d) => d?.IsExit == true || owner == "none" ? RenderFormat.NotACrash : owner;
+
+    static string Seen(DateTimeOffset? first, DateTimeOffset? last) =>
+        first is null ? "-" : first == last ? BatchReportRenderers.Time(first)
+            : $"first {BatchReportRenderers.Time(first)}, last {BatchReportRenderers.Time(last)}";
+
+    static void Field(StringBuilder sb, string label, string value, int width)
     {
-        var all = new List<string[]> { header };
-        all.AddRange(rows);
-        var widths = new int[header.Length];
-        foreach (var row in all)
-            for (int c = 0; c < row.Length; c++) widths[c] = Math.Max(widths[c], row[c].Length);
-        var sb = new StringBuilder();
-        for (int r = 0; r < all.Count; r++)
+        foreach (var line in TextLayout.Hanging($"{Indent}{label + ":",-11} ", value, width)) sb.AppendLine(line);
+    }
+
+    static void Detail(StringBuilder sb, DumpDetail d, int width, bool verbose)
+    {
+        if (d.ExceptionLine is { } ex) Field(sb, "exception", ex, width);
+        if (d.ExceptionDetail is { } detail) Field(sb, "detail", detail, width);
+        Field(sb, "verdict", Sentence(d), width);
+        foreach (var reason in d.ConfidenceReasons) Field(sb, "why", reason, width);
+        if (d.DecidingModule is { } m)
+            Field(sb, "module", $"{m.FileName} {m.Version ?? "(version not in the dump)"}" + (m.Path is { } p ? $", {p}" : "") +
+                                $"; symbols {m.Symbols ?? "unknown"}", width);
+        foreach (var suspect in d.Suspects) Field(sb, "suspect", suspect, width);
+        var frames = verbose ? d.AllFrames.Select(x => x.Frame).ToList() : d.Stack.ToList();
+        if (frames.Count == 0) Field(sb, "stack", "no frames", width);
+        else
         {
-            var row = all[r];
-            sb.AppendLine(string.Join("  ", row.Select((cell, c) => c == row.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd());
-            if (r == 0) sb.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
+            sb.Append(Indent).AppendLine("stack:");
+            int textWidth = Math.Min(frames.Max(f => f.Display.Length), Math.Max(30, (width - 12) / 2));
+            int decisionWidth = Math.Max(20, width - Indent.Length - 5 - textWidth - 2);
+            string? previousDecision = null;
+            for (int i = 0; i < frames.Count; i++)
+            {
+                var f = frames[i];
+                var left = $"{Indent}{(f.Deciding ? ">" : " ")} {f.Index:d2} ";
+                // A run of frames skipped by one rule gives its reason once.
+                var decision = f.Decision == previousDecision && f.Rule is not null ? $"skipped ({f.Rule}, as above)" : f.Decision;
+                previousDecision = f.Decision;
+                string tags = (f.Scanned ? " [scanned]" : "") + (f.Inline ? " [inline]" : "") + SymbolTag(f.Symbols);
+                var pad = new string(' ', left.Length);
+                // The frame, then its source line, in the left column; a frame longer than its column keeps its line
+                // and its decision starts on the next one.
+                var leftLines = new List<string> { f.Display };
+                if (f.Source is { } source) leftLines.AddRange(TextLayout.Wrap(source, textWidth));
+                var decisionLines = TextLayout.Wrap(decision + tags, decisionWidth);
+                int offset = f.Display.Length > textWidth ? 1 : 0;
+                for (int l = 0; l < Math.Max(leftLines.Count, decisionLines.Count + offset); l++)
+                {
+                    var a = l < leftLines.Count ? leftLines[l] : "";
+                    var b = l - offset >= 0 && l - offset < decisionLines.Count ? decisionLines[l - offset] : "";
+                    sb.AppendLine(((l == 0 ? left : pad) + (b.Length == 0 ? a : a.PadRight(textWidth) + "  " + b)).TrimEnd());
+                }
+                if (verbose && i < d.AllFrames.Count && d.AllFrames[i].Explanation is { Length: > 0 } why)
+                    foreach (var line in TextLayout.Hanging(pad + "  why: ", why, width)) sb.AppendLine(line);
+            }
+            if (!verbose && d.FramesNotShown > 0)
+                sb.Append(Indent).AppendLine($"  ({d.FramesNotShown} more frame(s) below; -v shows them)");
+            if (frames.Any(f => f.Deciding))
+                sb.Append(Indent).AppendLine("  (> the deciding frame; frames below it are not considered)");
         }
-        return sb.ToString();
+        if (d.SymbolProblems.Count > 0)
+        {
+            var onStack = d.SymbolProblems.Where(s => s.OnFaultingStack).ToList();
+            int others = d.SymbolProblems.Count - onStack.Count;
+            var list = string.Join(", ", onStack.Select(s => $"{s.Module} ({s.Problem})"));
+            Field(sb, "symbols", (list.Length == 0 ? "every module on the stack has symbols" : "lacking on the stack: " + list) +
+                                 (others > 0 ? $"; {others} module(s) not on the stack lack them too" : ""), width);
+        }
+    }
+
+    static string SymbolTag(string? symbols) => symbols switch
+    {
+        "none" => " [no symbols]", "export-only" => " [export symbols only]", "mismatched" => " [mismatched symbols]", _ => "",
+    };
+
+    /// <summary>The verdict in one sentence.</summary>
+    public static string Sentence(DumpDetail d)
+    {
+        if (d.IsExit) return "Not a crash: the process ended itself (a voluntary exit; see the steps for why and how to stop it).";
+        var who = d.Owner is "unknown" ? "No owner is known" : $"{d.Owner} ({d.Category}) owns it";
+        var how = d.Rule is { } rule ? $", decided by rule {rule}" : "";
+        return $"{who}{how}; confidence {d.Confidence ?? "low"}.";
+    }
+
+    static void Steps(StringBuilder sb, DumpDetail d, int width)
+    {
+        if (d.Steps.Count == 0) return;
+        sb.Append(Indent).AppendLine("next steps:");
+        int n = 1;
+        foreach (var step in d.Steps.Select(s => s.ForReader))
+        {
+            var number = $"{Indent}  {n++}. ";
+            foreach (var line in TextLayout.Hanging(number, step.Text, width)) sb.AppendLine(line);
+            if (step.Command is { } cmd)
+                sb.Append(new string(' ', number.Length)).AppendLine(step.Label is { } label ? $"{label} {cmd}" : cmd);
+        }
     }
 }

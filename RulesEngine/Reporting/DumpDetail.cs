@@ -12,6 +12,11 @@ public sealed record ReportFrame
     public int Index { get; init; }
     /// <summary>"module!function+0x1a [file @ line]".</summary>
     public required string Text { get; init; }
+    /// <summary>"module!function+0x1a".</summary>
+    public string Display { get; init; } = "";
+    /// <summary>"[file @ line]" when the frame has a source line.</summary>
+    public string? Source { get; init; }
+    public string? Rule { get; init; }
     /// <summary>"owner Xdebug (xdebug-any)", "skipped: Windows wait (win-waits)", "maybe …", "below the deciding frame".</summary>
     public required string Decision { get; init; }
     public required string Action { get; init; }
@@ -50,6 +55,17 @@ public sealed record ReportStep
     public string? Url { get; init; }
     /// <summary>Where <see cref="Command"/> runs: "debugger", "prompt" (a Windows command prompt) or "fcgi".</summary>
     public string? Runs { get; init; }
+    /// <summary>The step's form for a reader outside the debugger, when it differs.</summary>
+    public ReportStep? Outside { get; init; }
+
+    /// <summary>The step as a batch report's reader follows it (outside the debugger): its outside form when it has one;
+    /// <see cref="Label"/> says "in WinDbg:" for a command that only runs there.</summary>
+    public ReportStep ForReader => Outside ?? this;
+
+    public string? Label => Command is not null && Runs == "debugger" ? "in WinDbg:" : null;
+
+    /// <summary>Text and command on one line ("… in WinDbg: lmv m php8ts").</summary>
+    public string Line => Rendering.RenderFormat.StepLine(Text, Label, Command);
 }
 
 public sealed record DumpDetail
@@ -80,10 +96,13 @@ public sealed record DumpDetail
     public ReportModule? DecidingModule { get; init; }
     public IReadOnlyList<ReportSymbolRow> SymbolProblems { get; init; } = [];
     public IReadOnlyList<ReportStep> Steps { get; init; } = [];
+    /// <summary>"owner (module): why" for each module that may have done it when the stack cannot say.</summary>
+    public IReadOnlyList<string> Suspects { get; init; } = [];
     /// <summary>Every frame with the catalog's explanation, for -v.</summary>
     public IReadOnlyList<(ReportFrame Frame, string Explanation)> AllFrames { get; init; } = [];
 
-    public static DumpDetail FromContract(JsonObject result)
+    /// <param name="dumpPath">The dump the contract came from: fills the `&lt;dump&gt;` of the steps' fcgi commands.</param>
+    public static DumpDetail FromContract(JsonObject result, string? dumpPath = null)
     {
         var verdict = result["verdict"] as JsonObject;
         var exception = result["exception"] as JsonObject;
@@ -104,6 +123,10 @@ public sealed record DumpDetail
             Rule = Str(verdict, "rule"),
             Bucket = Str(verdict, "bucket"),
             ReportUrl = Str(verdict, "report_url"),
+            Suspects = (verdict?["suspects"] as JsonArray ?? []).OfType<JsonObject>()
+                .Select(x => $"{Str(x, "owner")}" + ((Str(x, "frame") ?? Str(x, "module")) is { } where ? $" ({where})" : "") +
+                             (Str(x, "why") is { } why ? $": {why}" : ""))
+                .ToList(),
             Advice = Str(verdict, "advice"),
             ExceptionLine = ExceptionLineOf(exception, result["process"] as JsonObject),
             ExceptionClass = Str(exception, "class"),
@@ -113,7 +136,8 @@ public sealed record DumpDetail
             FramesNotShown = frames.Count - shown,
             DecidingModule = DecidingModuleOf(Str(verdict, "owner_module"), modules),
             SymbolProblems = SymbolRows(result["symbols"] as JsonObject),
-            Steps = (result["next_steps"] as JsonArray ?? []).Select(StepOf).OfType<ReportStep>().ToList(),
+            Steps = (result["next_steps"] as JsonArray ?? []).Select(StepOf).OfType<ReportStep>()
+                .Select(st => WithDumpPath(st, dumpPath)).ToList(),
             AllFrames = frames.Select((f, i) => (f, explanations[i])).ToList(),
         };
     }
@@ -121,9 +145,10 @@ public sealed record DumpDetail
     static ReportFrame Frame(JsonObject f, List<JsonObject> modules, JsonObject? verdict)
     {
         string display = Str(f, "display") ?? "?";
-        string text = Str(f, "source_file") is { Length: > 0 } file
-            ? $"{display} [{file} @ {(f["source_line"] is JsonValue line ? line.ToJsonString() : "?")}]"
-            : display;
+        string? source = Str(f, "source_file") is { Length: > 0 } file
+            ? $"[{file} @ {(f["source_line"] is JsonValue line ? line.ToJsonString() : "?")}]"
+            : null;
+        string text = source is null ? display : $"{display} {source}";
         string action = Str(f, "action") ?? "no-rule";
         string? rule = Str(f, "rule");
         string? frameOwner = Str(f, "owner");
@@ -134,6 +159,9 @@ public sealed record DumpDetail
         {
             Index = f["index"] is JsonValue v && v.TryGetValue<int>(out var i) ? i : 0,
             Text = text,
+            Display = display,
+            Source = source,
+            Rule = rule,
             Decision = DecisionText(action, rule, frameOwner, Str(f, "reason")),
             Action = action,
             Deciding = deciding,
@@ -218,12 +246,28 @@ public sealed record DumpDetail
         return rows;
     }
 
+    /// <summary>The dump's own path in place of the placeholder of an fcgi command (the engine does not know the path
+    /// the batch was given); quoted when it has spaces, left as the placeholder when it has characters a shell reads.</summary>
+    static ReportStep WithDumpPath(ReportStep step, string? dumpPath)
+    {
+        if (dumpPath is null || dumpPath.IndexOfAny(['"', '&', '|', '<', '>', '^', '%', '$', '`', ';', '\n']) >= 0) return step;
+        string path = dumpPath.Contains(' ') ? $"\"{dumpPath}\"" : dumpPath;
+        ReportStep Fill(ReportStep s) => s.Runs == "fcgi" && s.Command?.Contains(DumpPlaceholder) == true
+            ? s with { Command = s.Command.Replace(DumpPlaceholder, path) } : s;
+        return Fill(step) with { Outside = step.Outside is { } o ? Fill(o) : null };
+    }
+
+    public const string DumpPlaceholder = "<dump>";
+
     static ReportStep? StepOf(JsonNode? node) => node switch
     {
         JsonValue v when v.TryGetValue<string>(out var text) => new ReportStep { Kind = "class", Text = text },
         JsonObject o when Str(o, "text") is { } text => new ReportStep
         {
             Kind = Str(o, "kind") ?? "class", Text = text, Command = Str(o, "command"), Url = Str(o, "url"), Runs = Str(o, "runs"),
+            Outside = o["outside"] is JsonObject outside && Str(outside, "text") is { } ot
+                ? new ReportStep { Kind = Str(o, "kind") ?? "class", Text = ot, Command = Str(outside, "command"), Runs = Str(outside, "runs") }
+                : null,
         },
         _ => null,
     };

@@ -115,7 +115,7 @@ public static partial class ExitCodeExplainer
                 steps.AddRange(DumpCaptureSteps(process));
             else if (win32 == 258)
                 steps.Add(new NextStep { Kind = "class", Text = "Raise the timeouts if the script is legitimately slow, or find why it hangs:",
-                    Command = @"%windir%\system32\inetsrv\appcmd.exe list config -section:system.webServer/fastCgi" });
+                    Runs = NextStep.AtPrompt, Command = @"%windir%\system32\inetsrv\appcmd.exe list config -section:system.webServer/fastCgi" });
             return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "hresult", SymbolicName = name,
                 Class = name, Name = $"HRESULT of Windows error {win32} ({name})", Detail = meaning, NextSteps = steps };
         }
@@ -150,7 +150,7 @@ public static partial class ExitCodeExplainer
                     Detail = "PHP exits with 255 on a fatal error; a FastCGI worker doing so is usually failing at startup (a bad php.ini setting, an extension that does not load or initialise, a missing DLL) or hit a fatal error outside a request",
                     NextSteps =
                     [
-                        new NextStep { Kind = "class", Text = "Run php-cgi.exe by hand in the PHP folder, with the same php.ini, to see the startup error:", Command = "php-cgi.exe -v" },
+                        new NextStep { Kind = "class", Text = "Run php-cgi.exe by hand in the PHP folder, with the same php.ini, to see the startup error:", Runs = NextStep.AtPrompt, Command = "php-cgi.exe -v" },
                         new NextStep { Kind = "class", Text = "Look at PHP's error log (the error_log setting in php.ini; set log_errors=On) for the fatal error at the time of the 500." },
                     ] };
             case 1:
@@ -171,8 +171,8 @@ public static partial class ExitCodeExplainer
     {
         yield return new NextStep { Kind = "dump",
             Text = $"Have Windows write a full dump when {process} crashes next (WER LocalDumps; run as administrator, create C:\\dumps and let the application pool identity write there), then run `!fcgi` or `fcgi triage` on it:",
-            Command = $"reg add \"HKLM\\SOFTWARE\\Microsoft\\Windows\\Windows Error Reporting\\LocalDumps\\{process}\" /v DumpType /t REG_DWORD /d 2 /f" };
+            Runs = NextStep.AtPrompt, Command = $"reg add \"HKLM\\SOFTWARE\\Microsoft\\Windows\\Windows Error Reporting\\LocalDumps\\{process}\" /v DumpType /t REG_DWORD /d 2 /f" };
         yield return new NextStep { Kind = "dump", Text = "… and the folder it writes to:",
-            Command = $"reg add \"HKLM\\SOFTWARE\\Microsoft\\Windows\\Windows Error Reporting\\LocalDumps\\{process}\" /v DumpFolder /t REG_EXPAND_SZ /d C:\\dumps /f" };
+            Runs = NextStep.AtPrompt, Command = $"reg add \"HKLM\\SOFTWARE\\Microsoft\\Windows\\Windows Error Reporting\\LocalDumps\\{process}\" /v DumpFolder /t REG_EXPAND_SZ /d C:\\dumps /f" };
     }
 }

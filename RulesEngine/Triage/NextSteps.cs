@@ -55,9 +55,9 @@ public static partial class NextSteps
         else if (cls == ExceptionClassifier.InvalidParameter)
             steps.Add(new() { Kind = "class", Text = "A function got an invalid argument and stopped the process: the owner's frame is the caller to fix." });
         else if (cls == ExceptionClassifier.CppException)
-            steps.Add(new() { Kind = "class", Text = "An unhandled C++ exception: the thrown type and message say what failed.", Command = "!analyze -v" });
+            steps.Add(new() { Kind = "class", Text = "An unhandled C++ exception: the thrown type and message say what failed.", Runs = NextStep.InDebugger, Command = "!analyze -v" });
         else if (cls == ExceptionClassifier.ClrException)
-            steps.Add(new() { Kind = "class", Text = "An unhandled .NET exception: load SOS (.loadby sos clr, or .load sos for .NET Core) and print it.", Command = "!pe" });
+            steps.Add(new() { Kind = "class", Text = "An unhandled .NET exception: load SOS (.loadby sos clr, or .load sos for .NET Core) and print it.", Runs = NextStep.InDebugger, Command = "!pe" });
         else if (cls == ExceptionClassifier.Breakpoint)
             steps.Add(new() { Kind = "class", Text = "A breakpoint: either a hard-coded DebugBreak/assertion (a debug build of a module, or a failed assertion) or the debugger breaking in when it attached — in that case this is not a crash; let the process run (g) until the real exception." });
         else if (cls == ExceptionClassifier.Abort)
@@ -86,10 +86,10 @@ public static partial class NextSteps
     {
         var image = SafeProcessName(processName);
         yield return new() { Kind = "page-heap", Text = $"Turn on full page heap for {image} (gflags comes with Debugging Tools for Windows; run as administrator), then recycle the application pool so new workers start with it:",
-            Command = $"gflags /p /enable {image} /full" };
+            Runs = NextStep.AtPrompt, Command = $"gflags /p /enable {image} /full" };
         yield return new() { Kind = "page-heap", Text = "Reproduce the crash and take the dump again: with page heap the process stops at the first bad write or use after free, so the stack then shows the real culprit." };
-        yield return new() { Kind = "page-heap", Text = $"Turn page heap off again (it costs a lot of memory):", Command = $"gflags /p /disable {image}" };
-        yield return new() { Kind = "page-heap", Text = $"Check that it is off: {image} must no longer be listed:", Command = "gflags /p" };
+        yield return new() { Kind = "page-heap", Text = $"Turn page heap off again (it costs a lot of memory):", Runs = NextStep.AtPrompt, Command = $"gflags /p /disable {image}" };
+        yield return new() { Kind = "page-heap", Text = $"Check that it is off: {image} must no longer be listed:", Runs = NextStep.AtPrompt, Command = "gflags /p" };
     }
 
     /// <summary>php-cgi left on its own after PHP_FCGI_MAX_REQUESTS: IIS must recycle it first.</summary>
@@ -99,17 +99,17 @@ public static partial class NextSteps
         string path = pathKnown ? phpCgiPath! : PlaceholderPhpPath;
         string pathNote = pathKnown ? "" : $" (use the fullPath of your php-cgi.exe as the list shows it instead of {PlaceholderPhpPath})";
         yield return new() { Kind = "exit-config", Text = "This is not a crash: php-cgi.exe ends itself after PHP_FCGI_MAX_REQUESTS requests (PHP's default is 500). IIS must recycle the process first, so fastCgi/application@instanceMaxRequests must be less than or equal to PHP_FCGI_MAX_REQUESTS. Compare the two:",
-            Command = $"{AppCmd} list config -section:system.webServer/fastCgi" };
+            Runs = NextStep.AtPrompt, Command = $"{AppCmd} list config -section:system.webServer/fastCgi" };
         yield return new() { Kind = "exit-config", Text = "Set IIS's limit" + pathNote + ":",
-            Command = $"{AppCmd} set config -section:system.webServer/fastCgi /[fullPath='{path}'].instanceMaxRequests:10000" };
+            Runs = NextStep.AtPrompt, Command = $"{AppCmd} set config -section:system.webServer/fastCgi /[fullPath='{path}'].instanceMaxRequests:10000" };
         yield return new() { Kind = "exit-config", Text = "Set PHP's limit to the same value or higher (if the variable exists already, set .environmentVariables.[name='PHP_FCGI_MAX_REQUESTS'].value instead):",
-            Command = $"{AppCmd} set config -section:system.webServer/fastCgi /+\"[fullPath='{path}'].environmentVariables.[name='PHP_FCGI_MAX_REQUESTS',value='10000']\"" };
+            Runs = NextStep.AtPrompt, Command = $"{AppCmd} set config -section:system.webServer/fastCgi /+\"[fullPath='{path}'].environmentVariables.[name='PHP_FCGI_MAX_REQUESTS',value='10000']\"" };
     }
 
     static IEnumerable<NextStep> GenericExitSteps(string processName)
     {
         yield return new() { Kind = "exit-config", Text = $"This is not a crash: {processName} ended itself. If the application has its own request limit, IIS's fastCgi/application@instanceMaxRequests must be lower so IIS recycles the process first; otherwise look in the application's log for why it exited.",
-            Command = $"{AppCmd} list config -section:system.webServer/fastCgi" };
+            Runs = NextStep.AtPrompt, Command = $"{AppCmd} list config -section:system.webServer/fastCgi" };
     }
 
     /// <summary>The dump name's stand-in for a process the input does not name: the user fills it in.</summary>
@@ -140,20 +140,18 @@ public static partial class NextSteps
         var who = ownerName is null or "unknown" ? "the owner" : ownerName;
         return new() { Kind = "dump",
             Text = $"Save a full dump at the crash (in the debugger; create c:\\dumps first) and share it, with this report's bucket and JSON, with {who}" + (reportUrl is null ? "." : $": {reportUrl}"),
-            Command = $@".dump /ma /u c:\dumps\{stem}_{cls}.dmp", Url = reportUrl };
+            Runs = NextStep.InDebugger, Command = $@".dump /ma /u c:\dumps\{stem}_{cls}.dmp", Url = reportUrl };
     }
 
     /// <summary>lmv m for a module, by its engine name: version and timestamp the owner will ask for.</summary>
     public static NextStep? ModuleInfoStep(string? engineName, string ownerName)
     {
         if (engineName is null || !SafeEngineName().IsMatch(engineName)) return null;
-        return new() { Kind = "report", Text = $"Include the version of {engineName} in the report to {ownerName}:", Command = $"lmv m {engineName}" };
+        return new() { Kind = "report", Text = $"Include the version of {engineName} in the report to {ownerName}:", Runs = NextStep.InDebugger,
+            Command = $"lmv m {engineName}",
+            Outside = new() { Kind = "report", Text = $"Include the version and path of {engineName} (the deciding module's line of this report) " +
+                $"in the report to {ownerName}." } };
     }
-
-    public static NextStep VerboseStep() => new()
-    {
-        Kind = "verbose", Text = "See why each frame was skipped or decided (fcgi triage -v outside the debugger):", Command = "!fcgi -v",
-    };
 
     /// <summary>The process image name when it is a plain file name; php-cgi.exe otherwise.</summary>
     public static string SafeProcessName(string? name)

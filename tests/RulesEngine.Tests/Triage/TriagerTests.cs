@@ -254,10 +254,10 @@ public class TriagerTests
         Assert.That(s.ExportOnly.Single().WhereToGet, Is.EqualTo("the Xdebug release's PDB"));
         Assert.That(s.Mismatched.Single().Module, Is.EqualTo("php_opcache.dll"));
         Assert.That(s.Mismatched.Single().OnFaultingStack, Is.False);
+        // Xdebug's top frame decides: php8ts below it is not-reached, so only the deciding module gets a step.
         var steps = Run(crash).NextSteps.Where(x => x.Kind == "symbols").Select(x => x.Text).ToList();
-        Assert.That(steps[0], Does.StartWith("Get symbols for php_xdebug.dll").Or.StartWith("Get symbols for php8ts.dll"));
-        Assert.That(steps, Has.Some.Contains("php-debug-pack-8.3.14"));
-        Assert.That(steps.Last(), Does.Contain("2 more module(s)"));
+        Assert.That(steps, Has.Count.EqualTo(1));
+        Assert.That(steps[0], Does.StartWith("Get symbols for php_xdebug.dll (export symbols only)"));
     }
 
     [Test]

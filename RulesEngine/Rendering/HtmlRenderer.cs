@@ -50,6 +50,7 @@ public static class HtmlRenderer
         .conf{font-weight:600}.conf.conf-high{color:#1e6b22}.conf.conf-medium{color:#8a5d00}.conf.conf-low{color:#a4161a}
         ul.why{margin:.3em 0;padding-left:1.3em}
         details{margin:.6em 0}summary{cursor:pointer;font-weight:600;margin:.4em 0}
+        .src{display:block;color:var(--muted);font-weight:400}
         tr.decided td{background:#fff3c4;font-weight:600}tr.below td{color:var(--muted)}
         .tag{display:inline-block;font-size:.78em;font-weight:600;border:1px solid var(--line);border-radius:3px;padding:0 .35em;
           white-space:nowrap;color:var(--muted)}

@@ -205,7 +205,7 @@ public static partial class BatchHtmlReport
             Stack(sb, page, b, d);
             Module(sb, d, first);
             Symbols(sb, d, first);
-            Steps(sb, d, first);
+            Steps(sb, d);
         }
         if (!page.Single) BucketDumps(sb, page, b);
         sb.Append("</section>\n");
@@ -291,7 +291,8 @@ public static partial class BatchHtmlReport
         {
             sb.Append(f.Deciding ? "<tr class=\"decided\">" : f.Action == "not-reached" ? "<tr class=\"below\">" : "<tr>");
             sb.Append("<td class=\"num\">").Append(f.Index.ToString("d2", CultureInfo.InvariantCulture)).Append("</td><td>")
-              .Append(C(f.Text));
+              .Append(C(f.Display.Length > 0 ? f.Display : f.Text));
+            if (f.Source is { } source) sb.Append(" <span class=\"src\">").Append(C(source)).Append("</span>");
             if (f.Scanned) sb.Append(" <span class=\"tag scan\">scanned</span>");
             if (f.Inline) sb.Append(" <span class=\"tag\">inline</span>");
             sb.Append("</td><td>").Append(f.Deciding ? "<span class=\"tag decides\">decides</span> " : "").Append(Text(f.Decision))
@@ -334,45 +335,27 @@ public static partial class BatchHtmlReport
         sb.Append("</tbody>\n</table>\n");
     }
 
-    /// <summary>Next steps as a numbered list. This page is read outside the debugger: a step's outside form (the contract's
-    /// next_steps[].outside) replaces it, and a debugger command is labelled as one.</summary>
-    static void Steps(StringBuilder sb, DumpDetail d, JsonObject? first)
+    /// <summary>Next steps as a numbered list. This page is read outside the debugger: each step shows its form for that
+    /// reader (<see cref="ReportStep.ForReader"/>), and a command says where it runs ("in WinDbg:" for a debugger one).</summary>
+    static void Steps(StringBuilder sb, DumpDetail d)
     {
         if (d.Steps.Count == 0) return;
-        var outside = OutsideForms(first);
         sb.Append("<h3>Next steps</h3>\n<ol class=\"steps\">\n");
         foreach (var step in d.Steps)
         {
-            var shown = outside.TryGetValue((step.Text, step.Command), out var o) ? o : step;
+            var shown = step.ForReader;
             sb.Append("<li>").Append(LinkedText(shown.Text, step.Url));
             if (shown.Command is { } cmd)
-                sb.Append("<div class=\"cmd\">").Append(WhereItRuns(shown.Runs)).Append("<code>").Append(H(cmd)).Append("</code></div>");
+                sb.Append("<div class=\"cmd\">").Append(WhereItRuns(shown)).Append("<code>").Append(H(cmd)).Append("</code></div>");
             sb.Append("</li>\n");
         }
         sb.Append("</ol>\n");
     }
 
-    static string WhereItRuns(string? runs) => runs switch
+    static string WhereItRuns(ReportStep step)
     {
-        "debugger" => "<span class=\"where\">in WinDbg:</span> ",
-        "prompt" => "<span class=\"where\">at a command prompt:</span> ",
-        "fcgi" => "<span class=\"where\">run:</span> ",
-        _ => "",
-    };
-
-    /// <summary>The outside forms of a dump's steps, keyed by the step's text and command (what <see cref="DumpDetail"/> keeps).</summary>
-    static Dictionary<(string, string?), ReportStep> OutsideForms(JsonObject? result)
-    {
-        var map = new Dictionary<(string, string?), ReportStep>();
-        foreach (var s in (result?["next_steps"] as JsonArray ?? []).OfType<JsonObject>())
-        {
-            if (Str(s, "text") is not { } text || s["outside"] is not JsonObject o || Str(o, "text") is not { } otext) continue;
-            map.TryAdd((text, Str(s, "command")), new ReportStep
-            {
-                Kind = Str(s, "kind") ?? "class", Text = otext, Command = Str(o, "command"), Runs = Str(o, "runs"),
-            });
-        }
-        return map;
+        string? where = step.Label ?? step.Runs switch { "prompt" => "at a command prompt:", "fcgi" => "run:", _ => null };
+        return where is null ? "" : $"<span class=\"where\">{H(where)}</span> ";
     }
 
     static void BucketDumps(StringBuilder sb, Page page, BucketSummary b)

@@ -142,6 +142,11 @@ public class HtmlReportTests
         Assert.That(section, Does.Contain("<code>php_xdebug-3.3.1-8.3-vs16-x86_64.dll</code>").And.Contain("<code>3.3.1.0</code>"));
         Assert.That(section, Does.Contain("<a href=\"https://bugs.xdebug.org/\""));
         Assert.That(section, Does.Contain("<ol class=\"steps\">"));
+        // Outside the debugger: the fcgi form of !fcgi -v with this dump's path, the debugger-only command labelled.
+        Assert.That(section, Does.Contain("<span class=\"where\">run:</span> " +
+                                          "<code>fcgi triage -v TestDumps/scenarios/xdebug-null-write/minidump.dmp</code>"));
+        Assert.That(section, Does.Contain("<span class=\"where\">in WinDbg:</span> <code>.dump /ma /u"));
+        Assert.That(section, Does.Not.Contain("!fcgi -v").And.Not.Contain("lmv m"));
         Assert.That(section, Does.Contain("<code>TestDumps/scenarios/xdebug-null-write/minidump.dmp</code>"));
         // One dump: one time, not first = last.
         Assert.That(section,

@@ -58,7 +58,7 @@ public static class HtmlRenderer
         tr.onstack td:nth-child(3){font-weight:600}
         table.frames td:nth-child(2){width:46%;min-width:15em}table.symbols td:first-child{min-width:9em}
         table.frames.explain td:nth-child(2){width:34%;min-width:9em}
-        table.symbols td:nth-child(2),table.symbols td:nth-child(3){min-width:5.5em}
+        table.symbols td:nth-child(2){white-space:nowrap}table.symbols td:nth-child(3){min-width:5.5em}
         #dumps td:first-child,table.failed td:first-child,table.suspects td:nth-child(2){min-width:14em}
         table.buckets td:nth-child(3){min-width:9em}
         ol.steps{padding-left:1.6em}ol.steps li{margin-bottom:.6em}

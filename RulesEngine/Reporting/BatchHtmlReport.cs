@@ -59,18 +59,23 @@ public static partial class BatchHtmlReport
         public bool Single { get; init; }
         readonly Dictionary<string, string> _anchors;
         readonly Dictionary<string, int> _dumpIndex = new(StringComparer.Ordinal);
+        readonly Dictionary<string, DumpOutcome> _outcomes = new(StringComparer.Ordinal);
 
         public Page(BatchReport r, bool verbose)
         {
             Report = r;
             Verbose = verbose;
             _anchors = Anchors(r.Buckets);
-            for (int i = 0; i < r.Dumps.Count; i++) _dumpIndex.TryAdd(r.Dumps[i].Dump, i + 1);
+            for (int i = 0; i < r.Dumps.Count; i++)
+            {
+                _dumpIndex.TryAdd(r.Dumps[i].Dump, i + 1);
+                _outcomes.TryAdd(r.Dumps[i].Dump, r.Dumps[i]);
+            }
         }
 
         public string Anchor(BucketSummary b) => _anchors[b.Bucket];
         public string DumpId(string dump) => "dump-" + _dumpIndex[dump].ToString(CultureInfo.InvariantCulture);
-        public DumpOutcome? Outcome(string dump) => Report.Dumps.FirstOrDefault(d => d.Dump == dump);
+        public DumpOutcome? Outcome(string dump) => _outcomes.GetValueOrDefault(dump);
     }
 
     /// <summary>Each bucket's anchor: <see cref="BucketSummary.Anchor"/>, and when two bucket ids map to the same anchor
@@ -109,7 +114,8 @@ public static partial class BatchHtmlReport
         Card(sb, r.Failed, "could not be triaged", r.Failed > 0 ? "#failed" : null, r.Failed > 0 ? "bad" : null);
         Card(sb, r.Buckets.Count, r.Buckets.Count == 1 ? "bucket" : "buckets", r.Buckets.Count > 0 ? "#buckets" : null, null);
         int exits = r.Buckets.Where(IsExit).Sum(b => b.Count);
-        if (exits > 0) Card(sb, exits, "not crashes (the process ended itself)", null, "calm");
+        string exitLabel = exits == 1 ? "not a crash (the process ended itself)" : "not crashes (the processes ended themselves)";
+        if (exits > 0) Card(sb, exits, exitLabel, null, "calm");
         sb.Append("</div>\n");
     }
 
@@ -258,12 +264,13 @@ public static partial class BatchHtmlReport
 
     static void Stack(StringBuilder sb, Page page, BucketSummary b, DumpDetail d)
     {
-        var deciding = d.Stack.FirstOrDefault(f => f.Deciding);
+        int at = d.Stack.ToList().FindIndex(f => f.Deciding);
+        int below = at < 0 ? 0 : d.Stack.Count - 1 - at;
         sb.Append("<details class=\"stack\" open>\n<summary>Stack");
         if (d.Stack.Count > 0)
-            sb.Append(deciding is null
-                ? $": the top {d.Stack.Count} frames (no frame decided)"
-                : $": to the deciding frame #{deciding.Index:d2} and {DumpDetail.FramesBelowDeciding} below it");
+            sb.Append(at < 0
+                ? $": the top {(d.Stack.Count == 1 ? "frame" : $"{d.Stack.Count} frames")} (no frame decided)"
+                : $": to the deciding frame #{d.Stack[at].Index:d2}" + (below == 0 ? "" : $" and {below} below it"));
         sb.Append("</summary>\n");
         if (d.Stack.Count == 0)
         {

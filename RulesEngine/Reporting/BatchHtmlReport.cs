@@ -278,6 +278,9 @@ public static partial class BatchHtmlReport
             return;
         }
         FrameTable(sb, d.Stack.Select(f => (f, (string?)null)), explain: false);
+        if (d.Stack.Any(f => f.Scanned))
+            sb.Append("<p class=\"note\"><span class=\"tag scan\">scanned</span> frames were found by scanning the stack for ")
+              .Append("return addresses, not by unwinding it: they may not be real callers.</p>\n");
         if (d.FramesNotShown > 0)
         {
             string where = page.Verbose && b.AllDumps.Count > 0

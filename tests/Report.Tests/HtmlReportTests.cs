@@ -160,6 +160,19 @@ public class HtmlReportTests
     }
 
     [Test]
+    public void A_scanned_frame_is_tagged_and_explained()
+    {
+        var dump = ReportFixtures.Dump("xdebug-null-write");
+        var result = (JsonObject)dump.Result!.DeepClone();
+        result["frames"]![1]!["trust"] = "scan";
+        var html = BatchHtmlReport.Render(BatchReport.Build([dump with { Result = result }]));
+        Assert.That(html, Does.Contain("php8ts!zend_execute+0x31</code> <span class=\"src\"><code>[TestDumps\\src\\php\\php8ts.c @ 209]" +
+                                       "</code></span> <span class=\"tag scan\">scanned</span>"));
+        Assert.That(html, Does.Contain("they may not be real callers"));
+        Assert.That(BatchHtmlReport.Render(BatchReport.Build([dump])), Does.Not.Contain("real callers"));
+    }
+
+    [Test]
     public void A_bucket_of_many_dumps_shows_first_and_last_time()
     {
         var a = ReportFixtures.Dump("xdebug-null-write");

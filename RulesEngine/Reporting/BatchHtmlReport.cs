@@ -247,8 +247,8 @@ public static partial class BatchHtmlReport
             sb.Append("<li>No catalog rule named an owner for any frame of the stack.</li>\n");
         foreach (var reason in d?.ConfidenceReasons ?? [])
             sb.Append("<li>").Append(Text(reason)).Append("</li>\n");
-        if (!IsExit(b) && (d?.ConfidenceReasons.Count ?? 0) == 0)
-            sb.Append("<li>Confidence ").Append(H(Lower(b.Confidence))).Append(": nothing on the stack weakens the verdict.</li>\n");
+        if (!IsExit(b) && b.Confidence == "high" && (d?.ConfidenceReasons.Count ?? 0) == 0)
+            sb.Append("<li>Confidence high: nothing on the stack weakens the verdict.</li>\n");
         if (d?.Advice is { } advice) sb.Append("<li>From the catalog: ").Append(Text(advice)).Append("</li>\n");
         sb.Append("</ul>\n");
 

@@ -1,5 +1,6 @@
-using FcgiExt.RulesEngine.Model;
 using System.Text;
+using System.Text.Json.Nodes;
+using FcgiExt.RulesEngine.Reporting;
 using FcgiExt.RulesEngine.Triage;
 
 namespace FcgiExt.RulesEngine.Rendering;
@@ -7,107 +8,87 @@ namespace FcgiExt.RulesEngine.Rendering;
 /// <summary>
 /// The report as one self-contained HTML file: inline CSS, no scripts, no fonts, images or style sheets from
 /// anywhere, so it opens the same from a mail attachment on a machine without network. Every string is escaped;
-/// only http(s) URLs become links.
+/// only http(s) URLs become links. One result renders as the batch report's bucket section (<see cref="BatchHtmlReport"/>),
+/// built from the same JSON contract, so both pages read alike.
 /// </summary>
 public static class HtmlRenderer
 {
-    /// <summary>The style sheet, public so the batch report can share the look.</summary>
+    /// <summary>The one style sheet of every HTML report. Words never break; tokens in code (bucket ids, frames, paths) may
+    /// break anywhere, so nothing scrolls sideways down to 800 px. No url(): nothing is fetched.</summary>
     public const string Styles = """
-        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em;color:#1b1b1b;background:#fff;max-width:80em}
-        h1{font-size:1.5em;margin-bottom:.3em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}
-        table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
-        th{background:#f3f3f3}code,pre{font-family:Consolas,"DejaVu Sans Mono",monospace;font-size:.92em}
-        pre{background:#f6f6f6;padding:.6em;overflow-x:auto;white-space:pre-wrap}
-        .owner{font-weight:bold}.decided td{background:#fff4d6;font-weight:bold}.scan{color:#a15c00}
-        .conf-high{color:#166b1a}.conf-medium{color:#8a6100}.conf-low{color:#a11}
-        .onstack{font-weight:bold}ol li{margin-bottom:.4em}
+        :root{color-scheme:light;--line:#d9dce1;--soft:#f4f6f8;--ink:#1b1f24;--muted:#5a6270;--accent:#2f5f98}
+        *,*::before,*::after{box-sizing:border-box}
+        html{-webkit-text-size-adjust:100%}
+        body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--ink);background:#fff;
+          margin:0 auto;padding:1.2em 1.6em 3em;max-width:82em;word-break:normal;overflow-wrap:normal;hyphens:manual}
+        h1{font-size:1.6em;margin:.2em 0 .5em}
+        h2{font-size:1.25em;margin:1.8em 0 .5em;padding-bottom:.2em;border-bottom:2px solid var(--line)}
+        h3{font-size:1.02em;margin:1.3em 0 .4em}h4{font-size:.95em;margin:1em 0 .3em}
+        a{color:var(--accent);overflow-wrap:anywhere}.token{overflow-wrap:anywhere}
+        p{margin:.5em 0}.note,.source,.more,.time{color:var(--muted)}.nowrap{white-space:nowrap}
+        code{font-family:Consolas,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:.9em;overflow-wrap:anywhere;word-break:normal}
+        table{border-collapse:collapse;margin:.5em 0 1em;width:100%}
+        th,td{border:1px solid var(--line);padding:.3em .6em;text-align:left;vertical-align:top}
+        thead th{background:var(--soft);font-weight:600;white-space:nowrap}
+        td.num{text-align:right;white-space:nowrap;width:1%}
+        .cards{display:flex;flex-wrap:wrap;gap:.6em;margin:.6em 0 1em}
+        .card{border:1px solid var(--line);border-radius:6px;padding:.5em .9em;background:var(--soft);min-width:9em}
+        .card .n{display:block;font-size:1.6em;font-weight:700;line-height:1.2}.card.bad .n{color:#a4161a}.card.calm .n{color:#3d5a80}
+        .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26em),1fr));gap:1em 2.5em}
+        figure.chart{margin:0}figcaption{font-weight:600;margin-bottom:.4em}
+        .bars{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,3fr) auto;gap:.35em .6em;align-items:center}
+        .bars .label{overflow-wrap:break-word}.bars .count{text-align:right;font-variant-numeric:tabular-nums}
+        .bar{background:var(--soft);border-radius:3px;height:1.1em}
+        .bar span{display:block;height:100%;background:#4a78b5;border-radius:3px}
+        section.bucket{border:1px solid var(--line);border-left:6px solid #8a96a8;border-radius:6px;padding:.2em 1.1em .8em;margin:1.6em 0}
+        section.bucket.conf-high{border-left-color:#2e7d32}section.bucket.conf-medium{border-left-color:#c98a00}
+        section.bucket.conf-low{border-left-color:#b3261e}section.bucket.exit{border-left-color:#3d5a80}
+        section.bucket h2{border-bottom:0;margin-top:.7em}section.bucket h2 .num{color:var(--muted)}
+        h2 .sub{font-size:.8em;font-weight:400;color:var(--muted)}
+        .verdict{font-size:1.08em;margin:.3em 0 .8em}
+        table.facts th{width:11em;background:var(--soft);font-weight:600}
+        .conf{font-weight:600}.conf.conf-high{color:#1e6b22}.conf.conf-medium{color:#8a5d00}.conf.conf-low{color:#a4161a}
+        ul.why{margin:.3em 0;padding-left:1.3em}
+        details{margin:.6em 0}summary{cursor:pointer;font-weight:600;margin:.4em 0}
+        .src{display:block;color:var(--muted);font-weight:400}
+        tr.decided td{background:#fff3c4;font-weight:600}tr.below td{color:var(--muted)}
+        .tag{display:inline-block;font-size:.78em;font-weight:600;border:1px solid var(--line);border-radius:3px;padding:0 .35em;
+          white-space:nowrap;color:var(--muted)}
+        .tag.decides{color:#5c4400;border-color:#d9b54a;background:#fff8dc}.tag.scan{color:#a15c00}
+        tr.onstack td:nth-child(3){font-weight:600}
+        table.frames td:nth-child(2){width:46%;min-width:15em}table.symbols td:first-child{min-width:9em}
+        table.frames.explain td:nth-child(2){width:34%;min-width:9em}
+        table.symbols td:nth-child(2){white-space:nowrap}table.symbols td:nth-child(3){min-width:5.5em}
+        #dumps td:first-child,table.failed td:first-child,table.suspects td:nth-child(2){min-width:14em}
+        table.buckets td:nth-child(3){min-width:9em}
+        ol.steps{padding-left:1.6em}ol.steps li{margin-bottom:.6em}
+        .cmd{margin:.3em 0}.cmd code{display:block;background:var(--soft);border:1px solid var(--line);border-radius:4px;
+          padding:.35em .6em;margin-top:.15em;user-select:all;-webkit-user-select:all;white-space:pre-wrap}
+        .where{font-size:.88em;color:var(--muted);font-weight:600}
+        tr.err td{color:#a4161a}ol.trace{font-size:.92em}
+        details.dump{border:1px solid var(--line);border-radius:6px;padding:.1em .9em;margin:.6em 0}
+        @media (max-width:60em){body{padding:1em 1em 2em}th,td{padding:.25em .4em}section.bucket{padding:.2em .7em .6em}}
+        @media print{
+          body{max-width:none;padding:0;font-size:10.5pt;color:#000}
+          *{background:transparent!important;box-shadow:none!important}
+          a{color:#000}section.bucket{border-left-width:3px;break-inside:auto}h2,h3,summary{break-after:avoid}
+          tr{break-inside:avoid}tr.decided td{font-weight:700}
+          .bar span{height:0;border-top:.9em solid #444}
+          details::details-content{content-visibility:visible;display:block}
+          .cmd code{border-color:#999}
+        }
         """;
 
     public static string Render(TriageResult r, bool verbose = false)
     {
-        var sb = new StringBuilder();
-        sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-        sb.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        sb.Append("<title>FcgiExt triage: ").Append(Html.Escape(r.Verdict.Bucket)).Append("</title>\n");
-        sb.Append("<style>\n").Append(Styles).Append("</style>\n</head>\n<body>\n");
-        RenderSection(sb, r, verbose);
-        sb.Append("</body>\n</html>\n");
-        return sb.ToString();
+        // The batch page's section from the same contract JSON: one layout and one escaping path for both pages.
+        var json = (JsonObject)JsonNode.Parse(JsonRenderer.Render(r, indented: false))!;
+        var outcome = new DumpOutcome { Dump = r.Crash.Source.Path ?? "input", Result = json, DumpTime = r.Crash.Time };
+        var source = r.Crash.Source;
+        string sourceLine = source.Kind + (source.Path is null ? "" : " " + source.Path) +
+            (source.SkippedLines.Count == 0 ? "" : $" ({source.SkippedLines.Count} line(s) skipped by the reader)");
+        return BatchHtmlReport.RenderSingle(BatchReport.Build([outcome]), verbose, r.Crash.Process.Name, sourceLine);
     }
-
-    /// <summary>One result as an &lt;article&gt; (the batch report puts many on one page).</summary>
-    public static void RenderSection(StringBuilder sb, TriageResult r, bool verbose)
-    {
-        var v = r.Verdict;
-        var crash = r.Crash;
-        sb.Append("<article>\n<h1>Crash triage: ").Append(Html.Escape(crash.Process.Name ?? "process unknown")).Append("</h1>\n");
-        sb.Append("<table class=\"verdict\">\n");
-        Row(sb, "Owner", $"<span class=\"owner\">{Html.Escape(RenderFormat.OwnerLine(v))}</span>");
-        if (v.OwnerFrame is not null) Row(sb, "Frame", $"<code>{Html.Escape(v.OwnerFrame)}</code>" + (v.OwnerModule is null ? "" : $" in <code>{Html.Escape(v.OwnerModule)}</code>"));
-        if (v.Rule is not null) Row(sb, "Rule", $"<code>{Html.Escape(v.Rule)}</code>");
-        var conf = RenderFormat.Lower(v.Confidence);
-        Row(sb, "Confidence", $"<span class=\"conf-{conf}\">{conf}</span>" +
-            (v.ConfidenceReasons.Count == 0 ? "" : "<ul>" + string.Concat(v.ConfidenceReasons.Select(x => $"<li>{Html.Escape(x)}</li>")) + "</ul>"));
-        Row(sb, "Bucket", $"<code>{Html.Escape(v.Bucket)}</code>");
-        Row(sb, "Exception", Html.Escape(RenderFormat.ExceptionHeadline(r)) + (r.Exception is null ? "" : $" (<code>{Html.Escape(r.Exception.Class)}</code>)"));
-        if (r.Exception?.Detail is { } detail) Row(sb, "Detail", Html.Escape(detail));
-        if (v.ReportUrl is not null) Row(sb, "Report to", Html.Link(v.ReportUrl));
-        if (v.SymbolsHint is not null) Row(sb, "Symbols", Html.Escape(v.SymbolsHint));
-        if (v.Advice is not null) Row(sb, "Advice", Html.Escape(v.Advice));
-        Row(sb, "Source", Html.Escape(crash.Source.Kind + (crash.Source.Path is null ? "" : " " + crash.Source.Path)) +
-            (crash.Source.SkippedLines.Count == 0 ? "" : $" ({crash.Source.SkippedLines.Count} line(s) skipped by the reader)"));
-        sb.Append("</table>\n");
-
-        sb.Append("<h2>Symbols</h2>\n");
-        var s = r.Symbols;
-        if (s.Missing.Count + s.ExportOnly.Count + s.Mismatched.Count == 0)
-            sb.Append("<p>").Append(Html.Escape(RenderFormat.NoSymbolProblems(crash))).Append("</p>\n");
-        else
-        {
-            sb.Append("<table class=\"symbols\">\n<tr><th>Module</th><th>Problem</th><th>On the faulting stack</th><th>Where to get them</th></tr>\n");
-            foreach (var (list, label) in new[] { (s.Missing, "missing"), (s.ExportOnly, "export only"), (s.Mismatched, "mismatched") })
-                foreach (var m in list)
-                    sb.Append("<tr").Append(m.OnFaultingStack ? " class=\"onstack\"" : "").Append("><td><code>").Append(Html.Escape(m.Module))
-                      .Append("</code></td><td>").Append(label).Append("</td><td>").Append(m.OnFaultingStack ? "yes" : "no")
-                      .Append("</td><td>").Append(Html.Escape(m.WhereToGet ?? "unknown")).Append("</td></tr>\n");
-            sb.Append("</table>\n");
-        }
-
-        sb.Append("<h2>Stack</h2>\n");
-        if (r.Frames.Count == 0) sb.Append("<p>No frames.</p>\n");
-        else
-        {
-            sb.Append("<table class=\"stack\">\n<tr><th>#</th><th>Frame</th><th>Decision</th>").Append(verbose ? "<th>Why</th>" : "").Append("</tr>\n");
-            foreach (var d in r.Frames)
-            {
-                bool decided = d.Action.NamesOwner() && d.Frame.Display == v.OwnerFrame;
-                sb.Append(decided ? "<tr class=\"decided\">" : "<tr>")
-                  .Append("<td>").Append(d.Frame.Index.ToString("d2")).Append("</td><td><code>")
-                  .Append(Html.Escape(RenderFormat.FrameWithSource(d.Frame))).Append("</code>")
-                  .Append(d.Frame.Trust == Model.FrameTrust.Scan ? " <span class=\"scan\">(scanned)</span>" : "")
-                  .Append("</td><td>").Append(Html.Escape(RenderFormat.DecisionTag(d))).Append("</td>");
-                if (verbose) sb.Append("<td>").Append(Html.Escape(d.Explanation)).Append("</td>");
-                sb.Append("</tr>\n");
-            }
-            sb.Append("</table>\n");
-        }
-
-        sb.Append("<h2>Next steps</h2>\n<ol>\n");
-        foreach (var step in r.NextSteps)
-        {
-            sb.Append("<li>").Append(Html.Escape(step.Text));
-            if (step.Command is not null) sb.Append("<pre>").Append(Html.Escape(step.Command)).Append("</pre>");
-            sb.Append("</li>\n");
-        }
-        sb.Append("</ol>\n");
-
-        if (verbose && r.Explanation.Count > 0)
-            sb.Append("<h2>Explanation</h2>\n<pre>").Append(Html.Escape(string.Join("\n", r.Explanation))).Append("</pre>\n");
-        sb.Append("</article>\n");
-    }
-
-    static void Row(StringBuilder sb, string key, string valueHtml) =>
-        sb.Append("<tr><th>").Append(key).Append("</th><td>").Append(valueHtml).Append("</td></tr>\n");
 }
 
 /// <summary>HTML escaping and the one kind of link the reports make.</summary>
@@ -125,7 +106,8 @@ public static class Html
     /// <summary>An http(s) URL as a link (opening in a new tab, no referrer); anything else as text.</summary>
     public static string Link(string url)
     {
-        bool web = Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+        bool web = Uri.TryCreate(url, UriKind.Absolute, out var uri)
+                   && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
         return web ? $"<a href=\"{Escape(url)}\" rel=\"noreferrer noopener\" target=\"_blank\">{Escape(url)}</a>" : Escape(url);
     }
 }

@@ -54,7 +54,9 @@ public class BatchTriageTests
         int code = await Job(Path.Combine(_dir, "results.jsonl"), false, stdout, new StringWriter()).RunAsync(CancellationToken.None);
         Assert.That(code, Is.EqualTo(BatchTriageJob.SomeFailed));
         var report = JsonNode.Parse(stdout.ToString())!;
-        var byName = report["dumps"]!.AsArray().ToDictionary(d => Path.GetRelativePath(dumps, d!["dump"]!.GetValue<string>()), d => d!);
+        // The envelope keeps verdicts in `dumps` and the dumps that could not be triaged in `failed`.
+        var byName = report["dumps"]!.AsArray().Concat(report["failed"]!.AsArray())
+            .ToDictionary(d => Path.GetRelativePath(dumps, d!["dump"]!.GetValue<string>()), d => d!);
         Assert.That(byName.Keys, Is.EquivalentTo(new[] { "xdebug-null-write/minidump.dmp", "curl-use-after-free/minidump.dmp",
             "ruby-nokogiri-null-read/minidump.dmp", "notes.dmp", "truncated.dmp", "empty.mdmp", "debugdiag-pack.zip!w3wp/ruby__PID__42.dmp" }));
         Assert.That(byName["notes.dmp"]["error"]!.GetValue<string>(), Does.Contain("notes.dmp").And.Contain("not a Windows dump file"));
@@ -65,8 +67,8 @@ public class BatchTriageTests
         var zipped = byName["debugdiag-pack.zip!w3wp/ruby__PID__42.dmp"];
         Assert.That(zipped["error"], Is.Null);
         Assert.That(zipped["verdict"]!["owner_module"]!.GetValue<string>(), Is.EqualTo("libmysql.dll"));
-        var triaged = report["dumps"]!.AsArray().Where(d => d!["error"] is null).ToList();
-        Assert.That(triaged, Has.Count.EqualTo(4), "three scenario dumps and the zipped one");
+        Assert.That(report["dumps"]!.AsArray(), Has.Count.EqualTo(4), "three scenario dumps and the zipped one");
+        Assert.That(report["failed"]!.AsArray(), Has.Count.EqualTo(3));
         Assert.That(report["buckets"]!.AsArray().Select(b => b!["count"]!.GetValue<int>()).Sum(), Is.EqualTo(4));
     }
 

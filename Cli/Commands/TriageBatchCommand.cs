@@ -29,13 +29,15 @@ public static class TriageBatchCommand
 
     public static readonly Option<int> ParallelOption = new("-j", "--jobs")
     {
-        Description = "Engine sessions in parallel (default: the number of cores)",
+        Description = "Engine sessions in parallel; the default is this machine's number of cores",
+        HelpName = "N",
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
     public static readonly Option<int> TimeoutOption = new("--timeout")
     {
         Description = "Seconds one dump may take before its engine is killed and the batch goes on",
+        HelpName = "seconds",
         DefaultValueFactory = _ => 300,
     };
 

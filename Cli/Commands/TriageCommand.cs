@@ -83,7 +83,7 @@ public static class TriageCommand
     {
         if (stackText is null)
         {
-            stderr.WriteLine("fcgi triage: give dumps or folders of dumps, or --stack-text <file> (a text file with debugger output)");
+            stderr.WriteLine("fcgi triage: give dumps or folders of dumps, or --stack-text <file> with debugger output");
             Usage.Write(stderr, "triage");
             return UsageError;
         }

@@ -82,7 +82,7 @@ public class CliUsageTests
     public void Triage_with_nothing_to_triage()
     {
         AssertUsageError(Run("triage"),
-            "fcgi triage: give dumps or folders of dumps, or --stack-text <file> (a text file with debugger output)",
+            "fcgi triage: give dumps or folders of dumps, or --stack-text <file> with debugger output",
             "fcgi triage [<paths>...] [options]   (fcgi triage --help says more)");
     }
 

@@ -51,5 +51,6 @@ public static class FcgiCli
     }
 
     public static bool LooksLikeOption(string token) =>
-        token.StartsWith("--", StringComparison.Ordinal) && token.Length > 2 || token.Length > 1 && token[0] == '-' && char.IsAsciiLetter(token[1]);
+        token.StartsWith("--", StringComparison.Ordinal) && token.Length > 2
+        || token.Length > 1 && token[0] == '-' && char.IsAsciiLetter(token[1]);
 }

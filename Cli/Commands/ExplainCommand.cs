@@ -28,7 +28,8 @@ public static class ExplainCommand
         command.Arguments.Add(CodeArgument);
         command.Options.Add(ProcessOption);
         command.SetAction(parse => Run(string.Join(' ', parse.GetValue(CodeArgument) ?? []),
-            parse.GetValue(ProcessOption) ?? NextSteps.DefaultProcess, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+            parse.GetValue(ProcessOption) ?? NextSteps.DefaultProcess,
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
 

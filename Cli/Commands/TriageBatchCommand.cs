@@ -92,7 +92,8 @@ public static class TriageBatchCommand
 
     /// <param name="analyzer">The engine sessions; null for the real engine (in process on Windows, under Wine on Linux).
     /// Tests give a fake one to run the whole command without an engine.</param>
-    public static int Run(Settings s, TextWriter stdout, TextWriter stderr, Func<EngineAnalysisOptions, Func<IDumpAnalyzer>>? analyzer = null)
+    public static int Run(Settings s, TextWriter stdout, TextWriter stderr,
+        Func<EngineAnalysisOptions, Func<IDumpAnalyzer>>? analyzer = null)
     {
         if (s.Jobs < 1) return UsageError(stderr, "-j needs a number of 1 or more");
         if (s.TimeoutSeconds < 1) return UsageError(stderr, "--timeout needs a number of seconds, 1 or more");
@@ -107,7 +108,8 @@ public static class TriageBatchCommand
         {
             SymbolPath = s.SymbolPath, Offline = s.Offline, Rules = layers.Select(l => Path.GetFullPath(l.Path)).ToList(),
         };
-        string cacheRoot = Environment.GetEnvironmentVariable("FCGIEXT_CACHE") is { Length: > 0 } c ? c : Path.Combine(RepoRootOrHere(), ".cache");
+        string cacheRoot = Environment.GetEnvironmentVariable("FCGIEXT_CACHE") is { Length: > 0 } c
+            ? c : Path.Combine(RepoRootOrHere(), ".cache");
         // The real engine is set up (Wine, the host build: minutes on first use) only once there are dumps to do.
         Func<bool>? prepare = null;
         Func<IDumpAnalyzer> createAnalyzer;

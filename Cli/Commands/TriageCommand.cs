@@ -46,8 +46,9 @@ public static class TriageCommand
     {
         var option = new Option<string>("--format")
         {
-            Description = "text: for a terminal; json: for scripts, the envelope of docs/batch.schema.json (with --stack-text one " +
-                          "verdict, docs/verdict.schema.json, as !fcgi -json); markdown: to paste into an issue; html: a self-contained page",
+            Description = "text: for a terminal; json: for scripts, the envelope of docs/batch.schema.json (with --stack-text " +
+                          "one verdict, docs/verdict.schema.json, as !fcgi -json); markdown: to paste into an issue; " +
+                          "html: a self-contained page",
             DefaultValueFactory = _ => "text",
         };
         option.AcceptOnlyFromAmong(Formats);

@@ -98,7 +98,8 @@ public class EngineSessionTests
         var (code, stdout, stderr) = RunFcgi("engine", PublicDump("minidump2.dmp"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stdout, Is.Empty);
-        Assert.That(stderr, Does.StartWith("fcgi engine: Option '--commands' is required.\nUsage: fcgi engine <dump> --commands <commands>"));
+        Assert.That(stderr,
+            Does.StartWith("fcgi engine: Option '--commands' is required.\nUsage: fcgi engine <dump> --commands <commands>"));
     }
 
     [Test]

@@ -68,7 +68,8 @@ public class BatchJsonTests
         Assert.That(failed["error"]!.GetValue<string>(), Does.Contain("not a Windows dump file"));
         var bucket = doc["buckets"]!.AsArray().Single()!;
         Assert.That(bucket["count"]!.GetValue<int>(), Is.EqualTo(2));
-        Assert.That(bucket["dumps"]!.AsArray().Select(d => d!.GetValue<string>()), Is.EqualTo(new[] { "site/a/minidump.dmp", "site/b/minidump.dmp" }));
+        Assert.That(bucket["dumps"]!.AsArray().Select(d => d!.GetValue<string>()),
+            Is.EqualTo(new[] { "site/a/minidump.dmp", "site/b/minidump.dmp" }));
     }
 
     [Test]
@@ -92,7 +93,8 @@ public class BatchJsonTests
     [Test]
     public void Tool_version_is_the_informational_version_of_the_build()
     {
-        string expected = typeof(BatchJsonReport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+        var assembly = typeof(BatchJsonReport).Assembly;
+        string expected = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
         var doc = JsonNode.Parse(BatchJsonReport.Render(Report()))!;
         Assert.That(doc["tool_version"]!.GetValue<string>(), Is.EqualTo(expected).And.Not.Empty);
         Assert.That(doc["schema_version"]!.GetValue<int>(), Is.EqualTo(1));

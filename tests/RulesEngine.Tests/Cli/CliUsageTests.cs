@@ -72,7 +72,8 @@ public class CliUsageTests
         AssertUsageError(Run("triage", "--format", "pdf", "x.dmp"),
             "fcgi triage: Argument 'pdf' not recognized. Must be one of: 'text', 'json', 'markdown', 'html'",
             "fcgi triage [<paths>...] [options]   (fcgi triage --help says more)");
-        AssertUsageError(Run("triage", "-j", "many", "x.dmp"), "fcgi triage: Cannot parse argument 'many' for option '-j' as a whole number.",
+        AssertUsageError(Run("triage", "-j", "many", "x.dmp"),
+            "fcgi triage: Cannot parse argument 'many' for option '-j' as a whole number.",
             "fcgi triage [<paths>...] [options]   (fcgi triage --help says more)");
         AssertUsageError(Run("engine"), "fcgi engine: Option '--commands' is required.",
             "fcgi engine <dump> --commands <commands> [options]   (fcgi engine --help says more)");

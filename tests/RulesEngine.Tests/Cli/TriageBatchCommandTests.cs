@@ -13,7 +13,8 @@ public class TriageBatchCommandTests
 {
     string _dir = "";
 
-    [SetUp] public void SetUp() => Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), "fcgi-batch-cmd-" + Guid.NewGuid().ToString("N")));
+    [SetUp]
+    public void SetUp() => Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), "fcgi-batch-cmd-" + Guid.NewGuid().ToString("N")));
     [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 
     static byte[] FakeMinidump()
@@ -34,7 +35,8 @@ public class TriageBatchCommandTests
             ["verdict"] = new JsonObject
             {
                 ["owner"] = "Xdebug", ["owner_module"] = "php_xdebug.dll", ["owner_frame"] = "php_xdebug!xdebug_execute_ex+0x1a",
-                ["category"] = "php-extension", ["confidence"] = "high", ["bucket"] = "NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex",
+                ["category"] = "php-extension", ["confidence"] = "high",
+                ["bucket"] = "NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex",
             },
             ["exception"] = new JsonObject { ["code"] = "0xc0000005", ["class"] = "NULL_POINTER_WRITE" },
         });
@@ -58,7 +60,8 @@ public class TriageBatchCommandTests
             File.WriteAllBytes(Path.Combine(_dir, "site", $"w{i}", "minidump.dmp"), FakeMinidump());
         }
         Directory.CreateDirectory(Path.Combine(_dir, "site", "rules"));
-        File.WriteAllText(Path.Combine(_dir, "site", "rules", "site.yaml"), "owners:\n  - id: intranet\n    name: Intranet\n    category: application\n");
+        File.WriteAllText(Path.Combine(_dir, "site", "rules", "site.yaml"),
+            "owners:\n  - id: intranet\n    name: Intranet\n    category: application\n");
     }
 
     [Test]
@@ -68,7 +71,8 @@ public class TriageBatchCommandTests
         var r = Run(new TriageBatchCommand.Settings { Paths = [Path.Combine(_dir, "site")], Format = "json" });
         Assert.That(r.Code, Is.EqualTo(0), r.Err);
         var lines = r.Err.Split('\n').Where(l => l.Contains("site catalog", StringComparison.Ordinal)).ToList();
-        Assert.That(lines, Is.EqualTo(new[] { $"fcgi triage: using the site catalog {Path.Combine(_dir, "site", "rules")} (the dump folder's rules folder)" }));
+        var rules = Path.Combine(_dir, "site", "rules");
+        Assert.That(lines, Is.EqualTo(new[] { $"fcgi triage: using the site catalog {rules} (the dump folder's rules folder)" }));
         Assert.That(JsonNode.Parse(r.Out)!["dumps"]!.AsArray(), Has.Count.EqualTo(4));
     }
 
@@ -92,24 +96,31 @@ public class TriageBatchCommandTests
         var r = Run(new TriageBatchCommand.Settings { Paths = [Path.Combine(_dir, "empty")] });
         Assert.That(r.Code, Is.EqualTo(2));
         Assert.That(r.Out, Is.Empty);
-        Assert.That(r.Err, Does.StartWith($"fcgi triage: no dumps in {Path.Combine(_dir, "empty")} (*.dmp, *.mdmp, also inside *.zip)\nUsage: fcgi triage"));
+        Assert.That(r.Err, Does.StartWith(
+            $"fcgi triage: no dumps in {Path.Combine(_dir, "empty")} (*.dmp, *.mdmp, also inside *.zip)\nUsage: fcgi triage"));
     }
 
     [Test]
     public void The_engine_is_not_set_up_when_there_is_nothing_to_do()
     {
         bool prepared = false;
-        var job = new BatchTriageJob(new BatchTriageRequest { Paths = [Path.Combine(_dir, "nope")], ExtractCache = Path.Combine(_dir, "cache") },
-            () => new FakeAnalyzer(), new StringWriter(), new StringWriter()) { PrepareEngine = () => prepared = true };
+        var nothing = new BatchTriageRequest { Paths = [Path.Combine(_dir, "nope")], ExtractCache = Path.Combine(_dir, "cache") };
+        var job = new BatchTriageJob(nothing, () => new FakeAnalyzer(), new StringWriter(), new StringWriter())
+        {
+            PrepareEngine = () => prepared = true,
+        };
         Assert.That(job.RunAsync(CancellationToken.None).GetAwaiter().GetResult(), Is.EqualTo(2));
         Assert.That(prepared, Is.False, "a mistyped path costs no Wine set-up or host build");
 
         MakeSite(dumps: 1);
-        var ready = new BatchTriageJob(new BatchTriageRequest
-            {
-                Paths = [Path.Combine(_dir, "site")], ExtractCache = Path.Combine(_dir, "cache"), ResultsFile = Path.Combine(_dir, "r.jsonl"),
-            },
-            () => new FakeAnalyzer(), new StringWriter(), new StringWriter()) { PrepareEngine = () => prepared = true };
+        var some = new BatchTriageRequest
+        {
+            Paths = [Path.Combine(_dir, "site")], ExtractCache = Path.Combine(_dir, "cache"), ResultsFile = Path.Combine(_dir, "r.jsonl"),
+        };
+        var ready = new BatchTriageJob(some, () => new FakeAnalyzer(), new StringWriter(), new StringWriter())
+        {
+            PrepareEngine = () => prepared = true,
+        };
         Assert.That(ready.RunAsync(CancellationToken.None).GetAwaiter().GetResult(), Is.EqualTo(0));
         Assert.That(prepared, Is.True);
     }
@@ -120,8 +131,8 @@ public class TriageBatchCommandTests
         MakeSite(dumps: 2);
         var single = Path.Combine(_dir, "site", "w1", "minidump.dmp");
         var found = new DumpFinder(Path.Combine(_dir, "cache")).Find([Path.Combine(_dir, "site"), single], []).ToList();
-        Assert.That(found.Select(f => f.Label), Is.EqualTo(new[] { Path.Combine("w0", "minidump.dmp"), Path.Combine("w1", "minidump.dmp") }),
-            "the file given again is found once");
+        Assert.That(found.Select(f => f.Label),
+            Is.EqualTo(new[] { Path.Combine("w0", "minidump.dmp"), Path.Combine("w1", "minidump.dmp") }), "the file given again is found once");
         var alone = new DumpFinder(Path.Combine(_dir, "cache")).Find([single], []).Single();
         Assert.That(alone.Label, Is.EqualTo(single), "a dump given as a file keeps the path as typed");
     }

@@ -35,15 +35,20 @@ public sealed class BatchTriageJob(BatchTriageRequest request, Func<IDumpAnalyze
 
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
-        var missing = new List<string>();
+        // A mistyped path stops the batch before any work (zip extraction, engine set-up, minutes of dumps), as
+        // every usage error does: the user meant a batch with that path in it.
+        var missing = request.Paths.Where(p => !File.Exists(p) && !Directory.Exists(p)).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var m in missing) stderr.WriteLine($"fcgi triage: {m}: no such file or folder");
+            Commands.Usage.Write(stderr, "triage");
+            return UsageError;
+        }
         var dumps = new DumpFinder(request.ExtractCache).Find(request.Paths, missing).ToList();
-        foreach (var m in missing) stderr.WriteLine($"fcgi triage: {m}: no such file or folder");
         if (dumps.Count == 0)
         {
             // A folder without dumps is a wrong path as much as a missing one: say what was looked for.
-            var empty = request.Paths.Except(missing).ToList();
-            if (empty.Count > 0)
-                stderr.WriteLine($"fcgi triage: no dumps in {string.Join(", ", empty)} (*.dmp, *.mdmp, also inside *.zip)");
+            stderr.WriteLine($"fcgi triage: no dumps in {string.Join(", ", request.Paths)} (*.dmp, *.mdmp, also inside *.zip)");
             Commands.Usage.Write(stderr, "triage");
             return UsageError;
         }

@@ -126,6 +126,18 @@ public class TriageBatchCommandTests
     }
 
     [Test]
+    public void One_missing_path_among_good_ones_stops_the_batch_before_any_dump()
+    {
+        MakeSite(dumps: 2);
+        var typo = Path.Combine(_dir, "sitee");
+        var r = Run(new TriageBatchCommand.Settings { Paths = [Path.Combine(_dir, "site"), typo] });
+        Assert.That(r.Code, Is.EqualTo(2));
+        Assert.That(r.Out, Is.Empty);
+        Assert.That(r.Err, Does.Contain($"fcgi triage: {typo}: no such file or folder\nUsage: fcgi triage"));
+        Assert.That(File.Exists(Path.Combine(_dir, "results.jsonl")), Is.False, "no dump was triaged");
+    }
+
+    [Test]
     public void Progress_labels_are_paths_below_the_folder_given()
     {
         MakeSite(dumps: 2);

@@ -54,6 +54,27 @@ public static class Usage
         return s.Append(" [options]").ToString();
     }
 
+    /// <summary>Makes a path that does not exist a usage error at parse time: "x: no such file or folder", exit 2 with the
+    /// short usage, before any catalog is loaded or dump read. Option-like tokens are left to FcgiCli's own check.</summary>
+    public static Argument<T> ExistingPaths<T>(Argument<T> argument)
+    {
+        argument.Validators.Add(result => CheckPaths(result.Tokens.Select(t => t.Value), result.AddError));
+        return argument;
+    }
+
+    public static Option<T> ExistingPaths<T>(Option<T> option)
+    {
+        option.Validators.Add(result => CheckPaths(result.Tokens.Select(t => t.Value), result.AddError));
+        return option;
+    }
+
+    static void CheckPaths(IEnumerable<string> paths, Action<string> addError)
+    {
+        foreach (var path in paths)
+            if (!FcgiCli.LooksLikeOption(path) && !File.Exists(path) && !Directory.Exists(path))
+                addError($"{path}: no such file or folder");
+    }
+
     /// <summary>"fcgi rules lint": the names from the root down, the root called fcgi whatever the executable is.</summary>
     public static string PathOf(Command command)
     {

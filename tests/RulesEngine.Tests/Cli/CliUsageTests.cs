@@ -98,6 +98,22 @@ public class CliUsageTests
     }
 
     [Test]
+    public void Catalog_and_corpus_paths_that_do_not_exist()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "fcgi-no-such-" + Guid.NewGuid().ToString("N"));
+        AssertUsageError(Run("rules", "lint", missing), $"fcgi rules lint: {missing}: no such file or folder",
+            "fcgi rules lint [<paths>...] [options]   (fcgi rules lint --help says more)");
+        AssertUsageError(Run("triage", "--rules", missing, "--stack-text", missing), $"fcgi triage: {missing}: no such file or folder",
+            "fcgi triage [<paths>...] [options]   (fcgi triage --help says more)");
+        AssertUsageError(Run("rules", "import-triage-ini", missing), $"fcgi rules import-triage-ini: {missing}: no such file or folder",
+            "fcgi rules import-triage-ini <file> [options]   (fcgi rules import-triage-ini --help says more)");
+        var diff = Run("rules", "diff", missing + "-old", missing + "-new", "--corpus", missing + "-corpus");
+        Assert.That(diff.Code, Is.EqualTo(2));
+        foreach (var part in new[] { "-old", "-new", "-corpus" })
+            Assert.That(diff.Err, Does.Contain($"fcgi rules diff: {missing}{part}: no such file or folder\n"));
+    }
+
+    [Test]
     public void Explain_of_something_that_is_no_code()
     {
         AssertUsageError(Run("explain", "hello"), "fcgi explain: " + ExplainError("hello"),

@@ -15,7 +15,8 @@ public static class Usage
         // A command group (fcgi, fcgi rules) gets one plain line: the parser would also say "Required command was not
         // provided" after an unknown word, and the unknown word is the error worth reading.
         var messages = command.Subcommands.Count > 0 && command.Action is null
-            ? [parse.UnmatchedTokens.Count > 0 ? $"unknown command '{parse.UnmatchedTokens[0]}'" : "give a command"]
+            ? [parse.UnmatchedTokens.FirstOrDefault() is not { } word ? "give a command"
+               : FcgiCli.LooksLikeOption(word) ? $"unknown option '{word}'" : $"unknown command '{word}'"]
             : parse.Errors.Select(e => OneLine(e.Message)).Distinct().ToList();
         foreach (var m in messages) stderr.WriteLine($"{path}: {m}");
         Write(command, stderr);

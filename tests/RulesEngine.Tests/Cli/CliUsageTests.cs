@@ -64,6 +64,7 @@ public class CliUsageTests
         Assert.That(none.Err, Does.Contain(commands));
         AssertUsageError(Run("rules", "bogus"), "fcgi rules: unknown command 'bogus'",
             "fcgi rules <command> [options]   (fcgi rules --help says more)");
+        AssertUsageError(Run("--bogus"), "fcgi: unknown option '--bogus'", "fcgi <command> [options]   (fcgi --help says more)");
     }
 
     [Test]

@@ -15,14 +15,18 @@ needs_build() {
   [ -n "$(find "$root/Cli" "$root/RulesEngine" "$root/FcgiExt" "$root/Directory.Build.props" \
           \( -name bin -o -name obj \) -prune -o -type f -newer "$stamp" -print -quit 2>/dev/null)" ]
 }
-# Engine sessions (fcgi engine, fcgi triage <dumps>) run Microsoft's dbgeng.dll under Wine: install it when missing.
+# Engine sessions (fcgi engine, fcgi triage <dumps>) run Microsoft's dbgeng.dll under Wine: install it when missing
+# (ensure-tools says what it installs, as fcgi).
 if [ "$(uname -s)" = Linux ] && ! command -v wine >/dev/null 2>&1; then
   case " $* " in
     *" --stack-text "*|*" --help "*|*" -h "*) ;;
-    " engine "*|" triage "*) "$root/scripts/ensure-tools.sh" --engine || exit 2 ;;
+    " engine "*|" triage "*) FCGI_TOOLS_SAY_AS=fcgi "$root/scripts/ensure-tools.sh" --engine || exit 2 ;;
   esac
 fi
 if needs_build; then
+  # Said on stderr, so a report on stdout or in a pipe stays clean.
+  if [ -f "$stamp" ]; then echo "fcgi: rebuilding the fcgi command (sources changed)" >&2
+  else echo "fcgi: building the fcgi command (first run, about a minute)" >&2; fi
   mkdir -p "$out"
   if ! dotnet build "$root/Cli/Cli.csproj" -c Release -o "$out" -nologo -v:q -clp:ErrorsOnly >"$out/build.log" 2>&1; then
     cat "$out/build.log" >&2; echo "fcgi: build failed" >&2; exit 2

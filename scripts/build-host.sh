@@ -14,7 +14,8 @@ props=(-p:PublishAot=true)
 if [ "${FCGIEXT_HOST_JIT:-}" = 1 ]; then
   props=(-p:PublishAot=false)
 elif [ "$(uname -s)" = Linux ]; then
-  "$root/scripts/ensure-tools.sh"
+  # The cross link needs mingw-w64, clang, lld and llvm; not Chromium (that is for a test).
+  "$root/scripts/ensure-tools.sh" --engine
   libs="$cache/crosswin"
   "$root/build/crosswin/prepare.sh" "$libs"
   ln -sf "$(dirname "$(x86_64-w64-mingw32-gcc -print-file-name=libkernel32.a)")/libshell32.a" "$libs/shell32.lib"
@@ -22,6 +23,8 @@ elif [ "$(uname -s)" = Linux ]; then
   props+=(-p:CrossWinLibs="$libs")
 fi
 rm -f "$out/.built"
+kind=$([ "${FCGIEXT_HOST_JIT:-}" = 1 ] && echo "self-contained JIT" || echo NativeAOT)
+echo "build-host: building the engine host $out/fcgihost.exe (win-x64, $kind; a few minutes)" >&2
 if ! dotnet publish "$root/FcgiExt/Host/FcgiExt.Host.csproj" -r win-x64 -c Release -o "$out" -nologo -v:q \
       -clp:ErrorsOnly "${props[@]}" >"$log" 2>&1; then
   cat "$log" >&2; echo "build-host: publish failed (log: $log)" >&2; exit 1

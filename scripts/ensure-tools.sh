@@ -3,7 +3,9 @@
 #   wine64 (runs Microsoft's dbgeng.dll), mingw-w64 + clang + lld + llvm (build the Windows test
 #   programs and cross-link the NativeAOT extension), chromium (renders the HTML report in a test).
 #   Retries: mirrors can be mid-sync.   Usage: scripts/ensure-tools.sh [--engine]
+#   FCGI_TOOLS_SAY_AS=fcgi: the name its messages start with (./fcgi calls it on first use).
 set -uo pipefail
+say() { echo "${FCGI_TOOLS_SAY_AS:-ensure-tools}: $*" >&2; }
 need=()
 command -v wine >/dev/null 2>&1 || need+=(wine64)
 command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(mingw-w64)
@@ -13,17 +15,23 @@ command -v llvm-ar >/dev/null 2>&1 || need+=(llvm)
 # The HTML report test renders in a real headless Chromium; the engine alone (--engine) does not need it.
 [ "${1:-}" = --engine ] || [ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
+# What the packages are for, in the words of the step that needs them.
+case " ${need[*]} " in
+  *" wine64 "*) what="Wine for the debugger engine" ;;
+  *" chromium "*) [ ${#need[@]} -eq 1 ] && what="Chromium for the HTML report test" || what="the build tools for the engine host" ;;
+  *) what="the build tools for the engine host" ;;
+esac
 if [ "$(id -u)" != 0 ]; then
-  echo "ensure-tools: missing ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2; exit 1
+  say "$what is missing; run as root, or install it: apt-get install ${need[*]}"; exit 1
 fi
-echo "ensure-tools: installing ${need[*]} with apt-get (needed for the real debugger engine under Wine)" >&2
+say "installing $what (apt-get install ${need[*]}; once, a few minutes)"
 export DEBIAN_FRONTEND=noninteractive
 for attempt in 1 2 3 4 5; do
   if apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${need[@]}" >/dev/null 2>&1; then
     exit 0
   fi
-  echo "ensure-tools: apt-get failed (attempt $attempt), retrying in $((attempt * 10)) s" >&2
+  say "apt-get failed (attempt $attempt), retrying in $((attempt * 10)) s"
   sleep $((attempt * 10))
 done
-echo "ensure-tools: could not install ${need[*]}" >&2
+say "could not install ${need[*]} (apt-get install ${need[*]} shows why)"
 exit 1

@@ -27,7 +27,7 @@ public sealed record BatchOptions
 public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions options)
 {
     public event Action<DumpOutcome>? DumpFinished;
-    public event Action<string>? DumpStarted;
+    public event Action<DumpEntry>? DumpStarted;
 
     public async Task<List<DumpOutcome>> RunAsync(IReadOnlyList<DumpEntry> dumps, CancellationToken cancellation)
     {
@@ -48,7 +48,7 @@ public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions
         {
             while (!cancellation.IsCancellationRequested && queue.TryRead(out var dump))
             {
-                DumpStarted?.Invoke(dump.Name);
+                DumpStarted?.Invoke(dump);
                 var outcome = await AnalyzeOneAsync(dump, () => analyzer ??= createAnalyzer(), async () =>
                 {
                     if (analyzer is not null) await analyzer.DisposeAsync();

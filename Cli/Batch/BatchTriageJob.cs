@@ -7,6 +7,8 @@ public sealed record BatchTriageRequest
 {
     public required IReadOnlyList<string> Paths { get; init; }
     public string Format { get; init; } = "text";
+    /// <summary>-v: every dump's own block in the report, not only one per bucket.</summary>
+    public bool Verbose { get; init; }
     public string? OutFile { get; init; }
     /// <summary>The JSON-lines results file (default: next to --out, else fcgi-triage-results.jsonl in the current folder).</summary>
     public string? ResultsFile { get; init; }
@@ -24,15 +26,32 @@ public sealed class BatchTriageJob(BatchTriageRequest request, Func<IDumpAnalyze
 {
     public const int AllTriaged = 0, SomeFailed = 1, UsageError = 2;
 
+    /// <summary>Sets the engine up once the batch knows it has dumps to do (nothing to do costs no host build); false
+    /// stops the batch with a usage error, the reason already on stderr.</summary>
+    public Func<bool>? PrepareEngine { get; init; }
+
     public string ResultsPath => request.ResultsFile
         ?? (request.OutFile is { } o ? o + ".results.jsonl" : Path.GetFullPath("fcgi-triage-results.jsonl"));
 
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
-        var missing = new List<string>();
+        // A mistyped path stops the batch before any work (zip extraction, engine set-up, minutes of dumps), as
+        // every usage error does: the user meant a batch with that path in it.
+        var missing = request.Paths.Where(p => !File.Exists(p) && !Directory.Exists(p)).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var m in missing) stderr.WriteLine($"fcgi triage: {m}: no such file or folder");
+            Commands.Usage.Write(stderr, "triage");
+            return UsageError;
+        }
         var dumps = new DumpFinder(request.ExtractCache).Find(request.Paths, missing).ToList();
-        foreach (var m in missing) stderr.WriteLine($"fcgi triage: {m}: no such file or folder");
-        if (missing.Count > 0 && dumps.Count == 0) return UsageError;
+        if (dumps.Count == 0)
+        {
+            // A folder without dumps is a wrong path as much as a missing one: say what was looked for.
+            stderr.WriteLine($"fcgi triage: no dumps in {string.Join(", ", request.Paths)} (*.dmp, *.mdmp, also inside *.zip)");
+            Commands.Usage.Write(stderr, "triage");
+            return UsageError;
+        }
 
         var previous = new List<DumpOutcome>();
         if (request.Resume)
@@ -47,6 +66,8 @@ public sealed class BatchTriageJob(BatchTriageRequest request, Func<IDumpAnalyze
             stderr.WriteLine($"fcgi triage: resuming: {done.Count} dump(s) already done, {dumps.Count} to go");
         }
 
+        if (dumps.Count > 0 && PrepareEngine is { } prepare && !prepare()) return UsageError;
+
         List<DumpOutcome> fresh;
         using (var log = new ResultsLog(ResultsPath, append: request.Resume))
         {
@@ -56,7 +77,7 @@ public sealed class BatchTriageJob(BatchTriageRequest request, Func<IDumpAnalyze
         }
 
         var report = BatchReport.Build(previous.Concat(fresh));
-        var text = BatchReportRenderers.Render(report, request.Format);
+        var text = BatchReportRenderers.Render(report, request.Format, request.Verbose);
         if (request.OutFile is { } outFile)
         {
             File.WriteAllText(outFile, text);
@@ -86,7 +107,8 @@ public sealed class BatchTriageJob(BatchTriageRequest request, Func<IDumpAnalyze
             {
                 var task = ctx.AddTask($"triage 0/{dumps.Count}", maxValue: dumps.Count);
                 int done = 0, failed = 0;
-                runner.DumpStarted += name => task.Description = Markup.Escape($"triage {Volatile.Read(ref done)}/{dumps.Count} ({Volatile.Read(ref failed)} failed) {Path.GetFileName(name)}");
+                runner.DumpStarted += dump => task.Description =
+                    Markup.Escape($"triage {Volatile.Read(ref done)}/{dumps.Count} ({Volatile.Read(ref failed)} failed) {dump.Label}");
                 runner.DumpFinished += outcome =>
                 {
                     Interlocked.Increment(ref done);

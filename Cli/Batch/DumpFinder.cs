@@ -6,7 +6,12 @@ namespace FcgiExt.Cli.Batch;
 /// <param name="Name">What reports show: the path as found, or "pack.zip!folder/x.dmp" for a dump inside a zip.</param>
 /// <param name="LocalPath">A file the engine can open (an extracted copy for zip entries), or null when it could not be made.</param>
 /// <param name="Error">Why it could not be made available, if so.</param>
-public sealed record DumpEntry(string Name, string? LocalPath, string? Error = null);
+public sealed record DumpEntry(string Name, string? LocalPath, string? Error = null)
+{
+    /// <summary>What the progress line shows: the path below the folder given ("scenarios/x/minidump.dmp"), since
+    /// many dumps share a file name; the name itself for a dump given as a file.</summary>
+    public string Label { get; init; } = Name;
+}
 
 /// <summary>
 /// Finds dumps under the given paths: *.dmp and *.mdmp files, recursively, and the same inside
@@ -35,7 +40,7 @@ public sealed class DumpFinder(string extractCache, Func<string, DumpFinder.Fold
         {
             IEnumerable<DumpEntry> found;
             if (File.Exists(path)) found = [new DumpEntry(path, path)];
-            else if (Directory.Exists(path)) found = Walk(path);
+            else if (Directory.Exists(path)) found = Walk(path).Select(e => e with { Label = Path.GetRelativePath(path, e.Name) });
             else { missing.Add(path); continue; }
 
             foreach (var entry in found)
@@ -45,7 +50,7 @@ public sealed class DumpFinder(string extractCache, Func<string, DumpFinder.Fold
                 if (!seen.Add(Path.GetFullPath(file))) continue;
                 if (IsDumpName(file)) yield return entry;
                 else if (file.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
-                    foreach (var e in FromZip(file)) yield return e;
+                    foreach (var e in FromZip(file)) yield return e with { Label = entry.Label + e.Name[file.Length..] };
             }
         }
     }

@@ -38,7 +38,7 @@ public sealed class ResultsLog : IDisposable
 
     public void Append(DumpOutcome outcome)
     {
-        var line = outcome.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        var line = outcome.ToJson().ToJsonString(BatchJsonReport.OneLine);
         lock (_lock)
         {
             _writer.WriteLine(line);

@@ -40,11 +40,14 @@ public static class EngineCommand
 
     static int Run(string dump, string? sympath, string? exepath, string commands, int timeoutSeconds)
     {
-        // A bad file gets its one-line error here, before Wine or the engine start.
+        // A bad file gets its one-line error here, before Wine or the engine start; a path that does not exist is a
+        // usage error (exit 2), a file that is no dump one the engine could not open (exit 1).
         if (DumpFile.Problem(dump) is { } problem)
         {
             Console.Error.WriteLine($"fcgi engine: {problem}");
-            return 1;
+            if (File.Exists(dump) || Directory.Exists(dump)) return 1;
+            Usage.Write(Console.Error, "engine");
+            return 2;
         }
         if (OperatingSystem.IsWindows())
         {

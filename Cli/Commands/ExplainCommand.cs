@@ -28,7 +28,8 @@ public static class ExplainCommand
         command.Arguments.Add(CodeArgument);
         command.Options.Add(ProcessOption);
         command.SetAction(parse => Run(string.Join(' ', parse.GetValue(CodeArgument) ?? []),
-            parse.GetValue(ProcessOption) ?? NextSteps.DefaultProcess, Console.Out, Console.Error));
+            parse.GetValue(ProcessOption) ?? NextSteps.DefaultProcess,
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
 
@@ -37,6 +38,7 @@ public static class ExplainCommand
         if (!ExitCodeExplainer.TryParse(input, out uint code, out string reading, out string error))
         {
             stderr.WriteLine($"fcgi explain: {error}");
+            Usage.Write(stderr, "explain");
             return UsageError;
         }
         var e = ExitCodeExplainer.Explain(code, input, reading, process);

@@ -22,11 +22,11 @@ public static class RulesCommand
         return rules;
     }
 
-    private static Argument<string[]> PathsArgument() => new("paths")
+    private static Argument<string[]> PathsArgument() => Usage.ExistingPaths(new Argument<string[]>("paths")
     {
         Description = "Catalog files or folders of *.yaml / *.yml, layered over the built-in catalog in this order",
         Arity = ArgumentArity.ZeroOrMore,
-    };
+    });
 
     /// <summary>The built-in catalog (unless left out), FCGIEXT_RULES, then the paths, as every front end layers them.</summary>
     static RuleCatalog LoadLayered(IReadOnlyList<string> paths, bool includeBuiltIn)
@@ -104,7 +104,10 @@ public static class RulesCommand
         };
         var rules = SiteCatalogs.RulesOption();
         // The old spelling keeps working, hidden: one option name for site catalogs everywhere.
-        var catalogs = new Option<string[]>("--catalog", "-c") { Description = SiteCatalogs.RulesDescription, Hidden = true };
+        var catalogs = Usage.ExistingPaths(new Option<string[]>("--catalog", "-c")
+        {
+            Description = SiteCatalogs.RulesDescription, Hidden = true,
+        });
         var exception = new Option<string?>("--exception", "-e") { Description = "Exception code (0xc0000005) or class name (HEAP_CORRUPTION) for exception conditions" };
         var process = new Option<string?>("--process", "-p") { Description = "Process name for process conditions, e.g. php-cgi.exe" };
         var noBuiltIn = NoBuiltInOption();
@@ -170,12 +173,12 @@ public static class RulesCommand
 
     private static Command Calibrate()
     {
-        var corpus = new Argument<string[]>("corpus")
+        var corpus = Usage.ExistingPaths(new Argument<string[]>("corpus")
         {
             Description = "Case lists (cases.yaml), scenario expected.yaml files, or folders holding them; by default the project's " +
                           "real-case corpus (tests/RulesEngine.Tests/Fixtures/text/cases.yaml) and TestDumps (its scenarios, with TestDumps/rules)",
             Arity = ArgumentArity.ZeroOrMore,
-        };
+        });
         var rules = SiteCatalogs.RulesOption();
         var cmd = new Command("calibrate", "Triage every case whose owner was established and print, per confidence level, how many " +
                                            "verdicts agree, then every disagreement. Exit 1 when a high-confidence verdict is wrong.");
@@ -226,7 +229,10 @@ public static class RulesCommand
 
     private static Command ImportTriageIni()
     {
-        var file = new Argument<string>("file") { Description = "A WinDbg triage.ini (Module[!Function]=Owner lines)" };
+        var file = Usage.ExistingPaths(new Argument<string>("file")
+        {
+            Description = "A WinDbg triage.ini (Module[!Function]=Owner lines)",
+        });
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the catalog YAML to this file instead of standard output" };
         var cmd = new Command("import-triage-ini", "Convert a WinDbg triage.ini into catalog YAML (ignore, maybe_, last_, default and trailing-* globs are kept); lines that do not fit are reported on standard error.");
         cmd.Arguments.Add(file);

@@ -13,9 +13,20 @@ public static class RulesDiffCommand
 
     public static Command Create()
     {
-        var oldPath = new Argument<string>("old") { Description = "The catalog before the change (a YAML file or a folder)" };
-        var newPath = new Argument<string>("new") { Description = "The catalog after the change (a YAML file or a folder)" };
-        var corpus = new Option<string>("--corpus") { Description = "A folder of debugger text (k/lm/!analyze output, event log crash events, Report.wer, Ruby crash reports, DebugDiag reports), read recursively", Required = true };
+        var oldPath = Usage.ExistingPaths(new Argument<string>("old")
+        {
+            Description = "The catalog before the change (a YAML file or a folder)",
+        });
+        var newPath = Usage.ExistingPaths(new Argument<string>("new")
+        {
+            Description = "The catalog after the change (a YAML file or a folder)",
+        });
+        var corpus = Usage.ExistingPaths(new Option<string>("--corpus")
+        {
+            Description = "A folder of debugger text (k/lm/!analyze output, event log crash events, Report.wer, Ruby crash reports, " +
+                          "DebugDiag reports), read recursively",
+            Required = true,
+        });
         var overBuiltIn = new Option<bool>("--over-builtin")
         {
             Description = "Layer both catalogs over the built-in one, FCGIEXT_RULES and --rules (for site catalogs); by default each is a whole catalog",

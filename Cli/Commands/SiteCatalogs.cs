@@ -10,11 +10,11 @@ public static class SiteCatalogs
     public const string RulesDescription =
         "A site catalog (YAML file or folder) layered over the built-in one and FCGIEXT_RULES; may be given more than once";
 
-    public static Option<string[]> RulesOption() => new("--rules")
+    public static Option<string[]> RulesOption() => Usage.ExistingPaths(new Option<string[]>("--rules")
     {
         Description = RulesDescription,
         HelpName = "file|folder",
-    };
+    });
 
     /// <summary>The layers for these dump folders and given paths (FCGIEXT_RULES read here, once).</summary>
     public static IReadOnlyList<CatalogLayer> Plan(IEnumerable<string>? dumpFolders, IEnumerable<string> given) =>

@@ -29,13 +29,15 @@ public static class TriageBatchCommand
 
     public static readonly Option<int> ParallelOption = new("-j", "--jobs")
     {
-        Description = "Engine sessions in parallel (default: the number of cores)",
+        Description = "Engine sessions in parallel; the default is this machine's number of cores",
+        HelpName = "N",
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
     public static readonly Option<int> TimeoutOption = new("--timeout")
     {
         Description = "Seconds one dump may take before its engine is killed and the batch goes on",
+        HelpName = "seconds",
         DefaultValueFactory = _ => 300,
     };
 
@@ -57,50 +59,117 @@ public static class TriageBatchCommand
             triage.Options.Add(o);
     }
 
-    public static int Run(IReadOnlyList<string> paths, string format, IReadOnlyList<string> rules, string? outFile,
-        string? symbolPath, bool offline, int jobs, int timeoutSeconds, bool resume, string? resultsFile, TextWriter stdout, TextWriter stderr)
+    /// <summary>The batch's settings from the command line (the options are defined here and in TriageCommand).</summary>
+    public sealed record Settings
     {
-        if (jobs < 1) { stderr.WriteLine("fcgi triage: -j needs a number of 1 or more"); return BatchTriageJob.UsageError; }
-        if (timeoutSeconds < 1) { stderr.WriteLine("fcgi triage: --timeout needs a number of seconds, 1 or more"); return BatchTriageJob.UsageError; }
-        // Layers as every front end orders them; the engine host gets this list and does not layer again.
-        var layers = SiteCatalogs.Plan(paths, rules);
+        public required IReadOnlyList<string> Paths { get; init; }
+        public string Format { get; init; } = "text";
+        public IReadOnlyList<string> Rules { get; init; } = [];
+        public bool Verbose { get; init; }
+        public string? OutFile { get; init; }
+        public string? SymbolPath { get; init; }
+        public bool Offline { get; init; }
+        public int Jobs { get; init; } = Environment.ProcessorCount;
+        public int TimeoutSeconds { get; init; } = 300;
+        public bool Resume { get; init; }
+        public string? ResultsFile { get; init; }
+    }
+
+    public static Settings FromParse(ParseResult parse) => new()
+    {
+        Paths = parse.GetValue(PathsArgument) ?? [],
+        Format = parse.GetValue(TriageCommand.FormatOption) ?? "text",
+        Rules = parse.GetValue(TriageCommand.RulesOption) ?? [],
+        Verbose = parse.GetValue(TriageCommand.VerboseOption),
+        OutFile = parse.GetValue(TriageCommand.OutOption),
+        SymbolPath = parse.GetValue(SymbolPathOption),
+        Offline = parse.GetValue(OfflineOption),
+        Jobs = parse.GetValue(ParallelOption),
+        TimeoutSeconds = parse.GetValue(TimeoutOption),
+        Resume = parse.GetValue(ResumeOption),
+        ResultsFile = parse.GetValue(ResultsOption),
+    };
+
+    /// <param name="analyzer">The engine sessions; null for the real engine (in process on Windows, under Wine on Linux).
+    /// Tests give a fake one to run the whole command without an engine.</param>
+    public static int Run(Settings s, TextWriter stdout, TextWriter stderr,
+        Func<EngineAnalysisOptions, Func<IDumpAnalyzer>>? analyzer = null)
+    {
+        if (s.Jobs < 1) return UsageError(stderr, "-j needs a number of 1 or more");
+        if (s.TimeoutSeconds < 1) return UsageError(stderr, "--timeout needs a number of seconds, 1 or more");
+        // Layers as every front end orders them, announced here once for the whole run; the engine host gets this list
+        // and does not layer (or announce) again.
+        var layers = SiteCatalogs.Plan(s.Paths, s.Rules);
         SiteCatalogs.Announce(layers, "fcgi triage", stderr);
         // A broken site catalog stops the batch before any engine starts, with its file:line:col.
         if (!TriageCommand.TryLoadCatalog(layers, stderr, out _)) return BatchTriageJob.UsageError;
-        rules = layers.Select(l => l.Path).ToList();
 
-        var root = WineRunner.FindRepoRoot();
-        var options = new EngineAnalysisOptions { SymbolPath = symbolPath, Offline = offline, Rules = rules.Select(Path.GetFullPath).ToList() };
-        Func<IDumpAnalyzer> analyzer;
-        if (OperatingSystem.IsWindows()) analyzer = () => new InProcessDumpAnalyzer(options);
+        var options = new EngineAnalysisOptions
+        {
+            SymbolPath = s.SymbolPath, Offline = s.Offline, Rules = layers.Select(l => Path.GetFullPath(l.Path)).ToList(),
+        };
+        string cacheRoot = Environment.GetEnvironmentVariable("FCGIEXT_CACHE") is { Length: > 0 } c
+            ? c : Path.Combine(RepoRootOrHere(), ".cache");
+        // The real engine is set up (Wine, the host build: minutes on first use) only once there are dumps to do.
+        Func<bool>? prepare = null;
+        Func<IDumpAnalyzer> createAnalyzer;
+        if (analyzer is not null) createAnalyzer = analyzer(options);
+        else if (OperatingSystem.IsWindows()) createAnalyzer = () => new InProcessDumpAnalyzer(options);
         else
         {
-            var wine = new WineRunner(root);
-            try { wine.EnsureReady(); }
-            catch (Exception e) when (e is InvalidOperationException or IOException)
-            {
-                stderr.WriteLine($"fcgi triage: the engine cannot run: {e.Message}");
-                return BatchTriageJob.UsageError;
-            }
-            analyzer = () => new WineDumpAnalyzer(wine, options);
+            var wine = new WineRunner(RepoRootOrHere()) { Progress = message => stderr.WriteLine($"fcgi triage: {message}") };
+            prepare = () => PrepareWine(wine, stderr);
+            createAnalyzer = () => new WineDumpAnalyzer(wine, options);
         }
+
         var request = new BatchTriageRequest
         {
-            Paths = paths,
-            Format = format,
-            OutFile = outFile,
-            ResultsFile = resultsFile,
-            Resume = resume,
-            Options = new BatchOptions { Parallelism = jobs, PerDumpTimeout = TimeSpan.FromSeconds(timeoutSeconds) },
-            ExtractCache = Path.Combine(Environment.GetEnvironmentVariable("FCGIEXT_CACHE") is { Length: > 0 } c ? c : Path.Combine(root, ".cache"), "unzipped"),
+            Paths = s.Paths,
+            Format = s.Format,
+            Verbose = s.Verbose,
+            OutFile = s.OutFile,
+            ResultsFile = s.ResultsFile,
+            Resume = s.Resume,
+            Options = new BatchOptions { Parallelism = s.Jobs, PerDumpTimeout = TimeSpan.FromSeconds(s.TimeoutSeconds) },
+            ExtractCache = Path.Combine(cacheRoot, "unzipped"),
         };
         using var interrupt = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
         Console.CancelKeyPress += onCancel;
         try
         {
-            return new BatchTriageJob(request, analyzer, stdout, stderr).RunAsync(interrupt.Token).GetAwaiter().GetResult();
+            var job = new BatchTriageJob(request, createAnalyzer, stdout, stderr) { PrepareEngine = prepare };
+            return job.RunAsync(interrupt.Token).GetAwaiter().GetResult();
         }
         finally { Console.CancelKeyPress -= onCancel; }
+    }
+
+    /// <summary>Wine installed, the engine host built and current, the Wine prefix made, each slow step said on stderr
+    /// (WineRunner.Progress). False after a one-line error.</summary>
+    static bool PrepareWine(WineRunner wine, TextWriter stderr)
+    {
+        try
+        {
+            wine.EnsureReady();
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            stderr.WriteLine($"fcgi triage: the engine cannot run: {e.Message}");
+            return false;
+        }
+    }
+
+    static string RepoRootOrHere()
+    {
+        try { return WineRunner.FindRepoRoot(); }
+        catch (InvalidOperationException) { return Directory.GetCurrentDirectory(); }
+    }
+
+    static int UsageError(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"fcgi triage: {message}");
+        Usage.Write(stderr, "triage");
+        return BatchTriageJob.UsageError;
     }
 }

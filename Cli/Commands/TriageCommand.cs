@@ -32,7 +32,8 @@ public static class TriageCommand
 
     public static readonly Option<bool> VerboseOption = new("--verbose", "-v")
     {
-        Description = "Explain each frame: which rule skipped or decided it, and the whole decision trace",
+        Description = "Explain each frame (the rule that skipped or decided it) and the decision trace; for dumps, every dump's own " +
+                      "block, not only one per bucket",
     };
 
     public static readonly Option<string?> OutOption = new("--out")
@@ -45,7 +46,9 @@ public static class TriageCommand
     {
         var option = new Option<string>("--format")
         {
-            Description = "Output format: text, json (the !fcgi -json contract), markdown or html (one self-contained file)",
+            Description = "text: for a terminal; json: for scripts, the envelope of docs/batch.schema.json (with --stack-text " +
+                          "one verdict, docs/verdict.schema.json, as !fcgi -json); markdown: to paste into an issue; " +
+                          "html: a self-contained page",
             DefaultValueFactory = _ => "text",
         };
         option.AcceptOnlyFromAmong(Formats);
@@ -63,14 +66,15 @@ public static class TriageCommand
         command.Options.Add(VerboseOption);
         command.Options.Add(OutOption);
         TriageBatchCommand.AddTo(command);
-        command.SetAction(parse => parse.GetValue(TriageBatchCommand.PathsArgument) is { Length: > 0 } paths && parse.GetValue(StackTextOption) is null
-            ? TriageBatchCommand.Run(paths, parse.GetValue(FormatOption) ?? "text", parse.GetValue(RulesOption) ?? [], parse.GetValue(OutOption),
-                parse.GetValue(TriageBatchCommand.SymbolPathOption), parse.GetValue(TriageBatchCommand.OfflineOption),
-                parse.GetValue(TriageBatchCommand.ParallelOption), parse.GetValue(TriageBatchCommand.TimeoutOption),
-                parse.GetValue(TriageBatchCommand.ResumeOption), parse.GetValue(TriageBatchCommand.ResultsOption), Console.Out, Console.Error)
-            : Run(
-            parse.GetValue(StackTextOption), parse.GetValue(FormatOption) ?? "text", parse.GetValue(RulesOption) ?? [],
-            parse.GetValue(VerboseOption), parse.GetValue(OutOption), Console.Out, Console.Error));
+        // The writers of the invocation (Console unless a test gives its own).
+        command.SetAction(parse =>
+        {
+            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            return parse.GetValue(TriageBatchCommand.PathsArgument) is { Length: > 0 } && parse.GetValue(StackTextOption) is null
+                ? TriageBatchCommand.Run(TriageBatchCommand.FromParse(parse), stdout, stderr)
+                : Run(parse.GetValue(StackTextOption), parse.GetValue(FormatOption) ?? "text", parse.GetValue(RulesOption) ?? [],
+                    parse.GetValue(VerboseOption), parse.GetValue(OutOption), stdout, stderr);
+        });
         return command;
     }
 
@@ -80,17 +84,20 @@ public static class TriageCommand
     {
         if (stackText is null)
         {
-            stderr.WriteLine("fcgi triage: give dumps or folders of dumps, or --stack-text <file> (a text file with debugger output); see fcgi triage --help");
+            stderr.WriteLine("fcgi triage: give dumps or folders of dumps, or --stack-text <file> with debugger output");
+            Usage.Write(stderr, "triage");
             return UsageError;
         }
         if (!Formats.Contains(format))
         {
             stderr.WriteLine($"fcgi triage: unknown format '{format}' (use {string.Join(", ", Formats)})");
+            Usage.Write(stderr, "triage");
             return UsageError;
         }
         if (!File.Exists(stackText))
         {
             stderr.WriteLine($"fcgi triage: {stackText}: no such file");
+            Usage.Write(stderr, "triage");
             return UsageError;
         }
 

@@ -116,7 +116,10 @@ public sealed class WineRunner
     {
         using var fileLock = FileLock.Acquire(Path.Combine(CacheDir, "host-build.lock"));
         if (!HostIsStale()) return;
-        Progress?.Invoke($"building the engine host into {HostDir} (first use or sources changed; a few minutes)");
+        string host = Path.GetRelativePath(RepoRoot, HostExe);
+        Progress?.Invoke(File.Exists(HostExe)
+            ? $"rebuilding the engine host {host} (sources changed; a few minutes)"
+            : $"building the engine host {host} (first use; a few minutes)");
         string log = Path.Combine(LogDir, "build-host.out");
         var psi = new ProcessStartInfo("bash") { ArgumentList = { Path.Combine(RepoRoot, "scripts/build-host.sh") } };
         psi.Environment["FCGIEXT_CACHE"] = CacheDir;
@@ -153,7 +156,7 @@ public sealed class WineRunner
         using var fileLock = FileLock.Acquire(Path.Combine(CacheDir, "wineprefix.lock"));
         if (File.Exists(Path.Combine(Prefix, "system.reg")) && File.Exists(Path.Combine(Prefix, ".fcgiext-ready"))) return;
         Directory.CreateDirectory(Prefix);
-        Progress?.Invoke($"creating the Wine prefix {Prefix} (once, ~10 s)");
+        Progress?.Invoke($"creating the Wine prefix {Prefix} (first use, about 10 s)");
         string log = Path.Combine(LogDir, "wineboot.log");
         int rc = RunToFiles(Wine("wine", "wineboot", "-i"), log, log, TimeSpan.FromMinutes(5), out _);
         RunToFiles(Wine("wineserver", "-w"), log + ".w", log + ".w", TimeSpan.FromMinutes(2), out _);

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Text.Json;
-using FcgiExt.Cli.Commands;
 using FcgiExt.DbgEng;
 
 namespace FcgiExt.Integration.Tests;
@@ -84,18 +82,24 @@ public class EngineSessionTests
     {
         string path = MakeBadFile(name, content);
         var (code, stdout, stderr) = RunFcgi("engine", path, "-c", "kn");
-        Assert.That(code, Is.EqualTo(1));
+        // A path that does not exist is a usage error: exit 2, the short usage after the one line.
+        bool missing = content is null;
+        Assert.That(code, Is.EqualTo(missing ? 2 : 1));
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines, Has.Length.EqualTo(1), stderr);
+        Assert.That(lines, Has.Length.EqualTo(missing ? 2 : 1), stderr);
         Assert.That(lines[0], Does.StartWith($"fcgi engine: {path}: ").And.Contain(reason));
+        if (missing) Assert.That(lines[1], Does.StartWith("Usage: fcgi engine <dump>"));
         Assert.That(stdout, Is.Empty);
     }
 
     [Test]
     public void Fcgi_engine_without_commands_is_a_usage_error()
     {
-        var (code, _, _) = RunFcgi("engine", PublicDump("minidump2.dmp"));
-        Assert.That(code, Is.Not.EqualTo(0));
+        var (code, stdout, stderr) = RunFcgi("engine", PublicDump("minidump2.dmp"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stdout, Is.Empty);
+        Assert.That(stderr,
+            Does.StartWith("fcgi engine: Option '--commands' is required.\nUsage: fcgi engine <dump> --commands <commands>"));
     }
 
     [Test]
@@ -136,11 +140,9 @@ public class EngineSessionTests
         Assert.That(report.Modules, Is.Not.Empty);
     }
 
-    /// <summary>Runs the `fcgi` command in this process (its Linux path goes through WineRunner).</summary>
+    /// <summary>Runs the `fcgi` command line in this process, usage errors included (its Linux path goes through WineRunner).</summary>
     static (int Code, string Stdout, string Stderr) RunFcgi(params string[] args)
     {
-        var root = new RootCommand("fcgi");
-        foreach (var c in CommandRegistry.All()) root.Subcommands.Add(c);
         var originalOut = Console.Out;
         var originalError = Console.Error;
         var output = new StringWriter();
@@ -149,7 +151,7 @@ public class EngineSessionTests
         {
             Console.SetOut(output);
             Console.SetError(error);
-            int code = root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+            int code = Cli.FcgiCli.Run(args, output, error);
             return (code, output.ToString(), error.ToString());
         }
         finally

@@ -102,9 +102,10 @@ public class BatchPiecesTests
         Assert.That(report.Failed, Is.EqualTo(1));
 
         var json = JsonNode.Parse(BatchJsonReport.Render(report))!.AsObject();
-        Assert.That(json["dumps"]!.AsArray().Count, Is.EqualTo(4));
-        var bad = json["dumps"]!.AsArray().Single(d => d!["dump"]!.GetValue<string>() == "bad.dmp")!;
-        Assert.That(bad["error"]!.GetValue<string>(), Does.Contain("text file"));
+        Assert.That(json["dumps"]!.AsArray().Count, Is.EqualTo(3), "the triaged dumps");
+        var bad = json["failed"]!.AsArray().Single()!;
+        Assert.That((bad["dump"]!.GetValue<string>(), bad["error"]!.GetValue<string>()),
+            Is.EqualTo(("bad.dmp", "bad.dmp: not a minidump (it is a text file)")));
         var good = json["dumps"]!.AsArray().Single(d => d!["dump"]!.GetValue<string>() == "d1.dmp")!;
         Assert.That(good["verdict"]!["owner"]!.GetValue<string>(), Is.EqualTo("Ruby core"));
         Assert.That(json["buckets"]![0]!["count"]!.GetValue<int>(), Is.EqualTo(2));

@@ -103,7 +103,10 @@ public class ExitCodeExplainerTests
     {
         var stderr = new StringWriter();
         Assert.That(ExplainCommand.Run("hello world", "php-cgi.exe", new StringWriter(), stderr), Is.EqualTo(2));
-        Assert.That(stderr.ToString().TrimEnd().Split('\n'), Has.Length.EqualTo(1));
-        Assert.That(stderr.ToString(), Does.StartWith("fcgi explain: "));
+        // The error in one line, then the short usage every usage error ends with.
+        var lines = stderr.ToString().TrimEnd().Split('\n');
+        Assert.That(lines, Has.Length.EqualTo(2));
+        Assert.That(lines[0], Does.StartWith("fcgi explain: "));
+        Assert.That(lines[1], Does.StartWith("Usage: fcgi explain <code>..."));
     }
 }

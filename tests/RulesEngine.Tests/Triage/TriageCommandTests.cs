@@ -34,7 +34,7 @@ public class TriageCommandTests
     {
         var r = Run(Path.Combine(dir, "nope.txt"));
         Assert.That(r.Code, Is.EqualTo(2));
-        Assert.That(r.Err.TrimEnd(), Is.EqualTo($"fcgi triage: {Path.Combine(dir, "nope.txt")}: no such file"));
+        Assert.That(r.Err.Split('\n')[0], Is.EqualTo($"fcgi triage: {Path.Combine(dir, "nope.txt")}: no such file"));
     }
 
     [Test]
@@ -62,11 +62,16 @@ public class TriageCommandTests
     public void Format_and_verbose_options_parse_with_the_command_line_api()
     {
         var command = TriageCommand.Create();
-        var parse = command.Parse(["--stack-text", "a.txt", "--format", "json", "-v", "--rules", "x.yaml", "--rules", "y"]);
+        // --rules paths must exist (a missing one is a usage error at parse time).
+        string x = Path.Combine(dir, "x.yaml"), y = Path.Combine(dir, "y");
+        File.WriteAllText(x, "");
+        Directory.CreateDirectory(y);
+        var parse = command.Parse(["--stack-text", "a.txt", "--format", "json", "-v", "--rules", x, "--rules", y]);
         Assert.That(parse.Errors, Is.Empty);
         Assert.That(parse.GetValue(TriageCommand.FormatOption), Is.EqualTo("json"));
         Assert.That(parse.GetValue(TriageCommand.VerboseOption), Is.True);
-        Assert.That(parse.GetValue(TriageCommand.RulesOption), Is.EqualTo(new[] { "x.yaml", "y" }));
+        Assert.That(parse.GetValue(TriageCommand.RulesOption), Is.EqualTo(new[] { x, y }));
+        Assert.That(command.Parse(["--stack-text", "a.txt", "--rules", Path.Combine(dir, "nope.yaml")]).Errors, Is.Not.Empty);
         Assert.That(command.Parse(["--stack-text", "a.txt", "--format", "pdf"]).Errors, Is.Not.Empty);
     }
 

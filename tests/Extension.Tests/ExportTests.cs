@@ -225,7 +225,7 @@ public unsafe class ExportTests
     }
 
     [Test]
-    public void Rules_list_shows_files_and_rules()
+    public void Bare_rules_shows_the_files_and_counts()
     {
         var e = FakeEngine.PhpXdebugCrash();
         Assert.That(FcgiRules(e, ""), Is.EqualTo(Dbg.S_OK));

@@ -6,7 +6,7 @@ using FcgiExt.RulesEngine.Rendering;
 
 namespace FcgiExt.Extension.Commands;
 
-[ExtensionCommand("help", "This list.", Usage = ["!help", "!<command> -?   usage of one command"])]
+[ExtensionCommand("help", "This list.", Usage = ["!help [/D]", "!<command> -?   usage of one command"])]
 public sealed class HelpCommand : ExtensionCommand
 {
     /// <summary>Every command, in the order !help lists them.</summary>
@@ -15,6 +15,12 @@ public sealed class HelpCommand : ExtensionCommand
     public override int Execute(CommandContext context, ExtensionArguments args)
     {
         var o = context.Output;
+        while (!args.AtEnd)
+        {
+            var option = args.NextOption() ?? throw new UsageException($"unexpected argument '{args.NextWord()}'");
+            if (option is "d" or "dml") o.UseDml();
+            else if (option is not ("?" or "h" or "help")) throw new UsageException($"unknown option -{option}");
+        }
         o.Bold("FcgiExt — who owns a FastCGI worker crash (php-cgi.exe, ruby.exe under IIS)");
         o.Line();
         o.Line();

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using FcgiExt.Extension.Hosting;
-using FcgiExt.RulesEngine.Rendering;
+using RendererDml = FcgiExt.RulesEngine.Rendering.Dml;
 using NUnit.Framework;
 using Dbg = FcgiExt.DbgEng.DbgEng;
 
@@ -36,20 +36,20 @@ public class CommandOptionTests
         ExportCalls.Fcgi(json, "-json -offline");
         var commands = JsonNode.Parse(json.AllText)!["next_steps"]!.AsArray()
             .Select(s => s!["command"]?.GetValue<string>()).OfType<string>().ToList();
-        Assert.That(commands.Where(FcgiExt.RulesEngine.Rendering.Dml.IsRendererCommand), Is.Not.Empty, "the scenario has linkable steps");
+        Assert.That(commands.Where(RendererDml.IsRendererCommand), Is.Not.Empty, "the scenario has linkable steps");
 
         var e = FakeEngine.PhpXdebugCrash();
         Assert.That(ExportCalls.Fcgi(e, "/D -offline"), Is.EqualTo(Dbg.S_OK));
         string dml = Dml(e);
         foreach (var c in commands)
         {
-            string link = $"<exec cmd=\"{FcgiExt.RulesEngine.Rendering.Dml.Escape(c)}\">";
-            if (FcgiExt.RulesEngine.Rendering.Dml.IsRendererCommand(c)) Assert.That(dml, Does.Contain(link), c);
-            else Assert.That(dml, Does.Not.Contain(link).And.Contain(FcgiExt.RulesEngine.Rendering.Dml.Escape(c)), c);
+            string link = $"<exec cmd=\"{RendererDml.Escape(c)}\">";
+            if (RendererDml.IsRendererCommand(c)) Assert.That(dml, Does.Contain(link), c);
+            else Assert.That(dml, Does.Not.Contain(link).And.Contain(RendererDml.Escape(c)), c);
         }
         var links = System.Text.RegularExpressions.Regex.Matches(dml, "<exec cmd=\"([^\"]*)\">").Select(m => m.Groups[1].Value).ToList();
         Assert.That(links, Is.Not.Empty);
-        Assert.That(links.Select(System.Net.WebUtility.HtmlDecode), Has.All.Matches<string>(FcgiExt.RulesEngine.Rendering.Dml.IsRendererCommand),
+        Assert.That(links.Select(System.Net.WebUtility.HtmlDecode), Has.All.Matches<string>(RendererDml.IsRendererCommand),
             "nothing but the renderer's own commands becomes a link");
     }
 

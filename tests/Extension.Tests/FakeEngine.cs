@@ -111,7 +111,8 @@ public unsafe partial class FakeEngine : FakeEngineBase
         else if (command.StartsWith(".reload /f ", StringComparison.Ordinal))
         {
             var image = command[".reload /f ".Length..];
-            var m = Modules.FirstOrDefault(x => Path.GetFileName(x.Image.Replace('\\', '/')).Equals(image, StringComparison.OrdinalIgnoreCase));
+            var m = Modules.FirstOrDefault(x =>
+                Path.GetFileName(x.Image.Replace('\\', '/')).Equals(image, StringComparison.OrdinalIgnoreCase));
             if (m is null) return Dbg.E_FAIL;
             Deferred.Remove(m.Base);
         }

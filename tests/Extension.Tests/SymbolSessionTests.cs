@@ -43,7 +43,8 @@ public class SymbolSessionTests
         e.Output.Clear();
         Assert.That(ExportCalls.Fcgi(e, "-offline"), Is.EqualTo(Dbg.S_OK));
         Assert.That(e.Commands, Is.Empty, "a second !fcgi in the session loads and reloads nothing");
-        Assert.That(SymbolLine(e), Is.EqualTo("symbol path unchanged; offline: Microsoft's symbol server not added (-offline); no reload"));
+        Assert.That(SymbolLine(e),
+            Is.EqualTo("symbol path unchanged; offline: Microsoft's symbol server not added (-offline); no reload"));
     }
 
     [Test]

@@ -93,7 +93,10 @@ public static class FcgiProcedure
         }
         if (loader.Notes.Count > 0)
             crash = crash with { Source = crash.Source with { Notes = [.. loader.Notes, .. crash.Source.Notes] } };
-        load = new SymbolLoadReport { PathChanged = pathChanged, ReloadedAll = pathChanged, ReloadedModules = reloaded, LoadedDeferred = deferred };
+        load = new SymbolLoadReport
+        {
+            PathChanged = pathChanged, ReloadedAll = pathChanged, ReloadedModules = reloaded, LoadedDeferred = deferred,
+        };
         return crash;
     }
 

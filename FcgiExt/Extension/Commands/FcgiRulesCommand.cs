@@ -110,14 +110,16 @@ public sealed class FcgiRulesCommand : ExtensionCommand
         o.Line();
         var layers = ExtensionState.SiteLayers();
         if (layers.Count == 0)
-            o.Line($"Site catalogs: none (a `rules` folder next to fcgiext.dll, {CatalogLayers.EnvironmentVariable}, or !fcgirules -load)");
+            o.Line($"Site catalogs: none (a `rules` folder next to fcgiext.dll, {CatalogLayers.EnvironmentVariable}, " +
+                   "or !fcgirules -load)");
         else
         {
             o.Line("Site catalogs:");
             foreach (var layer in layers) o.Line($"  {layer.Describe()}");
         }
         if (ExtensionState.LoadErrors.Count > 0)
-            o.Warning($"{ExtensionState.LoadErrors.Count} problem(s) in site catalog files were reported above; those files are skipped.\n");
+            o.Warning($"{ExtensionState.LoadErrors.Count} problem(s) in site catalog files were reported above; " +
+                      "those files are skipped.\n");
         o.Line();
         o.Line("More:");
         o.Line("  !fcgirules -list              every rule");

@@ -121,7 +121,8 @@ public static class FcgiProcedure
             imagePath = Utf16.Read((b, n, needed) => symbols.GetImagePathWide(b, n, needed)) ?? "";
             if (options.KeepSymbolPath)
                 return new SymbolPathPlan(current, []);
-            turnedOnLines = symbols.GetSymbolOptions(out uint symbolOptions) >= 0 && (symbolOptions & DbgEng.SYMOPT_LOAD_LINES) == 0;
+            bool optionsKnown = symbols.GetSymbolOptions(out uint symbolOptions) >= 0;
+            turnedOnLines = optionsKnown && (symbolOptions & DbgEng.SYMOPT_LOAD_LINES) == 0;
             string? exe = Utf16.Read((b, n, needed) => engine.SystemObjects.GetCurrentProcessExecutableNameWide(b, n, needed));
             var plan = SymbolPathPlanner.Plan(current, options.SymbolFolders, string.IsNullOrEmpty(exe) ? null : exe,
                 options.Offline, options.SymbolCache, SafeDirectoryExists);
@@ -136,7 +137,8 @@ public static class FcgiProcedure
                     .Select(p => p.Trim()).Where(p => p.Length > 0 && !p.Contains('*')).Distinct(StringComparer.OrdinalIgnoreCase));
                 if (local.Length > 0 && symbols.SetImagePathWide(local) >= 0) imagePath = local;
             }
-            if (turnedOnLines) symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES);
+            // Lines are needed for [file @ line]; when the engine will not say whether they are on, turn them on.
+            if (turnedOnLines || !optionsKnown) symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES);
             return plan;
         }
     }

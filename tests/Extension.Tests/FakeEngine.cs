@@ -107,7 +107,9 @@ public unsafe partial class FakeEngine : FakeEngineBase
     {
         if (Fail is { } f) return f;
         Commands.Add(new Executed(outputControl, command, OutputMask));
-        if (command == ".reload") DeferAll();
+        if (command.StartsWith(".sympath ", StringComparison.Ordinal)) SymbolPath = command[".sympath ".Length..].Trim();
+        else if (command.StartsWith(".exepath ", StringComparison.Ordinal)) ImagePath = command[".exepath ".Length..].Trim();
+        else if (command == ".reload") DeferAll();
         else if (command.StartsWith(".reload /f ", StringComparison.Ordinal))
         {
             var image = command[".reload /f ".Length..];

@@ -148,4 +148,17 @@ public class SymbolSessionTests
         Assert.That(e.OutputMask, Is.EqualTo(0x2f7u));
         Assert.That(e.AllText, Does.Contain("interrupted"), "the error line is printed after the mask is back");
     }
+
+    [Test]
+    public void Paths_are_set_with_output_ignored_so_the_path_validation_summary_reaches_no_client()
+    {
+        var e = FakeEngine.PhpXdebugCrash();
+        e.SymbolPath = @"C:\mysyms";
+        Assert.That(ExportCalls.Fcgi(e, @"-offline -y C:\pack"), Is.EqualTo(Dbg.S_OK));
+        var set = e.Commands.Where(c => c.Command.StartsWith(".sympath ") || c.Command.StartsWith(".exepath ")).ToList();
+        Assert.That(set.Select(c => c.Command), Is.EqualTo(new[] { @".sympath C:\mysyms;C:\pack", @".exepath C:\mysyms;C:\pack" }));
+        Assert.That(set, Has.All.Matches<FakeEngine.Executed>(c => (c.OutputControl & 7) == Dbg.DEBUG_OUTCTL_IGNORE));
+        Assert.That(e.SymbolPath, Is.EqualTo(@"C:\mysyms;C:\pack"));
+        Assert.That(e.ImagePath, Is.EqualTo(@"C:\mysyms;C:\pack"));
+    }
 }

@@ -128,19 +128,35 @@ public static class FcgiProcedure
                 options.Offline, options.SymbolCache, SafeDirectoryExists);
             // Only an added element counts: the planner's trimmed copy of the same elements is no reason to reload.
             pathChanged = !SamePath(plan.SymbolPath, current);
-            if (pathChanged) Hresult.Check(symbols.SetSymbolPathWide(plan.SymbolPath), "SetSymbolPathWide");
+            string? SymbolPath() => Utf16.Read((b, n, needed) => symbols.GetSymbolPathWide(b, n, needed));
+            string? ImagePath() => Utf16.Read((b, n, needed) => symbols.GetImagePathWide(b, n, needed));
+            if (pathChanged)
+                SetPathQuietly(engine, ".sympath", plan.SymbolPath, SymbolPath,
+                    () => Hresult.Check(symbols.SetSymbolPathWide(plan.SymbolPath), "SetSymbolPathWide"));
             if (string.IsNullOrWhiteSpace(imagePath) && !string.IsNullOrEmpty(plan.SymbolPath))
             {
                 // The user's own local folders (the path as it was, and -y): not srv* (every unwind would ask the
                 // network) and not the folders guessed from the executable (the image path is searched deeply).
                 var local = string.Join(';', current.Split(';').Concat(options.SymbolFolders)
                     .Select(p => p.Trim()).Where(p => p.Length > 0 && !p.Contains('*')).Distinct(StringComparer.OrdinalIgnoreCase));
-                if (local.Length > 0 && symbols.SetImagePathWide(local) >= 0) imagePath = local;
+                if (local.Length > 0 && SetPathQuietly(engine, ".exepath", local, ImagePath, () => symbols.SetImagePathWide(local)))
+                    imagePath = local;
             }
             // Lines are needed for [file @ line]; when the engine will not say whether they are on, turn them on.
             if (turnedOnLines || !optionsKnown) symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES);
             return plan;
         }
+    }
+
+    /// <summary>Sets a path with `.sympath` / `.exepath` under DEBUG_OUTCTL_IGNORE: the engine's "Path validation summary"
+    /// then reaches no client (SetSymbolPathWide prints it to all, WinDbg's window included). The path is read back;
+    /// when the command did not set it whole (a character the command line reads differently), the API sets it.
+    /// True when the engine holds the path.</summary>
+    static bool SetPathQuietly(EngineInterfaces engine, string command, string path, Func<string?> read, Func<int> set)
+    {
+        int hr = engine.Control.ExecuteWide(DbgEng.DEBUG_OUTCTL_IGNORE | DbgEng.DEBUG_OUTCTL_NOT_LOGGED, $"{command} {path}",
+            DbgEng.DEBUG_EXECUTE_NOT_LOGGED | DbgEng.DEBUG_EXECUTE_NO_REPEAT);
+        return (hr >= 0 && SamePath(read() ?? "", path)) || set() >= 0;
     }
 
     static bool SamePath(string a, string b)

@@ -43,9 +43,10 @@ public sealed class SymbolReloadLog
     }
 }
 
-/// <summary>Mutes this client's engine output until disposed: `.reload`, symbol path checks and symbol loads print
-/// warnings, "." progress and the "Symbol Loading Error Summary" (DEBUG_OUTPUT_SYMBOLS) that would bury the report,
-/// and break `!fcgi -json`. The report lists every module without symbols, so nothing is lost.</summary>
+/// <summary>Mutes this client's engine output until disposed: symbol loads print warnings, "." progress and the
+/// "Symbol Loading Error Summary" (DEBUG_OUTPUT_SYMBOLS) that would bury the report and break `!fcgi -json`. The
+/// commands !fcgi runs are quiet by themselves (DEBUG_OUTCTL_IGNORE, which also spares other clients); the mask
+/// covers what an API call loads on the way. The report lists every module without symbols: nothing is lost.</summary>
 public sealed class QuietOutput : IDisposable
 {
     readonly IDebugClient5 _client;

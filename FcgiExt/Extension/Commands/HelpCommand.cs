@@ -30,7 +30,7 @@ public sealed class HelpCommand : ExtensionCommand
             o.Line($"  !{a.Name,-10} {a.Summary}");
         }
         o.Line();
-        o.Line("Typical session:  .load fcgiext  then  !fcgi   (add -v to see why each frame was skipped or chosen)");
+        o.Line("Typical session:  .load fcgiext  then  !fcgi   (-v: why each frame was skipped or chosen; /D: DML links)");
         o.Line("Site rules: YAML files in a `rules` folder next to fcgiext.dll, or named by FCGIEXT_RULES, layer over the built-in catalog.");
         return Dbg.S_OK;
     }

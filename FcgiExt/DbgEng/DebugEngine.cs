@@ -17,6 +17,7 @@ public sealed unsafe class DebugEngine : IDisposable
 {
     readonly EngineInterfaces _engine;
     readonly OutputSink _sink;
+    readonly DmlOutputSink _dmlSink;
     Action<uint, string>? _output;
     bool _sessionOpen;
 
@@ -27,6 +28,7 @@ public sealed unsafe class DebugEngine : IDisposable
     {
         _engine = engine;
         _sink = new OutputSink((mask, text) => _output?.Invoke(mask, text));
+        _dmlSink = new DmlOutputSink((mask, text) => _output?.Invoke(mask, text));
         Hresult.Check(_engine.Client.SetOutputCallbacksWide(_sink), "SetOutputCallbacksWide");
     }
 
@@ -48,6 +50,10 @@ public sealed unsafe class DebugEngine : IDisposable
         try { return new DebugEngine(EngineInterfaces.FromClientPointer(client)); }
         finally { Marshal.Release(client); }   // the wrapper holds its own reference
     }
+
+    /// <summary>True: the output keeps DML markup as WinDbg's window gets it; false: the engine's plain text (cdb).</summary>
+    public void SetDmlOutput(bool dml) =>
+        Hresult.Check(_engine.Client.SetOutputCallbacksWide(dml ? _dmlSink : _sink), "SetOutputCallbacksWide");
 
     /// <summary>Where the engine's text goes while the next calls run (null: dropped).</summary>
     public void SetOutput(Action<uint, string>? output) => _output = output;
@@ -125,5 +131,6 @@ public sealed unsafe class DebugEngine : IDisposable
         _engine.Client.SetOutputCallbacksWide(null);
         _engine.Dispose();
         GC.KeepAlive(_sink);
+        GC.KeepAlive(_dmlSink);
     }
 }

@@ -17,6 +17,8 @@ public sealed record ServeRequest
     [JsonPropertyName("exepath")] public string? ImagePath { get; init; }
     /// <summary>Commands to run (as after cdb -c); their output comes back in "output".</summary>
     public string? Commands { get; init; }
+    /// <summary>The commands' output keeps DML markup (links as &lt;exec&gt; tags), as WinDbg's window receives it.</summary>
+    public bool Dml { get; set; }
     /// <summary>Fill the crash model ("report"); on by default. A setter, not init: the source-generated reader
     /// would otherwise pass false for a missing member instead of keeping the default.</summary>
     public bool Collect { get; set; } = true;
@@ -255,8 +257,13 @@ public static class EngineHost
                     {
                         output.Take();
                         engine.SetOutput(output.Append);
-                        engine.Execute(request.Commands, echo: true);
-                        engine.SetOutput(null);
+                        if (request.Dml) engine.SetDmlOutput(true);
+                        try { engine.Execute(request.Commands, echo: true); }
+                        finally
+                        {
+                            if (request.Dml) engine.SetDmlOutput(false);
+                            engine.SetOutput(null);
+                        }
                         text = output.Take();
                     }
                     string? verdict = null;
@@ -329,6 +336,9 @@ public interface IHostEngine : IDisposable
     void SetOutput(Action<uint, string>? output);
     int Execute(string commands, bool echo = false);
     void EndSession();
+    /// <summary>DML as it is (true) or the engine's plain text (false) for what Execute prints; engines without DML
+    /// keep plain text.</summary>
+    void SetDmlOutput(bool dml) { }
 }
 
 /// <summary>The real engine (dbgeng.dll's DebugCreate) behind <see cref="IHostEngine"/>.</summary>
@@ -339,5 +349,6 @@ sealed class DbgEngHostEngine(DebugEngine engine) : IHostEngine
     public void SetOutput(Action<uint, string>? output) => engine.SetOutput(output);
     public int Execute(string commands, bool echo = false) => engine.Execute(commands, echo);
     public void EndSession() => engine.EndSession();
+    public void SetDmlOutput(bool dml) => engine.SetDmlOutput(dml);
     public void Dispose() => engine.Dispose();
 }

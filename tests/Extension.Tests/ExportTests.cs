@@ -8,37 +8,15 @@ using Dbg = FcgiExt.DbgEng.DbgEng;
 
 namespace FcgiExt.Tests.Extension;
 
-/// <summary>The export functions called the way dbgeng calls them: an IDebugClient pointer (here a fake engine's
-/// COM vtable) and an ANSI argument string.</summary>
+/// <summary>The export functions called the way dbgeng calls them (<see cref="ExportCalls"/>).</summary>
 public unsafe class ExportTests
 {
     [SetUp] public void ResetState() => ExtensionState.Reset();
 
-    static int Call(delegate* unmanaged<nint, byte*, int> export, object engine, string args)
-    {
-        nint client = EngineInterfaces.ComPointerFor(engine);
-        nint text = Marshal.StringToHGlobalAnsi(args);
-        try
-        {
-            Marshal.AddRef(client);
-            int before = Marshal.Release(client);
-            int hr = export(client, (byte*)text);
-            Marshal.AddRef(client);
-            int after = Marshal.Release(client);
-            Assert.That(after, Is.EqualTo(before), "the command must release every interface it took");
-            return hr;
-        }
-        finally
-        {
-            Marshal.FreeHGlobal(text);
-            Marshal.Release(client);
-        }
-    }
-
-    static int Fcgi(object e, string args) => Call(&Exports.Fcgi, e, args);
-    static int FcgiSym(object e, string args) => Call(&Exports.FcgiSym, e, args);
-    static int FcgiRules(object e, string args) => Call(&Exports.FcgiRules, e, args);
-    static int Help(object e, string args) => Call(&Exports.Help, e, args);
+    static int Fcgi(object e, string args) => ExportCalls.Fcgi(e, args);
+    static int FcgiSym(object e, string args) => ExportCalls.FcgiSym(e, args);
+    static int FcgiRules(object e, string args) => ExportCalls.FcgiRules(e, args);
+    static int Help(object e, string args) => ExportCalls.Help(e, args);
 
     [Test]
     public void Initialize_reports_version_1_0()
@@ -247,7 +225,7 @@ public unsafe class ExportTests
     }
 
     [Test]
-    public void Rules_list_shows_files_and_rules()
+    public void Bare_rules_shows_the_files_and_counts()
     {
         var e = FakeEngine.PhpXdebugCrash();
         Assert.That(FcgiRules(e, ""), Is.EqualTo(Dbg.S_OK));

@@ -90,6 +90,47 @@ public unsafe partial class FakeEngine : FakeEngineBase
     public override int GetSymbolOptions(out uint options) { options = SymbolOptions; return Fail ?? Dbg.S_OK; }
     public override int ReloadWide(string module) => Fail ?? Dbg.S_OK;
 
+    // ---- symbol loading, as dbgeng does it: deferred until loaded; `.reload` defers everything again ----
+    /// <summary>Bases of the modules whose symbols are not loaded yet (dbgeng's "deferred").</summary>
+    public HashSet<ulong> Deferred { get; } = [];
+    public void DeferAll() { foreach (var m in Modules) Deferred.Add(m.Base); }
+    public sealed record Executed(uint OutputControl, string Command, uint MaskWhileRunning);
+    public List<Executed> Commands { get; } = [];
+    /// <summary>Every piece of text the engine tried to print on its own while running a command.</summary>
+    public List<string> Chatter { get; } = [];
+    public uint OutputMask { get; set; } = 0x3ff;
+
+    public override int GetOutputMask(out uint mask) { mask = OutputMask; return Fail ?? Dbg.S_OK; }
+    public override int SetOutputMask(uint mask) { if (Fail is { } f) return f; OutputMask = mask; return Dbg.S_OK; }
+
+    public override int ExecuteWide(uint outputControl, string command, uint flags)
+    {
+        if (Fail is { } f) return f;
+        Commands.Add(new Executed(outputControl, command, OutputMask));
+        if (command.StartsWith(".sympath ", StringComparison.Ordinal)) SymbolPath = command[".sympath ".Length..].Trim();
+        else if (command.StartsWith(".exepath ", StringComparison.Ordinal)) ImagePath = command[".exepath ".Length..].Trim();
+        else if (command == ".reload") DeferAll();
+        else if (command.StartsWith(".reload /f ", StringComparison.Ordinal))
+        {
+            var image = command[".reload /f ".Length..];
+            var m = Modules.FirstOrDefault(x =>
+                Path.GetFileName(x.Image.Replace('\\', '/')).Equals(image, StringComparison.OrdinalIgnoreCase));
+            if (m is null) return Dbg.E_FAIL;
+            Deferred.Remove(m.Base);
+        }
+        // What dbgeng prints around symbol loads: warnings, and the summary with the SYMBOLS mask.
+        Say(outputControl, Dbg.DEBUG_OUTPUT_WARNING, "*** WARNING: Unable to verify checksum for php_cgi.exe\n");
+        Say(outputControl, Dbg.DEBUG_OUTPUT_SYMBOLS, "\n************* Symbol Loading Error Summary **************\n");
+        return Dbg.S_OK;
+    }
+
+    void Say(uint outputControl, uint mask, string text)
+    {
+        Chatter.Add(text);
+        if ((outputControl & 7) != Dbg.DEBUG_OUTCTL_IGNORE && (OutputMask & mask) != 0)
+            Output.Add(new Printed(outputControl, mask, "%s", text));
+    }
+
     // ---- processes and threads ----
     public override int GetEventProcess(out uint id) { id = 0; return Fail ?? Dbg.S_OK; }
     public override int GetNumberProcesses(out uint number) { number = 1; return Fail ?? Dbg.S_OK; }
@@ -216,7 +257,7 @@ public unsafe partial class FakeEngine : FakeEngineBase
         @params[0] = default;
         @params[0].Base = m.Base;
         @params[0].Size = m.Size;
-        @params[0].SymbolType = m.SymbolType;
+        @params[0].SymbolType = Deferred.Contains(m.Base) ? Dbg.DEBUG_SYMTYPE_DEFERRED : m.SymbolType;
         return Dbg.S_OK;
     }
     public override int GetModuleNameStringWide(uint which, uint index, ulong @base, char* buffer, uint bufferSize, uint* nameSize)

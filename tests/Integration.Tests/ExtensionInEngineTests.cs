@@ -18,24 +18,15 @@ namespace FcgiExt.Integration.Tests;
 [NonParallelizable]
 public class ExtensionInEngineTests
 {
-    static string Dll => Path.Combine(TestPaths.RepoRoot, "artifacts", "win-x64", "fcgiext.dll");
     static string SiteRules => Path.Combine(TestPaths.TestDumps, "rules");
 
-    EngineServer? _server;
+    readonly ExtensionSession _session = new();
     Dictionary<string, JsonObject> _batch = new(StringComparer.Ordinal);
 
     [OneTimeSetUp]
     public void BuildExtensionAndRunTheBatch()
     {
-        if (!File.Exists(Dll) || File.GetLastWriteTimeUtc(Dll) < NewestSource())
-        {
-            var psi = new ProcessStartInfo(Path.Combine(TestPaths.RepoRoot, "scripts", "build-extension.sh"), "win-x64")
-            { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi)!;
-            string err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.That(p.ExitCode, Is.Zero, $"scripts/build-extension.sh failed: {err}");
-        }
+        ExtensionSession.BuildDllIfStale();
         // The batch over every scenario at once, through the same kind of long-lived engine sessions `fcgi triage` uses.
         var options = new EngineAnalysisOptions { Offline = true, Rules = [SiteRules] };
         var runner = new BatchRunner(() => new WineDumpAnalyzer(TestPaths.Wine, options), new BatchOptions { Parallelism = 2, PerDumpTimeout = TimeSpan.FromMinutes(3) });
@@ -48,53 +39,19 @@ public class ExtensionInEngineTests
         }
     }
 
-    static DateTime NewestSource() =>
-        new[] { "FcgiExt/Extension", "FcgiExt/DbgEng", "RulesEngine" }
-            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(TestPaths.RepoRoot, d), "*", SearchOption.AllDirectories))
-            .Where(f => !f.Contains("/bin/") && !f.Contains("/obj/"))
-            .Max(File.GetLastWriteTimeUtc);
-
     [OneTimeTearDown]
-    public void Stop() => _server?.Dispose();
+    public void Stop() => _session.Dispose();
 
-    /// <summary>Runs commands in a fresh session on the dump; returns the text between the .echo markers.</summary>
-    Dictionary<string, string> Session(string dump, string symbolPath, params (string Marker, string Command)[] steps)
-    {
-        _server ??= TestPaths.Wine.StartServer();
-        string commands = string.Join("; ", steps.Select(s => $".echo ==={s.Marker}===; {s.Command}")) + "; .echo ===END===";
-        var request = new ServeRequest
-        {
-            Dump = WineRunner.ToWinePath(dump),
-            SymbolPath = WineRunner.ToWinePathList(symbolPath),
-            Commands = commands,
-            Collect = false,
-        };
-        string answer = _server.Request(JsonSerializer.Serialize(request, HostJson.Default.ServeRequest), TimeSpan.FromMinutes(3));
-        var response = JsonSerializer.Deserialize(answer, HostJson.Default.ServeResponse)!;
-        Assert.That(response.Error, Is.Null, answer);
-        string text = response.Output ?? "";
-        var parts = new Dictionary<string, string>();
-        var markers = steps.Select(s => s.Marker).Append("END").ToList();
-        // Markers count only on a line of their own: the echoed command line holds them too.
-        int Find(string marker, int from) => text.IndexOf($"\n==={marker}===\n", from, StringComparison.Ordinal);
-        int start = Find(markers[0], 0);
-        for (int i = 0; i < steps.Length; i++)
-        {
-            Assert.That(start, Is.GreaterThanOrEqualTo(0), $"no output of step {markers[i]}:\n{text}");
-            int end = Find(markers[i + 1], start + 1);
-            Assert.That(end, Is.GreaterThan(start), $"step {markers[i]} did not finish:\n{text}");
-            parts[markers[i]] = text[(start + markers[i].Length + 8)..(end + 1)];
-            start = end;
-        }
-        return parts;
-    }
+    Dictionary<string, string> Session(string dump, string symbolPath, params (string Marker, string Command)[] steps) =>
+        _session.Run(dump, symbolPath, steps);
 
+    /// <summary>The output of `!fcgi -json` as one JSON document: it must print nothing else, not even the engine's
+    /// symbol loading summary (the extension mutes it while loading).</summary>
     static JsonObject Json(string text)
     {
-        int start = text.IndexOf('{');
-        int end = text.LastIndexOf('}');
-        Assert.That(start, Is.GreaterThanOrEqualTo(0), $"no JSON in:\n{text}");
-        return JsonNode.Parse(text[start..(end + 1)])!.AsObject();
+        JsonNode? node = null;
+        Assert.That(() => node = JsonNode.Parse(text), Throws.Nothing, $"not one JSON document:\n{text}");
+        return node!.AsObject();
     }
 
     public static IEnumerable<TestCaseData> Scenarios() => ScenarioTests.Scenarios();
@@ -103,7 +60,7 @@ public class ExtensionInEngineTests
     public void Fcgi_json_matches_expected_yaml_text_shows_every_step_unload_works_and_the_batch_agrees(Scenario? scenario)
     {
         Assert.That(scenario, Is.Not.Null, "no TestDumps scenarios");
-        string dll = WineRunner.ToWinePath(Dll);
+        string dll = ExtensionSession.WineDll;
         var parts = Session(scenario!.Dump, scenario.Folder,
             ("LOAD", $".load {dll}"),
             ("RULES", $"!fcgirules -load {WineRunner.ToWinePath(SiteRules)}"),
@@ -114,10 +71,6 @@ public class ExtensionInEngineTests
             ("AFTER", ".chain"));
 
         var json = Json(parts["JSON1"]);
-        // !fcgi -json prints the contract and nothing else of its own (dbgeng may still flush its symbol loading summary
-        // of an earlier command first): the JSON closes the step, and no report line is mixed in.
-        Assert.That(parts["JSON1"].TrimEnd(), Does.EndWith("}"));
-        Assert.That(parts["JSON1"], Does.Not.Contain("[1] Symbol set-up").And.Not.Contain("FcgiExt triage"));
         var verdict = json["verdict"]!;
         Assert.That(verdict["owner"]!.GetValue<string>(), Is.EqualTo(scenario.MinidumpOwner), parts["TEXT"]);
         Assert.That(verdict["category"]!.GetValue<string>(), Is.EqualTo(scenario.MinidumpCategory));
@@ -135,6 +88,8 @@ public class ExtensionInEngineTests
         Assert.That(JsonNode.DeepEquals(json, Json(parts["JSON2"])), Is.True, "!fcgi twice gives the same answer");
 
         string text = parts["TEXT"];
+        Assert.That(text, Does.Match(@"\[1\] Symbol set-up\n  symbol path unchanged;[^\n]*; no reload\n"),
+            "a third !fcgi in the session loads and reloads nothing");
         foreach (var step in new[] { "[1] Symbol set-up", "[2] Symbols", "[3] Exception", "[4] Stack", "[5] Verdict", "[6] Next steps" })
             Assert.That(text, Does.Contain(step), $"step '{step}' missing:\n{text}");
         Assert.That(text, Does.Contain(verdict["bucket"]!.GetValue<string>()));
@@ -159,7 +114,7 @@ public class ExtensionInEngineTests
     {
         Assert.That(File.Exists(dump), Is.True, $"{TestPaths.PublicDumps} has no dumps");
         string empty = TestPaths.TempDir();
-        string dll = WineRunner.ToWinePath(Dll);
+        string dll = ExtensionSession.WineDll;
         var parts = Session(dump, empty, ("LOAD", $".load {dll}"), ("JSON", "!fcgi -json -offline"), ("TEXT", "!fcgi -offline"), ("UNLOAD", $".unload {dll}"));
         var json = Json(parts["JSON"]);
         Assert.That(json["verdict"]!["confidence"]!.GetValue<string>(), Is.Not.EqualTo("high"));
@@ -185,7 +140,7 @@ public class ExtensionInEngineTests
             p.WaitForExit();
             Assert.That(p.ExitCode, Is.Zero, $"TestDumps/make.sh --full: {err}");
         }
-        string dll = WineRunner.ToWinePath(Dll);
+        string dll = ExtensionSession.WineDll;
         foreach (var scenario in withFull)
         {
             string full = Path.Combine(scenario.Folder, "full.dmp");

@@ -6,7 +6,7 @@ using FcgiExt.RulesEngine.Rendering;
 
 namespace FcgiExt.Extension.Commands;
 
-[ExtensionCommand("help", "This list.", Usage = ["!help", "!<command> -?   usage of one command"])]
+[ExtensionCommand("help", "This list.", Usage = ["!help [/D]", "!<command> -?   usage of one command"])]
 public sealed class HelpCommand : ExtensionCommand
 {
     /// <summary>Every command, in the order !help lists them.</summary>
@@ -15,6 +15,12 @@ public sealed class HelpCommand : ExtensionCommand
     public override int Execute(CommandContext context, ExtensionArguments args)
     {
         var o = context.Output;
+        while (!args.AtEnd)
+        {
+            var option = args.NextOption() ?? throw new UsageException($"unexpected argument '{args.NextWord()}'");
+            if (option is "d" or "dml") o.UseDml();
+            else if (option is not ("?" or "h" or "help")) throw new UsageException($"unknown option -{option}");
+        }
         o.Bold("FcgiExt — who owns a FastCGI worker crash (php-cgi.exe, ruby.exe under IIS)");
         o.Line();
         o.Line();
@@ -24,7 +30,7 @@ public sealed class HelpCommand : ExtensionCommand
             o.Line($"  !{a.Name,-10} {a.Summary}");
         }
         o.Line();
-        o.Line("Typical session:  .load fcgiext  then  !fcgi   (add -v to see why each frame was skipped or chosen)");
+        o.Line("Typical session:  .load fcgiext  then  !fcgi   (-v: why each frame was skipped or chosen; /D: DML links)");
         o.Line("Site rules: YAML files in a `rules` folder next to fcgiext.dll, or named by FCGIEXT_RULES, layer over the built-in catalog.");
         return Dbg.S_OK;
     }

@@ -1,5 +1,6 @@
 using FcgiExt.DbgEng.Analysis;
 using FcgiExt.RulesEngine.Rendering;
+using FcgiExt.RulesEngine.Symbols;
 using FcgiExt.RulesEngine.Triage;
 
 namespace FcgiExt.Extension.Commands;
@@ -12,12 +13,29 @@ static class StepsRenderer
     {
         o.Bold("[1] Symbol set-up");
         o.Line();
-        foreach (var change in run.SymbolPlan.Changes) o.Line($"  {change}");
-        if (!run.SymbolPlan.Changed) o.Line("  symbol path unchanged");
+        o.Line($"  {SymbolLine(run.SymbolPlan, run.SymbolLoad)}");
         o.Line($"  symbol path: {run.SymbolPlan.SymbolPath}");
         if (!string.IsNullOrEmpty(run.ImagePath)) o.Line($"  image path:  {run.ImagePath}");
-        o.Line("  line numbers on (SYMOPT_LOAD_LINES); symbols reloaded (.reload /f)");
+        if (run.SymbolLoad.TurnedOnLines) o.Line("  line numbers turned on (.lines)");
         o.Line();
+    }
+
+    /// <summary>What !fcgi changed in the session's symbols, in one line: "symbol path: added …; reloaded",
+    /// "symbol path unchanged; no reload", or the faulting stack's modules it reloaded.</summary>
+    public static string SymbolLine(SymbolPathPlan plan, SymbolLoadReport load)
+    {
+        const string Added = "added ";
+        var added = plan.Changes.Where(c => c.StartsWith(Added, StringComparison.Ordinal)).Select(c => c[Added.Length..]).ToList();
+        var notes = plan.Changes.Where(c => !c.StartsWith(Added, StringComparison.Ordinal)).ToList();
+        string path = load.PathChanged && added.Count > 0 ? "symbol path: added " + string.Join(", ", added) : "symbol path unchanged";
+        if (notes.Count > 0) path += "; " + string.Join("; ", notes);
+        string reload = load.ReloadedAll ? "reloaded"
+            : load.ReloadedModules.Count > 0
+                ? $"reloaded {string.Join(", ", load.ReloadedModules)} (on the faulting stack without symbols)"
+                : "no reload";
+        string deferred = load.LoadedDeferred > 0 && !load.ReloadedAll
+            ? $"; loaded the deferred symbols of {load.LoadedDeferred} module(s)" : "";
+        return $"{path}; {reload}{deferred}";
     }
 
     public static void Processes(ReportOutput o, FcgiRun run)

@@ -15,7 +15,7 @@ public sealed class DebuggerOutput : ReportOutput
     const uint DEBUG_ENGOPT_PREFER_DML = 0x00040000; // dbgeng.h: the user turned DML on (.prefer_dml 1)
     readonly IDebugControl5 _control;
     readonly StringBuilder _pending = new();
-    readonly bool _dml;
+    bool _dml;
 
     public DebuggerOutput(IDebugControl5 control, bool? forceDml = null)
     {
@@ -24,6 +24,10 @@ public sealed class DebuggerOutput : ReportOutput
     }
 
     public override bool DmlEnabled => _dml;
+
+    /// <summary>/D (or -dml): DML even when the engine does not prefer it, as WinDbg's own commands take /D.
+    /// Called while parsing the options, before anything is written.</summary>
+    public void UseDml() => _dml = true;
 
     protected override void WriteRaw(string text)
     {

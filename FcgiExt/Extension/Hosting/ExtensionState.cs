@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using FcgiExt.DbgEng.Analysis;
 using FcgiExt.RulesEngine.Catalog;
 
 namespace FcgiExt.Extension.Hosting;
@@ -23,12 +24,29 @@ public static class ExtensionState
             s_sessionPaths.Clear();
             s_loadErrors = [];
         }
+        ReloadLog.Clear();
     }
 
-    public static void SessionChanged(uint notify) { /* the catalog is per debugger, not per target */ }
+    /// <summary>The symbol loads !fcgi made on this target: a second !fcgi reloads nothing it already tried.</summary>
+    public static SymbolReloadLog ReloadLog { get; } = new();
+
+    const uint DEBUG_NOTIFY_SESSION_ACTIVE = 0, DEBUG_NOTIFY_SESSION_INACTIVE = 1;
+
+    /// <summary>A new or ended target forgets the symbol loads (the catalog is per debugger, not per target). Breaks and
+    /// resumes (ACCESSIBLE, INACCESSIBLE) keep them: a module loaded meanwhile has a new base, so a new key.</summary>
+    public static void SessionChanged(uint notify)
+    {
+        if (notify is DEBUG_NOTIFY_SESSION_ACTIVE or DEBUG_NOTIFY_SESSION_INACTIVE) ReloadLog.Clear();
+    }
 
     /// <summary>Site catalog paths, in layering order (CatalogLayers orders them as every front end does).</summary>
     public static IReadOnlyList<string> SitePaths() => Layers([]).Select(l => l.Path).ToList();
+
+    /// <summary>Every site layer in use, the session's -load ones included (for the !fcgirules summary).</summary>
+    public static IReadOnlyList<CatalogLayer> SiteLayers()
+    {
+        lock (s_lock) return Layers(s_sessionPaths);
+    }
 
     static IReadOnlyList<CatalogLayer> Layers(IEnumerable<string> session) =>
         CatalogLayers.Plan(Environment.GetEnvironmentVariable(CatalogLayers.EnvironmentVariable), given: session,

@@ -77,7 +77,7 @@ public sealed class BatchTriageJob(BatchTriageRequest request, Func<IDumpAnalyze
         }
 
         var report = BatchReport.Build(previous.Concat(fresh));
-        var text = BatchReportRenderers.Render(report, request.Format, request.Verbose);
+        var text = BatchReportRenderers.Render(report, request.Format, request.Verbose, TerminalWidth());
         if (request.OutFile is { } outFile)
         {
             File.WriteAllText(outFile, text);
@@ -90,6 +90,16 @@ public sealed class BatchTriageJob(BatchTriageRequest request, Func<IDumpAnalyze
             return SomeFailed;
         }
         return report.Failed > 0 ? SomeFailed : AllTriaged;
+    }
+
+    /// <summary>The text report's width: COLUMNS when set, else the console's when it is a terminal, else 100
+    /// (clamped to 80–160 by the renderer).</summary>
+    static int TerminalWidth()
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0) return columns;
+        try { if (!Console.IsOutputRedirected && Console.WindowWidth > 0) return Console.WindowWidth; }
+        catch (IOException) { /* no console */ }
+        return RulesEngine.Rendering.TextLayout.DefaultWidth;
     }
 
     async Task<List<DumpOutcome>> RunWithProgressAsync(BatchRunner runner, List<DumpEntry> dumps, CancellationToken cancellation)

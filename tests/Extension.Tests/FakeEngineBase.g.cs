@@ -19,7 +19,7 @@ public unsafe partial class FakeEngineBase : IDebugClient5, IDebugControl5, IDeb
     public virtual int _GetRunningProcessSystemIds() { return E_NOTIMPL; }
     public virtual int _GetRunningProcessSystemIdByExecutableName() { return E_NOTIMPL; }
     public virtual int _GetRunningProcessDescription() { return E_NOTIMPL; }
-    public virtual int _AttachProcess() { return E_NOTIMPL; }
+    public virtual int AttachProcess(ulong server, uint processId, uint attachFlags) { return E_NOTIMPL; }
     public virtual int _CreateProcess() { return E_NOTIMPL; }
     public virtual int _CreateProcessAndAttach() { return E_NOTIMPL; }
     public virtual int _GetProcessOptions() { return E_NOTIMPL; }
@@ -31,10 +31,10 @@ public unsafe partial class FakeEngineBase : IDebugClient5, IDebugControl5, IDeb
     public virtual int _ConnectSession() { return E_NOTIMPL; }
     public virtual int _StartServer() { return E_NOTIMPL; }
     public virtual int _OutputServers() { return E_NOTIMPL; }
-    public virtual int _TerminateProcesses() { return E_NOTIMPL; }
-    public virtual int _DetachProcesses() { return E_NOTIMPL; }
+    public virtual int TerminateProcesses() { return E_NOTIMPL; }
+    public virtual int DetachProcesses() { return E_NOTIMPL; }
     public virtual int EndSession(uint flags) { return E_NOTIMPL; }
-    public virtual int _GetExitCode() { return E_NOTIMPL; }
+    public virtual int GetExitCode(out uint code) { code = default; return E_NOTIMPL; }
     public virtual int _DispatchCallbacks() { return E_NOTIMPL; }
     public virtual int _ExitDispatch() { return E_NOTIMPL; }
     public virtual int _CreateClient() { return E_NOTIMPL; }
@@ -65,7 +65,7 @@ public unsafe partial class FakeEngineBase : IDebugClient5, IDebugControl5, IDeb
     public virtual int _AbandonCurrentProcess() { return E_NOTIMPL; }
     public virtual int _GetRunningProcessSystemIdByExecutableNameWide() { return E_NOTIMPL; }
     public virtual int _GetRunningProcessDescriptionWide() { return E_NOTIMPL; }
-    public virtual int _CreateProcessWide() { return E_NOTIMPL; }
+    public virtual int CreateProcessWide(ulong server, char* commandLine, uint createFlags) { return E_NOTIMPL; }
     public virtual int _CreateProcessAndAttachWide() { return E_NOTIMPL; }
     public virtual int OpenDumpFileWide(string? fileName, ulong fileHandle) { return E_NOTIMPL; }
     public virtual int _WriteDumpFileWide() { return E_NOTIMPL; }
@@ -129,7 +129,7 @@ public unsafe partial class FakeEngineBase : IDebugClient5, IDebugControl5, IDeb
     public virtual int GetEffectiveProcessorType(out uint type) { type = default; return E_NOTIMPL; }
     public virtual int _SetEffectiveProcessorType() { return E_NOTIMPL; }
     public virtual int GetExecutionStatus(out uint status) { status = default; return E_NOTIMPL; }
-    public virtual int _SetExecutionStatus() { return E_NOTIMPL; }
+    public virtual int SetExecutionStatus(uint status) { return E_NOTIMPL; }
     public virtual int _GetCodeLevel() { return E_NOTIMPL; }
     public virtual int _SetCodeLevel() { return E_NOTIMPL; }
     public virtual int GetEngineOptions(out uint options) { options = default; return E_NOTIMPL; }

@@ -35,9 +35,11 @@ public sealed class FcgiCommand : ExtensionCommand
             return Dbg.S_OK;
         }
         foreach (var e in catalogErrors) output.Warning($"site catalog: {e}\n");
+        // The verdict first (owner, confidence, bucket), then the procedure's steps with the detail.
+        TextRenderer.RenderHeadline(run.Result, output);
         StepsRenderer.SymbolSetup(output, run);
         StepsRenderer.Processes(output, run);
-        TextRenderer.Render(run.Result, output, a.Verbose, firstSection: 2);
+        TextRenderer.Render(run.Result, output, a.Verbose, firstSection: 2, headline: false);
         return Dbg.S_OK;
     }
 }

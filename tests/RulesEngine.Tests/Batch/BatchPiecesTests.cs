@@ -115,7 +115,7 @@ public class BatchPiecesTests
         var text = BatchTextReport.Render(report);
         Assert.That(text, Does.Contain("4 dump(s): 3 triaged, 1 could not be triaged; 2 bucket(s)"));
         var html = BatchHtmlReport.Render(report);
-        Assert.That(html, Does.Contain("<svg id=\"bucket-chart\"").And.Contain("<table id=\"dumps\">"));
+        Assert.That(html, Does.Contain("<figure class=\"chart\" id=\"owners-chart\">").And.Contain("<table id=\"dumps\">"));
     }
 
     [Test]

@@ -40,7 +40,8 @@ public static class FcgiCli
     /// whose name starts with '-' stay arguments.</summary>
     static void RejectOptionLikeArguments(Command command)
     {
-        foreach (var argument in command.Arguments)
+        // The worker's own command line after `fcgi capture --` is passed through as it is.
+        foreach (var argument in command.Arguments.Where(a => !ReferenceEquals(a, Commands.CaptureCommand.CommandLineArgument)))
             argument.Validators.Add(result =>
             {
                 foreach (var token in result.Tokens)

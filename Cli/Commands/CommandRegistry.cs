@@ -11,5 +11,6 @@ public static class CommandRegistry
         yield return ExplainCommand.Create();
         yield return RulesCommand.Create();
         yield return EngineCommand.Create();
+        yield return CaptureCommand.Create();
     }
 }

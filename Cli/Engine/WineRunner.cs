@@ -212,6 +212,72 @@ public sealed class WineRunner
         }
     }
 
+    /// <summary>Starts fcgihost.exe with these arguments and hands each complete line of its output to
+    /// <paramref name="onLine"/> as it is written (the output goes to a file, read as it grows: see the class comment),
+    /// until the host exits or <paramref name="cancellation"/> kills it. Environment entries are added to Wine's.</summary>
+    public HostRun StreamHost(IEnumerable<string> hostArgs, IReadOnlyDictionary<string, string> environment, Action<string> onLine,
+        CancellationToken cancellation, string? workingFolder = null)
+    {
+        EnsureReady();
+        var psi = Wine("wine", [HostExe, .. hostArgs]);
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
+        if (workingFolder is not null) psi.WorkingDirectory = workingFolder;
+        string id = $"{Environment.ProcessId}-{Guid.NewGuid():N}";
+        string outFile = Path.Combine(Path.GetTempPath(), $"fcgihost-{id}.out");
+        string errFile = Path.Combine(Path.GetTempPath(), $"fcgihost-{id}.err");
+        var watch = Stopwatch.StartNew();
+        var sh = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = psi.WorkingDirectory };
+        sh.ArgumentList.Add("-c");
+        sh.ArgumentList.Add("out=$1; err=$2; shift 2; exec \"$@\" >\"$out\" 2>\"$err\" </dev/null");
+        sh.ArgumentList.Add("sh");
+        sh.ArgumentList.Add(outFile);
+        sh.ArgumentList.Add(errFile);
+        sh.ArgumentList.Add(psi.FileName);
+        foreach (var a in psi.ArgumentList) sh.ArgumentList.Add(a);
+        foreach (var (k, v) in psi.Environment) sh.Environment[k] = v;
+        try
+        {
+            using var p = Process.Start(sh) ?? throw new InvalidOperationException("cannot start the engine host");
+            long offset = 0;
+            var pending = new StringBuilder();
+            void Drain()
+            {
+                if (!File.Exists(outFile)) return;
+                using var f = new FileStream(outFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                f.Seek(offset, SeekOrigin.Begin);
+                var buffer = new byte[65536];
+                int n;
+                while ((n = f.Read(buffer, 0, buffer.Length)) > 0) { pending.Append(Encoding.UTF8.GetString(buffer, 0, n)); offset += n; }
+                string text = pending.ToString();
+                int nl;
+                while ((nl = text.IndexOf('\n')) >= 0) { onLine(text[..nl].TrimEnd('\r')); text = text[(nl + 1)..]; }
+                pending.Clear().Append(text);
+            }
+            bool killed = false;
+            while (!p.WaitForExit(200))
+            {
+                Drain();
+                if (cancellation.IsCancellationRequested && !killed)
+                {
+                    killed = true;
+                    try { p.Kill(entireProcessTree: true); } catch { /* gone */ }
+                }
+            }
+            Drain();
+            if (pending.Length > 0) onLine(pending.ToString());
+            return new HostRun(p.ExitCode, "", ReadAll(errFile), watch.Elapsed, killed);
+        }
+        finally
+        {
+            TryDelete(outFile);
+            TryDelete(errFile);
+        }
+    }
+
+    /// <summary>The Linux path of a Wine path of drive Z: (the root); other drives stay as they are.</summary>
+    public static string FromWinePath(string winePath) =>
+        winePath.Length > 2 && (winePath[0] is 'Z' or 'z') && winePath[1] == ':' ? winePath[2..].Replace('\\', '/') : winePath;
+
     /// <summary>`fcgihost engine`: Linux paths in, the engine's text out (like cdb -z dump -c commands).</summary>
     public HostRun Engine(string dump, string? symbolPath, string? imagePath, string commands, TimeSpan? timeout = null) =>
         RunHost(HostArguments("engine", dump, symbolPath, imagePath, ["-c", commands]), timeout);

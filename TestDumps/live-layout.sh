@@ -26,7 +26,7 @@ for pdb in "$out"/php/php_*.pdb; do [ -e "$pdb" ] && mv "$pdb" "$out/php/ext/"; 
 script=${args##*@}
 cp "$dir/$script" "$out/"
 # The variables of make.sh that only drive the dump tool are left out: the debugger writes the dump.
-env=$(printf '%s\n' $envs | grep -v -E '^(TESTDUMP_ON_EXIT|-)' | tr '\n' ' ' | sed 's/ $//')
+env=$(printf '%s\n' $envs | { grep -v -E '^(TESTDUMP_ON_EXIT|-)' || true; } | tr '\n' ' ' | sed 's/ $//')
 winout="Z:${out//\//\\}"
 echo "${env:--}"
 # Expand the scenario's $VARIABLES (the versioned Xdebug name and the like) from make.sh's definitions.

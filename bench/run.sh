@@ -3,11 +3,13 @@
 #   bench/run.sh rules      RulesEngine: 100-frame triage and catalog load
 #   bench/run.sh engine     engine session vs !fcgi on a minidump (needs Wine; see bench/engine.sh)
 #   bench/run.sh batch      fcgi triage throughput -j1 vs -j2 vs bare sessions (see bench/batch.sh)
+#   bench/run.sh capture    fcgi capture: crash to verdict and dump write time per scenario (see bench/capture.sh)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 case "${1:-rules}" in
   rules) dotnet run -c Release --project "$root/bench/RulesEngine.Bench" ;;
   engine) exec "$root/bench/engine.sh" ;;
   batch) exec "$root/bench/batch.sh" ;;
-  *) echo "usage: bench/run.sh rules|engine|batch" >&2; exit 2 ;;
+  capture) exec "$root/bench/capture.sh" ;;
+  *) echo "usage: bench/run.sh rules|engine|batch|capture" >&2; exit 2 ;;
 esac

@@ -162,3 +162,18 @@ public class ExitBreakpointTests
         Assert.That(r.Exception!.Class, Is.EqualTo(ExceptionClassifier.Breakpoint));
     }
 }
+
+public class LiveVerdictTests
+{
+    [Test]
+    public void A_live_stop_says_so_and_offers_the_dump_now()
+    {
+        var crash = Crashes.XdebugNullWrite() with { Source = new DataSource { Kind = "dbgeng", Live = true } };
+        var r = Triager.Triage(crash, RuleCatalog.LoadBuiltIn());
+        var dump = r.NextSteps.Single(s => s.Kind == "dump");
+        Assert.That(dump.Text, Does.StartWith("Write the full dump now, while the process is stopped here"));
+        Assert.That(dump.Text, Does.EndWith("with Xdebug: https://bugs.xdebug.org/"));
+        Assert.That(TextRenderer.Render(r), Does.Contain("a live process stopped in the debugger"));
+        Assert.That(JsonRenderer.Render(r), Does.Contain("\"live\": true"));
+    }
+}

@@ -177,3 +177,20 @@ public class LiveVerdictTests
         Assert.That(JsonRenderer.Render(r), Does.Contain("\"live\": true"));
     }
 }
+
+public class ExplainWordingTests
+{
+    [TestCase(0xC0000005u)]
+    [TestCase(0xC0000409u)]
+    [TestCase(0xC0000374u)]
+    [TestCase(0xC00000FDu)]
+    [TestCase(0xE06D7363u)]
+    [TestCase(0xC0000135u)]
+    [TestCase(255u)]
+    public void Explaining_a_bare_code_never_talks_about_a_record(uint code)
+    {
+        var e = ExitCodeExplainer.Explain(code, ExceptionCodes.Hex(code), "hexadecimal", "php-cgi.exe");
+        var all = string.Join("\n", new[] { e.Name, e.Detail ?? "" }.Concat(e.NextSteps.Select(s => s.Text)));
+        Assert.That(all, Does.Not.Contain("record"), all);
+    }
+}

@@ -115,11 +115,17 @@ public static class TriageBatchCommand
         Func<IDumpAnalyzer> createAnalyzer;
         if (analyzer is not null) createAnalyzer = analyzer(options);
         else if (OperatingSystem.IsWindows()) createAnalyzer = () => new InProcessDumpAnalyzer(options);
-        else
+        else if (TryRepoRoot(out string repo, out string why))
         {
-            var wine = new WineRunner(RepoRootOrHere()) { Progress = message => stderr.WriteLine($"fcgi triage: {message}") };
+            var wine = new WineRunner(repo) { Progress = message => stderr.WriteLine($"fcgi triage: {message}") };
             prepare = () => PrepareWine(wine, stderr);
             createAnalyzer = () => new WineDumpAnalyzer(wine, options);
+        }
+        else
+        {
+            // An installed tool without the sources: say what to do once, when there are dumps to do.
+            prepare = () => { stderr.WriteLine($"fcgi triage: {why}"); return false; };
+            createAnalyzer = () => throw new InvalidOperationException(why);
         }
 
         var request = new BatchTriageRequest
@@ -158,6 +164,12 @@ public static class TriageBatchCommand
             stderr.WriteLine($"fcgi triage: the engine cannot run: {e.Message}");
             return false;
         }
+    }
+
+    static bool TryRepoRoot(out string root, out string why)
+    {
+        try { root = WineRunner.FindRepoRoot(); why = ""; return true; }
+        catch (InvalidOperationException e) { root = ""; why = e.Message; return false; }
     }
 
     static string RepoRootOrHere()

@@ -46,7 +46,10 @@ public sealed class WineRunner
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
                 if (File.Exists(Path.Combine(dir.FullName, "FcgiExt.sln"))) return dir.FullName;
-        throw new InvalidOperationException("cannot find the FcgiExt repository (FcgiExt.sln); set FCGI_REPO_ROOT");
+        // An installed .NET tool has no source tree beside it: the engine host (a Windows program run under Wine) is built
+        // from one. Everything that needs no engine (explain, --stack-text, rules) works without it.
+        throw new InvalidOperationException("the debugger engine under Wine is built from the FcgiExt sources, which are not beside this fcgi: " +
+            "clone them and set FCGI_REPO_ROOT=<clone> (./fcgi in the clone builds the engine host on first use)");
     }
 
     // ---------------------------------------------------------------- paths

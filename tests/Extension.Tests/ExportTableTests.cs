@@ -120,3 +120,31 @@ public class CrtShimGuardTests
         Assert.That(File.ReadAllText(Path.Combine(root, ".github", "workflows", "release.yml")), Does.Contain("FCGIEXT-TEST-GRADE-CRT-SHIM"));
     }
 }
+
+/// <summary>What the release zip carries beside the DLL for WinDbg's extension gallery (issue 14).</summary>
+public class GalleryManifestTests
+{
+    [Test]
+    public void The_gallery_manifest_loads_fcgiext_for_a_FastCGI_worker_and_has_the_workflows_tokens()
+    {
+        string root = ExportTableTests.Root();
+        var manifest = System.Xml.Linq.XDocument.Load(Path.Combine(root, "gallery", "Manifest.1.xml"));
+        var file = manifest.Descendants("File").Single();
+        Assert.That(file.Attribute("Module")!.Value, Does.EndWith("fcgiext.dll"));
+        Assert.That(file.Attribute("Architecture")!.Value, Is.EqualTo("ARCH"), "the release workflow fills in amd64 or arm64");
+        Assert.That(manifest.Descendants("ModuleTrigger").Select(t => t.Attribute("Name")!.Value), Has.Member("php-cgi.exe"));
+        var config = System.Xml.Linq.XDocument.Load(Path.Combine(root, "gallery", "config.xml"));
+        Assert.That(config.Descendants("Setting").Select(s => s.Attribute("Name")!.Value), Has.Member("LocalCacheRootFolder"));
+        string workflow = File.ReadAllText(Path.Combine(root, ".github", "workflows", "release.yml"));
+        Assert.That(workflow, Does.Contain("gallery/Manifest.1.xml").And.Contain("Replace('ARCH'"));
+    }
+
+    [Test]
+    public void The_windows_launcher_builds_the_cli_and_runs_it()
+    {
+        string cmd = File.ReadAllText(Path.Combine(ExportTableTests.Root(), "fcgi.cmd"));
+        Assert.That(cmd, Does.Contain(@"dotnet build ""%ROOT%Cli\Cli.csproj"" -c Release"));
+        Assert.That(cmd, Does.Contain(@"Cli\bin\Release\net10.0\fcgi.exe"));
+        Assert.That(cmd, Does.Contain("\r\n"), "a .cmd file has CRLF line ends");
+    }
+}

@@ -57,12 +57,9 @@ public sealed record LiveEvent
 /// </summary>
 public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<LiveEvent> report)
 {
-    const uint StackOverflow = 0xC00000FD, FailFast = 0xC0000409, HeapCorruption = 0xC0000374, Breakpoint = 0x80000003,
-        WowBreakpoint = 0x4000001F, DbgPrint = 0x40010006, DbgPrintWide = 0x4001000A, SetThreadName = 0x406D1388;
     public const string ExitBreakpoint = "ntdll!RtlExitUserProcess";
 
-    readonly HashSet<uint> _initialBreakSeen = [];
-    readonly HashSet<uint> _exitCaptured = [];
+    LiveStopPolicy _policy = new(options.FirstChance, options.Exits || IsFastCgiWorker());
     int _captures;
 
     /// <summary>Environment variables that make a process a FastCGI worker whose exit is unexpected by its server.</summary>
@@ -73,6 +70,8 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
     public void Run(LiveTarget target, IOwnerCatalog catalog)
     {
         var deadline = options.Timeout is { } t ? Stopwatch.StartNew() : null;
+        // Under --children the processes are the server's workers: their exits are what "exited unexpectedly" means.
+        _policy = new LiveStopPolicy(options.FirstChance, options.Exits || IsFastCgiWorker() || target.Children);
         bool TimeUp() => deadline is not null && deadline.Elapsed >= options.Timeout!.Value;
         if (target.ProcessName is { } name)
         {
@@ -153,38 +152,21 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
         return new Last(type, pid, systemPid, info.ExceptionRecord.ExceptionCode, info.FirstChance != 0, exitCode);
     }
 
-    /// <summary>What the stop means, and how the target goes on (handled or not, as it would without a debugger).</summary>
+    /// <summary>What the stop means (LiveStopPolicy decides), then doing it.</summary>
     uint Decide(Last e, IOwnerCatalog catalog)
     {
-        switch (e.Type)
+        var stop = new LiveStop(e.Type, e.SystemPid, e.Code, e.FirstChance);
+        var (action, status) = _policy.Decide(stop);
+        switch (action)
         {
-            case DbgEng.DEBUG_EVENT_CREATE_PROCESS:
-                SetExitBreakpoint(e.SystemPid);
-                return DbgEng.DEBUG_STATUS_GO;
-            case DbgEng.DEBUG_EVENT_EXCEPTION when e.Code is Breakpoint or WowBreakpoint && !_initialBreakSeen.Contains(e.SystemPid):
-                // The initial (or attach) break of a process; an attached process gets its exit breakpoint here.
-                _initialBreakSeen.Add(e.SystemPid);
-                SetExitBreakpoint(e.SystemPid);
-                return DbgEng.DEBUG_STATUS_GO_HANDLED;
-            case DbgEng.DEBUG_EVENT_EXCEPTION when e.Code is DbgPrint or DbgPrintWide or SetThreadName:
-                return DbgEng.DEBUG_STATUS_GO_NOT_HANDLED;
-            case DbgEng.DEBUG_EVENT_EXCEPTION:
-                bool stop = !e.FirstChance || options.FirstChance || e.Code is StackOverflow or FailFast or HeapCorruption;
-                if (!stop) return DbgEng.DEBUG_STATUS_GO_NOT_HANDLED;
-                Capture("crash", e, catalog);
-                // After a crash the process cannot go on: a second chance ends it; a first chance that is not handled
-                // reaches its second chance (and is captured again only if it is another exception).
-                return DbgEng.DEBUG_STATUS_GO_NOT_HANDLED;
-            case DbgEng.DEBUG_EVENT_BREAKPOINT:
-                if (_exitCaptured.Add(e.SystemPid) && (options.Exits || IsFastCgiWorker()))
-                    Capture("exit", e, catalog);
-                return DbgEng.DEBUG_STATUS_GO;
-            case DbgEng.DEBUG_EVENT_EXIT_PROCESS:
+            case LiveAction.SetExitBreakpoint: SetExitBreakpoint(e.SystemPid); break;
+            case LiveAction.CaptureCrash: Capture("crash", e, catalog); break;
+            case LiveAction.CaptureExit: Capture("exit", e, catalog); break;
+            case LiveAction.ReportExited:
                 report(new LiveEvent { Event = "exited", Pid = e.SystemPid, Process = ProcessName(), ExitCode = e.ExitCode });
-                return DbgEng.DEBUG_STATUS_GO;
-            default:
-                return DbgEng.DEBUG_STATUS_GO;
+                break;
         }
+        return status;
     }
 
     readonly HashSet<int> _attached = [];
@@ -216,7 +198,7 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
         FcgiProcedure.Trace($"live exit breakpoint in {systemPid}: " + Hresult.Describe(engine.Execute($"bu {ExitBreakpoint}")));
     }
 
-    bool IsFastCgiWorker() => WorkerMarkers.Any(m => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(m)));
+    static bool IsFastCgiWorker() => WorkerMarkers.Any(m => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(m)));
 
     unsafe string? ProcessName()
     {
@@ -255,5 +237,50 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
             FirstChance = kind == "crash" ? e.FirstChance : null, Dump = dump, Verdict = verdict, Error = error,
             VerdictSeconds = Math.Round(verdictSeconds, 3), DumpSeconds = Math.Round(dumpSeconds, 3),
         });
+    }
+}
+
+/// <summary>One debug event as the stop policy sees it.</summary>
+public readonly record struct LiveStop(uint Type, uint Pid, uint Code, bool FirstChance);
+
+public enum LiveAction { Continue, SetExitBreakpoint, CaptureCrash, CaptureExit, ReportExited }
+
+/// <summary>
+/// Which events stop a live capture, as procdump with the verdict would: a second-chance exception; the first
+/// chance of a stack overflow (it never gets a second: the process dies at the next fault), a fail-fast and heap
+/// corruption (both end the process without unwinding); every first chance with --first-chance; a watched worker's
+/// exit breakpoint once per process; the initial break (where the exit breakpoint goes). Everything else goes on as
+/// the application would see it without a debugger. No engine here: the Windows-only paths are unit-tested.
+/// </summary>
+public sealed class LiveStopPolicy(bool firstChance, bool captureExits)
+{
+    public const uint StackOverflow = 0xC00000FD, FailFast = 0xC0000409, HeapCorruption = 0xC0000374, Breakpoint = 0x80000003,
+        WowBreakpoint = 0x4000001F, DbgPrint = 0x40010006, DbgPrintWide = 0x4001000A, SetThreadName = 0x406D1388;
+
+    readonly HashSet<uint> _initialBreakSeen = [];
+    readonly HashSet<uint> _exitCaptured = [];
+
+    public (LiveAction Action, uint Status) Decide(LiveStop e)
+    {
+        switch (e.Type)
+        {
+            case DbgEng.DEBUG_EVENT_CREATE_PROCESS:
+                return (LiveAction.SetExitBreakpoint, DbgEng.DEBUG_STATUS_GO);
+            case DbgEng.DEBUG_EVENT_EXCEPTION when e.Code is Breakpoint or WowBreakpoint && _initialBreakSeen.Add(e.Pid):
+                // The initial (or attach) break of a process: an attached process gets its exit breakpoint here.
+                return (LiveAction.SetExitBreakpoint, DbgEng.DEBUG_STATUS_GO_HANDLED);
+            case DbgEng.DEBUG_EVENT_EXCEPTION when e.Code is DbgPrint or DbgPrintWide or SetThreadName:
+                return (LiveAction.Continue, DbgEng.DEBUG_STATUS_GO_NOT_HANDLED);
+            case DbgEng.DEBUG_EVENT_EXCEPTION:
+                bool stop = !e.FirstChance || firstChance || e.Code is StackOverflow or FailFast or HeapCorruption;
+                // Not handled either way: the application's own handlers see it as they would without a debugger.
+                return (stop ? LiveAction.CaptureCrash : LiveAction.Continue, DbgEng.DEBUG_STATUS_GO_NOT_HANDLED);
+            case DbgEng.DEBUG_EVENT_BREAKPOINT:
+                return (captureExits && _exitCaptured.Add(e.Pid) ? LiveAction.CaptureExit : LiveAction.Continue, DbgEng.DEBUG_STATUS_GO);
+            case DbgEng.DEBUG_EVENT_EXIT_PROCESS:
+                return (LiveAction.ReportExited, DbgEng.DEBUG_STATUS_GO);
+            default:
+                return (LiveAction.Continue, DbgEng.DEBUG_STATUS_GO);
+        }
     }
 }

@@ -49,6 +49,11 @@ public static class CaptureCommand
         Description = "text: each event with its verdict for a terminal; json: one JSON object per event and line",
         DefaultValueFactory = _ => "text",
     };
+    static readonly Option<string?> CommandsOption = new("--commands", "-c")
+    {
+        Description = "Debugger commands to run at each stop (their output is printed with the event), e.g. \"kn; lmv m php8ts\"",
+        HelpName = "commands",
+    };
     static readonly Option<string?> SymbolPathOption = new("--sympath") { Description = "Symbol path for the engine", HelpName = "paths" };
     public static readonly Argument<string[]> CommandLineArgument = new("command")
     {
@@ -64,7 +69,7 @@ public static class CaptureCommand
             "Catch a worker's crash (or voluntary exit) as it happens: write a full dump and print the verdict; keep watching " +
             "until --timeout or Ctrl+C. Exit codes: 0 nothing crashed, 1 crashes captured, 2 usage.");
         foreach (var o in new Option[] { PidOption, NameOption, ChildrenOption, OutOption, FirstChanceOption, ExitsOption, TimeoutOption,
-                     FormatOption, SymbolPathOption, rules })
+                     FormatOption, SymbolPathOption, CommandsOption, rules })
             command.Options.Add(o);
         command.Arguments.Add(CommandLineArgument);
         command.SetAction(parse => Run(new CaptureRequest
@@ -72,7 +77,7 @@ public static class CaptureCommand
             Pid = parse.GetValue(PidOption), Name = parse.GetValue(NameOption), CommandLine = parse.GetValue(CommandLineArgument) ?? [],
             Children = parse.GetValue(ChildrenOption), Out = parse.GetValue(OutOption)!, FirstChance = parse.GetValue(FirstChanceOption),
             Exits = parse.GetValue(ExitsOption), Timeout = parse.GetValue(TimeoutOption), Format = parse.GetValue(FormatOption)!,
-            SymbolPath = parse.GetValue(SymbolPathOption), Rules = parse.GetValue(rules) ?? [],
+            SymbolPath = parse.GetValue(SymbolPathOption), Rules = parse.GetValue(rules) ?? [], Commands = parse.GetValue(CommandsOption),
         }, Console.Out, Console.Error));
         return command;
     }
@@ -90,6 +95,7 @@ public static class CaptureCommand
         public string Format { get; init; } = "text";
         public string? SymbolPath { get; init; }
         public IReadOnlyList<string> Rules { get; init; } = [];
+        public string? Commands { get; init; }
     }
 
     public static int Run(CaptureRequest r, TextWriter stdout, TextWriter stderr)
@@ -125,6 +131,7 @@ public static class CaptureCommand
         }
         if (sympath.Count > 0) args.AddRange(["--sympath", string.Join(';', sympath)]);
         foreach (var rule in r.Rules) args.AddRange(["--rules", WineRunner.ToWinePath(rule)]);
+        if (r.Commands is { Length: > 0 } commands) args.AddRange(["-c", commands]);
         if (r.CommandLine.Count > 0)
         {
             args.Add("--");
@@ -206,6 +213,7 @@ public static class CaptureCommand
                 if (e["dump"]?.GetValue<string>() is { } path)
                     stdout.WriteLine($"  Dump:       {path}  (written in {e["dumpSeconds"]} s; verdict in {e["verdictSeconds"]} s)");
                 if (e["error"]?.GetValue<string>() is { } error) stdout.WriteLine($"  Error:      {error}");
+                if (e["output"]?.GetValue<string>() is { Length: > 0 } output) stdout.Write(output.EndsWith('\n') ? output : output + "\n");
                 if (e["dump"]?.GetValue<string>() is { } full) stdout.WriteLine($"  The full report: fcgi triage {full}");
                 stdout.WriteLine();
                 break;

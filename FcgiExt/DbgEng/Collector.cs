@@ -56,7 +56,7 @@ public sealed unsafe class Collector(EngineInterfaces engine, CollectorOptions? 
             FaultingThread = thread,
             Modules = modules,
             Time = time,
-            Source = new DataSource { Kind = "dbgeng", Path = dumpPath, Notes = [.. _notes] },
+            Source = new DataSource { Kind = "dbgeng", Path = dumpPath, Notes = [.. _notes], Live = !IsDump() },
         };
     }
 

@@ -68,7 +68,7 @@ public static class EngineHost
         "       fcgihost collect <dump> [--sympath <paths>] [--exepath <paths>] [--no-reload]\n" +
         "       fcgihost serve      (one JSON request per line on stdin: {\"dump\":…,\"sympath\":…,\"exepath\":…,\"commands\":…,\"collect\":true})\n" +
         "       fcgihost capture (--pid N | --name <exe> | -- <command line>) --out <dir> [--children] [--first-chance] [--exits]\n" +
-        "                        [--timeout S] [--sympath p] [--rules <file>]…   (one JSON event per line)";
+        "                        [--timeout S] [--sympath p] [--rules <file>]… [-c \"<commands at each stop>\"]   (one JSON event per line)";
 
     sealed record Arguments(string Mode, string Dump, SessionOptions Session, string? Commands, bool Reload);
 
@@ -153,7 +153,7 @@ public static class EngineHost
     {
         uint? pid = null;
         string? name = null;
-        string? command = null, outFolder = null, sympath = null;
+        string? command = null, outFolder = null, sympath = null, stopCommands = null;
         bool children = false, firstChance = false, exits = false;
         double? timeout = null;
         var rules = new List<string>();
@@ -167,6 +167,7 @@ public static class EngineHost
                 case "--pid": pid = uint.TryParse(Value(), out var p) ? p : null; if (pid is null) error = "--pid needs a process id"; break;
                 case "--name": name = Value(); if (string.IsNullOrWhiteSpace(name)) error = "--name needs an image name"; break;
                 case "--out": outFolder = Value(); break;
+                case "-c": stopCommands = Value(); break;
                 case "--sympath" or "-y": sympath = Value(); break;
                 case "--rules": if (Value() is { } r) rules.Add(r); break;
                 case "--children": children = true; break;
@@ -199,7 +200,7 @@ public static class EngineHost
             if (sympath is not null) Hresult.Check(engine.Interfaces.Symbols.SetImagePathWide(sympath), "SetImagePathWide");
             var capture = new LiveCapture(engine, new LiveOptions
             {
-                OutFolder = Path.GetFullPath(outFolder!), FirstChance = firstChance, Exits = exits,
+                OutFolder = Path.GetFullPath(outFolder!), FirstChance = firstChance, Exits = exits, StopCommands = stopCommands,
                 Timeout = timeout is { } s ? TimeSpan.FromSeconds(s) : null,
             }, e =>
             {

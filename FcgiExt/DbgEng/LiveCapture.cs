@@ -27,6 +27,9 @@ public sealed record LiveOptions
     public TimeSpan? Timeout { get; init; }
     public SessionOptions Session { get; init; } = new();
     public FcgiOptions Procedure { get; init; } = new() { KeepSymbolPath = true };
+    /// <summary>Debugger commands run at each stop (after the verdict, before the dump), their output in the event: a
+    /// user's own `kn; lmv m …`, or `.load fcgiext; !fcgi -json` to see the extension's view of the live target.</summary>
+    public string? StopCommands { get; init; }
 }
 
 /// <summary>One thing that happened to a watched process.</summary>
@@ -45,6 +48,8 @@ public sealed record LiveEvent
     public double? DumpSeconds { get; init; }
     /// <summary>The !fcgi -json contract of the stop.</summary>
     public System.Text.Json.JsonElement? Verdict { get; init; }
+    /// <summary>What the stop commands printed.</summary>
+    public string? Output { get; init; }
     public string? Error { get; init; }
 }
 
@@ -248,6 +253,15 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
         }
         catch (Exception ex) { error = $"the verdict failed: {ex.Message}"; }
         verdictSeconds = watch.Elapsed.TotalSeconds;
+        string? output = null;
+        if (options.StopCommands is { Length: > 0 } commands)
+        {
+            var text = new System.Text.StringBuilder();
+            engine.SetOutput((_, chunk) => text.Append(chunk));
+            try { engine.Execute(commands); }
+            finally { engine.SetOutput(null); }
+            output = text.ToString();
+        }
         watch.Restart();
         string stem = Path.GetFileNameWithoutExtension(process ?? "process");
         string file = $"{stem}_{e.SystemPid}_{DateTime.UtcNow:yyyyMMdd-HHmmss}_{++_captures}.dmp";
@@ -259,7 +273,7 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
         report(new LiveEvent
         {
             Event = kind, Pid = e.SystemPid, Process = process, Code = kind == "crash" ? $"0x{e.Code:x8}" : null,
-            FirstChance = kind == "crash" ? e.FirstChance : null, Dump = dump, Verdict = verdict, Error = error,
+            FirstChance = kind == "crash" ? e.FirstChance : null, Dump = dump, Verdict = verdict, Output = output, Error = error,
             VerdictSeconds = Math.Round(verdictSeconds, 3), DumpSeconds = Math.Round(dumpSeconds, 3),
         });
     }

@@ -141,6 +141,8 @@ public sealed record DataSource
     public string? Path { get; init; }
     public IReadOnlyList<SkippedLine> SkippedLines { get; init; } = [];
     public IReadOnlyList<string> Notes { get; init; } = [];
+    /// <summary>A live process stopped in the debugger (not a dump): its dump can still be written.</summary>
+    public bool Live { get; init; }
 }
 
 public sealed record CrashReport

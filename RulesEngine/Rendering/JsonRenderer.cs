@@ -130,6 +130,7 @@ public static class JsonRenderer
         w.WriteStartObject("source");
         Str(w, "kind", crash.Source.Kind);
         Str(w, "path", crash.Source.Path);
+        w.WriteBoolean("live", crash.Source.Live);
         w.WriteNumber("skipped_lines", crash.Source.SkippedLines.Count);
         StrArray(w, "notes", crash.Source.Notes);
         Str(w, "bucket", crash.SourceBucket);

@@ -33,8 +33,12 @@ public static class TextRenderer
         o.Text($": {crash.Process.Name ?? "process unknown"}");
         if (crash.Process.Architecture != Architecture.Unknown) o.Text($" ({RenderFormat.Architecture(crash.Process.Architecture)})");
         if (crash.Process.ProcessId is { } pid) o.Text($", pid {pid}");
-        o.Text($" — from {crash.Source.Kind}");
-        if (crash.Source.Path is { } path) o.Text($" {path}");
+        if (crash.Source.Live) o.Text(" — a live process stopped in the debugger");
+        else
+        {
+            o.Text($" — from {crash.Source.Kind}");
+            if (crash.Source.Path is { } path) o.Text($" {path}");
+        }
         o.Line();
         if (crash.Source.SkippedLines.Count > 0)
         {

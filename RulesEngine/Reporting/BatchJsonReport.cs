@@ -31,9 +31,7 @@ public static class BatchJsonReport
     };
 
     /// <summary>This build's informational version ("1.0.0+&lt;commit&gt;" when built from a git checkout).</summary>
-    public static string ToolVersion { get; } =
-        typeof(BatchJsonReport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        ?? typeof(BatchJsonReport).Assembly.GetName().Version?.ToString() ?? "unknown";
+    public static string ToolVersion => ProductInfo.Version;
 
     public static string Render(BatchReport r) => ToJson(r).ToJsonString(Indented) + "\n";
 

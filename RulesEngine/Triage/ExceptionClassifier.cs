@@ -110,7 +110,7 @@ public static class ExceptionClassifier
                     Detail = "the code alone does not say which address was touched or how; a dump or `.exr -1` output does" };
             case ExceptionCodes.StackBufferOverrun:
                 return new() { Class = StackBufferOverrun, Name = "Stack buffer overrun / fail-fast",
-                    Detail = "the fail-fast subcode is not known here; a dump's exception record has it in Parameters[0]" };
+                    Detail = "the code alone does not say which check failed (the fail-fast subcode): a dump or `.exr -1` output does" };
             case ExceptionCodes.InPageError:
             case ExceptionCodes.StackOverflow:
             case ExceptionCodes.HeapCorruption:

@@ -110,3 +110,52 @@ public class CaptureTests
         Assert.That(Directory.EnumerateFiles(Path.Combine(_dir, "captures")), Is.Empty);
     }
 }
+
+/// <summary>`!fcgi` in a live session (the extension loaded at the stop) says what the dump written at that moment
+/// says.</summary>
+[Category("Integration")]
+[NonParallelizable]
+public class LiveExtensionTests
+{
+    [Test]
+    public async Task Bang_fcgi_at_the_live_stop_equals_the_dump_written_there()
+    {
+        ExtensionSession.BuildDllIfStale();
+        string dir = TestPaths.TempDir();
+        try
+        {
+            var layout = new ProcessStartInfo("bash") { RedirectStandardOutput = true };
+            layout.ArgumentList.Add(Path.Combine(TestPaths.TestDumps, "live-layout.sh"));
+            layout.ArgumentList.Add("xdebug-null-write");
+            layout.ArgumentList.Add(Path.Combine(dir, "server"));
+            using (var p = Process.Start(layout)!) { p.StandardOutput.ReadToEnd(); p.WaitForExit(); Assert.That(p.ExitCode, Is.Zero); }
+            string php = Path.Combine(dir, "server", "php");
+            var stdout = new StringWriter();
+            int code = CaptureCommand.Run(new CaptureCommand.CaptureRequest
+            {
+                CommandLine = [Path.Combine(php, "php-cgi.exe"), "-d", "extension=php_xdebug-3.3.1-8.3-vs16-x86_64.dll", "-d", "xdebug.mode=trace",
+                    Path.Combine(dir, "server", "request.php")],
+                Out = Path.Combine(dir, "captures"), Format = "json", Timeout = 120,
+                Rules = [Path.Combine(TestPaths.TestDumps, "rules", "testdumps.yaml")],
+                Commands = $".load {ExtensionSession.WineDll}; !fcgi -json -offline",
+            }, stdout, new StringWriter());
+            Assert.That(code, Is.EqualTo(CaptureCommand.Captured), stdout.ToString());
+            var capture = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject())
+                .Single(e => e["event"]!.GetValue<string>() == "crash");
+            string output = capture["output"]!.GetValue<string>();
+            var extension = JsonNode.Parse(output[output.IndexOf('{')..])!.AsObject();
+            Assert.That(extension["verdict"]!["owner"]!.GetValue<string>(), Is.EqualTo("Xdebug"));
+
+            await using var analyzer = new WineDumpAnalyzer(TestPaths.Wine, new EngineAnalysisOptions
+            {
+                Offline = true, SymbolPath = php + ";" + Path.Combine(php, "ext"),
+                Rules = [Path.Combine(TestPaths.TestDumps, "rules", "testdumps.yaml")],
+            });
+            var fromDump = await analyzer.AnalyzeAsync(capture["dump"]!.GetValue<string>(), CancellationToken.None);
+            foreach (var field in new[] { "owner", "owner_module", "bucket", "rule" })
+                Assert.That(extension["verdict"]![field]?.ToString(), Is.EqualTo(fromDump["verdict"]![field]?.ToString()), field);
+            Assert.That(extension["exception"]!["class"]!.ToString(), Is.EqualTo(fromDump["exception"]!["class"]!.ToString()));
+        }
+        finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
+    }
+}

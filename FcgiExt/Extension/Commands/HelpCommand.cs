@@ -23,6 +23,7 @@ public sealed class HelpCommand : ExtensionCommand
         }
         o.Bold("FcgiExt — who owns a FastCGI worker crash (php-cgi.exe, ruby.exe under IIS)");
         o.Line();
+        o.Line($"version {RulesEngine.ProductInfo.Version}; documentation: {RulesEngine.ProductInfo.Readme}");
         o.Line();
         foreach (var t in Commands)
         {
@@ -40,5 +41,6 @@ public sealed class HelpCommand : ExtensionCommand
         var a = typeof(TCommand).GetCustomAttribute<ExtensionCommandAttribute>()!;
         o.Line($"!{a.Name} — {a.Summary}");
         foreach (var line in a.Usage) o.Line($"  {line}");
+        o.Line($"FcgiExt {RulesEngine.ProductInfo.Version}; documentation: {RulesEngine.ProductInfo.Readme}");
     }
 }

@@ -162,3 +162,35 @@ public class ExitBreakpointTests
         Assert.That(r.Exception!.Class, Is.EqualTo(ExceptionClassifier.Breakpoint));
     }
 }
+
+public class LiveVerdictTests
+{
+    [Test]
+    public void A_live_stop_says_so_and_offers_the_dump_now()
+    {
+        var crash = Crashes.XdebugNullWrite() with { Source = new DataSource { Kind = "dbgeng", Live = true } };
+        var r = Triager.Triage(crash, RuleCatalog.LoadBuiltIn());
+        var dump = r.NextSteps.Single(s => s.Kind == "dump");
+        Assert.That(dump.Text, Does.StartWith("Write the full dump now, while the process is stopped here"));
+        Assert.That(dump.Text, Does.EndWith("with Xdebug: https://bugs.xdebug.org/"));
+        Assert.That(TextRenderer.Render(r), Does.Contain("a live process stopped in the debugger"));
+        Assert.That(JsonRenderer.Render(r), Does.Contain("\"live\": true"));
+    }
+}
+
+public class ExplainWordingTests
+{
+    [TestCase(0xC0000005u)]
+    [TestCase(0xC0000409u)]
+    [TestCase(0xC0000374u)]
+    [TestCase(0xC00000FDu)]
+    [TestCase(0xE06D7363u)]
+    [TestCase(0xC0000135u)]
+    [TestCase(255u)]
+    public void Explaining_a_bare_code_never_talks_about_a_record(uint code)
+    {
+        var e = ExitCodeExplainer.Explain(code, ExceptionCodes.Hex(code), "hexadecimal", "php-cgi.exe");
+        var all = string.Join("\n", new[] { e.Name, e.Detail ?? "" }.Concat(e.NextSteps.Select(s => s.Text)));
+        Assert.That(all, Does.Not.Contain("record"), all);
+    }
+}

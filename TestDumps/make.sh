@@ -216,6 +216,7 @@ if [ -f "$stamp" ] && [ -z "$(find "$here/src" "$here/tools" "$here/make.sh" -ne
 else
   step "build (clang + lld, CodeView PDBs) into $build"
   mkdir -p "$bin" "$build/obj" "$build/tools"
+  cd "$here"
   # Import library for the Visual C++ runtime DLL: the real PHP and ODBC binaries take memcpy and
   # _CxxThrowException from vcruntime140.dll (Wine has a builtin one), not from msvcrt.dll.
   printf 'LIBRARY vcruntime140.dll\nEXPORTS\nmemcpy\n_CxxThrowException\n' > "$build/obj/vcruntime140.def"

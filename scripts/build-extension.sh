@@ -16,6 +16,8 @@ if [ "$rid" = win-x64 ] && [ "$(uname -s)" != MINGW* ] && [ "$(uname -o 2>/dev/n
   libs="${FCGIEXT_CACHE:-$root/.cache}/crosswin"
   "$root/build/crosswin/prepare.sh" "$libs"
   props=(-p:CrossWinLibs="$libs")
+  # This cross link uses the test-grade CRT shim: CrossWinAot.targets refuses it unless the build says it is a test build.
+  export FCGIEXT_TEST_BUILD=1
 fi
 mkdir -p "$out"
 log="$out/build-extension.log"

@@ -21,6 +21,7 @@ elif [ "$(uname -s)" = Linux ]; then
   ln -sf "$(dirname "$(x86_64-w64-mingw32-gcc -print-file-name=libkernel32.a)")/libshell32.a" "$libs/shell32.lib"
   clang --target=x86_64-pc-windows-msvc -O2 -c "$root/FcgiExt/Host/crosswin/exe_entry.c" -o "$libs/host_exe_entry.obj"
   props+=(-p:CrossWinLibs="$libs")
+  export FCGIEXT_TEST_BUILD=1   # the test-grade CRT shim is allowed in this build only (build/crosswin/CrossWinAot.targets)
 fi
 rm -f "$out/.built"
 kind=$([ "${FCGIEXT_HOST_JIT:-}" = 1 ] && echo "self-contained JIT" || echo NativeAOT)

@@ -10,6 +10,9 @@
  *
  * Build: clang --target=x86_64-pc-windows-msvc -O2 -c test_crt_shim.c   (no headers needed)
  */
+/* A marker the release workflow looks for: a DLL holding it was linked with this shim and is not for release. */
+__attribute__((used)) const char fcgiext_test_grade_crt_shim[] = "FCGIEXT-TEST-GRADE-CRT-SHIM";
+
 typedef unsigned long long size_t64;
 typedef unsigned long ulong32;
 typedef int win_bool;

@@ -15,12 +15,12 @@ needs_build() {
   [ -n "$(find "$root/Cli" "$root/RulesEngine" "$root/FcgiExt" "$root/Directory.Build.props" \
           \( -name bin -o -name obj \) -prune -o -type f -newer "$stamp" -print -quit 2>/dev/null)" ]
 }
-# Engine sessions (fcgi engine, fcgi triage <dumps>) run Microsoft's dbgeng.dll under Wine: install it when missing
+# Engine sessions (fcgi engine, fcgi triage <dumps>, fcgi capture) run Microsoft's dbgeng.dll under Wine: install it when missing
 # (ensure-tools says what it installs, as fcgi).
 if [ "$(uname -s)" = Linux ] && ! command -v wine >/dev/null 2>&1; then
   case " $* " in
     *" --stack-text "*|*" --help "*|*" -h "*) ;;
-    " engine "*|" triage "*) FCGI_TOOLS_SAY_AS=fcgi "$root/scripts/ensure-tools.sh" --engine || exit 2 ;;
+    " engine "*|" triage "*|" capture "*) FCGI_TOOLS_SAY_AS=fcgi "$root/scripts/ensure-tools.sh" --engine || exit 2 ;;
   esac
 fi
 if needs_build; then

@@ -3,11 +3,13 @@
 # clang + lld (each module with its PDB), runs each scenario under Wine and writes its dump out of
 # process with the DbgEng NuGet package's dbgcore.dll.
 #
-# usage: TestDumps/make.sh [--full] [--list] [scenario...]
+# usage: TestDumps/make.sh [--full] [--list] [--live] [scenario...]
 #   no scenario   every scenario
 #   --full        write only the full-memory dumps (full.dmp, not in git) of the scenarios that have one,
 #                 leaving the committed minidumps alone (what tests call when they need a full dump)
 #   --list        print the scenario names and stop
+#   --live        build only the live-debugging helpers into TestDumps/live (w3wp.exe, php_wait_debugger.dll; see
+#                 TestDumps/README.md) and stop: no scenario image, dump or build stamp is touched
 # Environment: FCGIEXT_CACHE (default <repo>/.cache) holds the build, the Wine prefix and the package
 # restore project; DBGENG_VERSION (default 20260109.1235.0).
 # Needs wine, mingw-w64, clang, lld, llvm and a .NET SDK (scripts/ensure-tools.sh installs the first).
@@ -52,12 +54,14 @@ OPTIMIZED_SOURCES="src/php/ext/redis.c"
 # ---------------------------------------------------------------------------------------------------
 
 full=0
+live_only=0
 wanted=()
 for arg in "$@"; do
   case "$arg" in
     --full) full=1 ;;
+    --live) live_only=1 ;;
     --list) for s in "${SCENARIOS[@]}"; do echo "${s%%|*}"; done; exit 0 ;;
-    -*) echo "make.sh: unknown option $arg (usage: make.sh [--full] [--list] [scenario...])" >&2; exit 2 ;;
+    -*) echo "make.sh: unknown option $arg (usage: make.sh [--full] [--list] [--live] [scenario...])" >&2; exit 2 ;;
     *) wanted+=("$arg") ;;
   esac
 done
@@ -74,54 +78,29 @@ for tool in wine wineserver x86_64-w64-mingw32-gcc x86_64-w64-mingw32-windres cl
   command -v "$tool" >/dev/null || { echo "make.sh: '$tool' not found (scripts/ensure-tools.sh installs wine64 mingw-w64 clang lld llvm; dotnet is the .NET SDK)" >&2; exit 1; }
 done
 
-step "dbgeng package $DBGENG_VERSION (for dbgcore.dll)"
-packages=$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: *//p')
-package=${packages%/}/microsoft.debugging.platform.dbgeng/$DBGENG_VERSION
-if [ ! -f "$package/content/amd64/dbgcore.dll" ]; then
-  restore=$(mktemp -d)
-  cat > "$restore/restore.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
-  <ItemGroup><PackageDownload Include="Microsoft.Debugging.Platform.DbgEng" Version="[$DBGENG_VERSION]" /></ItemGroup>
-</Project>
-XML
-  dotnet restore "$restore/restore.csproj" -nologo -v:q > "$restore/restore.log" 2>&1 ||
-    { cat "$restore/restore.log" >&2; echo "make.sh: could not restore Microsoft.Debugging.Platform.DbgEng $DBGENG_VERSION" >&2; exit 1; }
-  rm -rf "$restore"
-fi
-[ -f "$package/content/amd64/dbgcore.dll" ] || { echo "make.sh: $package/content/amd64/dbgcore.dll missing after restore" >&2; exit 1; }
-
-# Rebuilt when a source, a tool or this script is newer than the last build (or the build is missing).
-stamp=$build/.built
+# Compiler and linker set-up, shared by the scenario build and --live.
 bin=$build/bin
-if [ -f "$stamp" ] && [ -z "$(find "$here/src" "$here/tools" "$here/make.sh" -newer "$stamp" -print -quit)" ]; then
-  step "build up to date in $build"
-  cd "$here"
-else
-  step "build (clang + lld, CodeView PDBs) into $build"
-  mkdir -p "$bin" "$build/obj" "$build/tools"
-  gcclib=$(dirname "$(x86_64-w64-mingw32-gcc -print-libgcc-file-name)")   # clang needs libgcc from mingw-w64
-  # -O0 and noinline: every function keeps its frame, so stacks are the real call chains.
-  # -ffile-compilation-dir=. and /pdbsourcepath:TestDumps with paths relative to TestDumps/: the PDBs name
-  # TestDumps\src\..., not this machine's folders; /pdbaltpath:%_PDB% puts only the PDB's file name in the
-  # image's CodeView record; a fixed /timestamp makes rebuilds byte-identical.
-  cflags=(--target=x86_64-w64-windows-gnu -O0 -g -gcodeview -fno-omit-frame-pointer -ffile-compilation-dir=.
-          -Wall -Wno-unused-function -Isrc)
-  ldflags=(--target=x86_64-w64-windows-gnu -fuse-ld=lld -L"$gcclib" -Lbin -Wl,-Xlink=-pdbaltpath:%_PDB%
-           -Wl,-Xlink=-timestamp:1700000000 -Wl,-Xlink=-pdbsourcepath:TestDumps)
-  cd "$here"
+gcclib=$(dirname "$(x86_64-w64-mingw32-gcc -print-libgcc-file-name)")   # clang needs libgcc from mingw-w64
+# -O0 and noinline: every function keeps its frame, so stacks are the real call chains.
+# -ffile-compilation-dir=. and /pdbsourcepath:TestDumps with paths relative to TestDumps/: the PDBs name
+# TestDumps\src\..., not this machine's folders; /pdbaltpath:%_PDB% puts only the PDB's file name in the
+# image's CodeView record; a fixed /timestamp makes rebuilds byte-identical.
+cflags=(--target=x86_64-w64-windows-gnu -O0 -g -gcodeview -fno-omit-frame-pointer -ffile-compilation-dir=.
+        -Wall -Wno-unused-function -Isrc)
+ldflags=(--target=x86_64-w64-windows-gnu -fuse-ld=lld -L"$gcclib" -Lbin -Wl,-Xlink=-pdbaltpath:%_PDB%
+         -Wl,-Xlink=-timestamp:1700000000 -Wl,-Xlink=-pdbsourcepath:TestDumps)
 
-  # version_resource <image> <object>: compiles the image's VS_VERSIONINFO from src/versions.txt (false when the
-  # real module has none, as gems built by mkmf and the test-harness stand-ins)
-  version_resource() {
-    local image=$1 object=$2 line
-    line=$(awk -F'|' -v m="$image" '$1 == m' src/versions.txt)
-    [ -n "$line" ] || return 1
-    local _ version company product description copyright
-    IFS='|' read -r _ version company product description copyright <<< "$line"
-    local comma=${version//./,}
-    local type=0x2L; [[ $image == *.exe ]] && type=0x1L
-    cat > "${object%.o}" <<RC
+# version_resource <image> <object>: compiles the image's VS_VERSIONINFO from src/versions.txt (false when the
+# real module has none, as gems built by mkmf and the test-harness stand-ins)
+version_resource() {
+  local image=$1 object=$2 line
+  line=$(awk -F'|' -v m="$image" '$1 == m' src/versions.txt)
+  [ -n "$line" ] || return 1
+  local _ version company product description copyright
+  IFS='|' read -r _ version company product description copyright <<< "$line"
+  local comma=${version//./,}
+  local type=0x2L; [[ $image == *.exe ]] && type=0x1L
+  cat > "${object%.o}" <<RC
 1 VERSIONINFO
 FILEVERSION $comma
 PRODUCTVERSION $comma
@@ -151,46 +130,93 @@ BEGIN
   END
 END
 RC
-    x86_64-w64-mingw32-windres -c 65001 -O coff -i "${object%.o}" -o "$object"
-  }
+  x86_64-w64-mingw32-windres -c 65001 -O coff -i "${object%.o}" -o "$object"
+}
 
-  image_base=0x180000000
-  # link <output image> <pdb or -> <sources...> [-- link options]
-  link() {
-    local out=$1 pdb=$2; shift 2
-    local sources=() objects=() options=()
-    while [ $# -gt 0 ] && [ "$1" != "--" ]; do sources+=("$1"); shift; done
-    [ $# -gt 0 ] && { shift; options=("$@"); }
-    for source in "${sources[@]}"; do
-      local object=obj/$(basename "$out").$(basename "$source").o
-      if [ "$pdb" = "-" ]; then   # shipped without debug information: no -g, stripped
-        clang --target=x86_64-w64-windows-gnu -O0 -Wall -Wno-unused-function -c -o "$build/$object" "$source"
-      else
-        local opt=(); [[ " $OPTIMIZED_SOURCES " == *" $source "* ]] && opt=(-O2)
-        clang "${cflags[@]}" "${opt[@]}" $([[ $source == *.cpp ]] && echo "-x c++ -std=c++17 -fno-exceptions -fno-rtti") \
-          -c -o "$build/$object" "$source"
-      fi
-      objects+=("$object")
-    done
-    # the version resource the real module carries (src/versions.txt), as lmv and the engine's version calls show it
-    if version_resource "$out" "$build/obj/$(basename "$out").rc.o"; then objects+=("obj/$(basename "$out").rc.o"); fi
-    local shared=()
-    if [[ $out != *.exe ]]; then
-      # each DLL its own preferred base, as shipped DLLs have: all at lld's default base, every DLL but
-      # the first is relocated
-      image_base=$((image_base + 0x1000000))
-      shared=(-shared -Wl,--out-implib,"bin/lib$(basename "${out%.*}").a" -Wl,--image-base,$(printf '0x%x' $image_base))
-    fi
-    # linked inside the build folder with relative paths: the PDB records the link command line
-    if [ "$pdb" = "-" ]; then
-      (cd "$build" && clang "${ldflags[@]}" "${shared[@]}" -s -o "bin/$out" "${objects[@]}" "${options[@]}")
+image_base=0x180000000
+# link <output image> <pdb or -> <sources...> [-- link options]
+link() {
+  local out=$1 pdb=$2; shift 2
+  local sources=() objects=() options=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do sources+=("$1"); shift; done
+  [ $# -gt 0 ] && { shift; options=("$@"); }
+  for source in "${sources[@]}"; do
+    local object=obj/$(basename "$out").$(basename "$source").o
+    if [ "$pdb" = "-" ]; then   # shipped without debug information: no -g, stripped
+      clang --target=x86_64-w64-windows-gnu -O0 -Wall -Wno-unused-function -c -o "$build/$object" "$source"
     else
-      (cd "$build" && clang "${ldflags[@]}" "${shared[@]}" -g -s -Wl,--pdb="bin/$pdb" -o "bin/$out" "${objects[@]}" "${options[@]}")
+      local opt=(); [[ " $OPTIMIZED_SOURCES " == *" $source "* ]] && opt=(-O2)
+      clang "${cflags[@]}" "${opt[@]}" $([[ $source == *.cpp ]] && echo "-x c++ -std=c++17 -fno-exceptions -fno-rtti") \
+        -c -o "$build/$object" "$source"
     fi
-    # the DWARF sections of mingw-w64's own libraries would triple the image sizes; the PDB has ours
-    llvm-objcopy --strip-debug "$bin/$out"
-  }
+    objects+=("$object")
+  done
+  # the version resource the real module carries (src/versions.txt), as lmv and the engine's version calls show it
+  if version_resource "$out" "$build/obj/$(basename "$out").rc.o"; then objects+=("obj/$(basename "$out").rc.o"); fi
+  local shared=()
+  if [[ $out != *.exe ]]; then
+    # each DLL its own preferred base, as shipped DLLs have: all at lld's default base, every DLL but
+    # the first is relocated
+    image_base=$((image_base + 0x1000000))
+    shared=(-shared -Wl,--out-implib,"bin/lib$(basename "${out%.*}").a" -Wl,--image-base,$(printf '0x%x' $image_base))
+  fi
+  # linked inside the build folder with relative paths: the PDB records the link command line
+  if [ "$pdb" = "-" ]; then
+    (cd "$build" && clang "${ldflags[@]}" "${shared[@]}" -s -o "bin/$out" "${objects[@]}" "${options[@]}")
+  else
+    (cd "$build" && clang "${ldflags[@]}" "${shared[@]}" -g -s -Wl,--pdb="bin/$pdb" -o "bin/$out" "${objects[@]}" "${options[@]}")
+  fi
+  # the DWARF sections of mingw-w64's own libraries would triple the image sizes; the PDB has ours
+  llvm-objcopy --strip-debug "$bin/$out"
+}
 
+# The live-debugging helpers (TestDumps/live): not part of any scenario. Linked last and at a base of their own, so
+# the scenario images (their preferred bases) come out the same with or without them.
+live=$here/live
+build_live() {
+  image_base=0x1a0000000
+  link w3wp.exe w3wp.pdb src/iis/w3wp.c -- -lshell32
+  link php_wait_debugger.dll php_wait_debugger.pdb src/php/ext/wait_debugger.c
+  mkdir -p "$live"
+  for file in w3wp.exe w3wp.pdb php_wait_debugger.dll php_wait_debugger.pdb; do
+    cmp -s "$bin/$file" "$live/$file" || cp "$bin/$file" "$live/$file"
+  done
+}
+if [ $live_only = 1 ]; then
+  step "live-debugging helpers into $live"
+  mkdir -p "$bin" "$build/obj"
+  cd "$here"
+  build_live
+  ls -l "$live"
+  exit 0
+fi
+
+step "dbgeng package $DBGENG_VERSION (for dbgcore.dll)"
+packages=$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: *//p')
+package=${packages%/}/microsoft.debugging.platform.dbgeng/$DBGENG_VERSION
+if [ ! -f "$package/content/amd64/dbgcore.dll" ]; then
+  restore=$(mktemp -d)
+  cat > "$restore/restore.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Microsoft.Debugging.Platform.DbgEng" Version="[$DBGENG_VERSION]" /></ItemGroup>
+</Project>
+XML
+  dotnet restore "$restore/restore.csproj" -nologo -v:q > "$restore/restore.log" 2>&1 ||
+    { cat "$restore/restore.log" >&2; echo "make.sh: could not restore Microsoft.Debugging.Platform.DbgEng $DBGENG_VERSION" >&2; exit 1; }
+  rm -rf "$restore"
+fi
+[ -f "$package/content/amd64/dbgcore.dll" ] || { echo "make.sh: $package/content/amd64/dbgcore.dll missing after restore" >&2; exit 1; }
+
+# Rebuilt when a source, a tool or this script is newer than the last build (or the build is missing).
+stamp=$build/.built
+if [ -f "$stamp" ] && [ -z "$(find "$here/src" "$here/tools" "$here/make.sh" -newer "$stamp" -print -quit)" ]; then
+  step "build up to date in $build"
+  cd "$here"
+else
+  step "build (clang + lld, CodeView PDBs) into $build"
+  mkdir -p "$bin" "$build/obj" "$build/tools"
+  cd "$here"
   # Import library for the Visual C++ runtime DLL: the real PHP and ODBC binaries take memcpy and
   # _CxxThrowException from vcruntime140.dll (Wine has a builtin one), not from msvcrt.dll.
   printf 'LIBRARY vcruntime140.dll\nEXPORTS\nmemcpy\n_CxxThrowException\n' > "$build/obj/vcruntime140.def"
@@ -214,6 +240,7 @@ RC
   link mysql2.so mysql2.pdb src/ruby/gems/mysql2.c -- -lx64-ucrt-ruby310 -llibmysql
   link php_redis.dll php_redis.pdb src/php/ext/redis.c -- -lphp8ts
   link php_apcu.dll php_apcu.pdb src/php/ext/apcu.c -- -lphp8ts
+  build_live
 
   x86_64-w64-mingw32-gcc -O1 -Wall -o "$build/tools/dumper.exe" tools/dumper.c
   cp "$package/content/amd64/dbgcore.dll" "$build/tools/"

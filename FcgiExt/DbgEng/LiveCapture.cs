@@ -132,6 +132,11 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
                 return;
             }
             int go = control.SetExecutionStatus(next);
+            // After a process's exit event the engine refuses to go on while that process is the current one
+            // (0x8007001F under Wine), even when others are left: w3wp.exe after its php-cgi.exe child ended. Going
+            // on from one of the others keeps the session (and the parent, which the session's end would kill).
+            if (go < 0 && e.Type == DbgEng.DEBUG_EVENT_EXIT_PROCESS && MakeAnotherProcessCurrent(e.SystemPid))
+                go = control.SetExecutionStatus(next);
             if (go < 0)
             {
                 // After the last process's exit event the engine has nothing left to run.
@@ -141,6 +146,26 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
                 return;
             }
         }
+    }
+
+    /// <summary>Makes a process of the session other than <paramref name="exitedSystemPid"/> the current one; false when
+    /// there is none.</summary>
+    unsafe bool MakeAnotherProcessCurrent(uint exitedSystemPid)
+    {
+        var so = engine.Interfaces.SystemObjects;
+        if (so.GetNumberProcesses(out uint count) < 0 || count < 2) return false;
+        var ids = new uint[count];
+        var systemIds = new uint[count];
+        fixed (uint* pIds = ids)
+        fixed (uint* pSystemIds = systemIds)
+            if (so.GetProcessIdsByIndex(0, count, pIds, pSystemIds) < 0) return false;
+        for (int i = 0; i < count; i++)
+            if (systemIds[i] != exitedSystemPid && so.SetCurrentProcessId(ids[i]) >= 0)
+            {
+                FcgiProcedure.Trace($"live: {exitedSystemPid} exited; going on from {systemIds[i]}");
+                return true;
+            }
+        return false;
     }
 
     sealed record Last(uint Type, uint Pid, uint SystemPid, uint Code, bool FirstChance, uint ExitCode);

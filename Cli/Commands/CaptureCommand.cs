@@ -154,6 +154,8 @@ public static class CaptureCommand
             {
                 if (Print(line, r.Format, stdout, stderr)) captured++;
             }, cancel.Token);
+            // 2: the target could not be started or attached to (the host's error line is printed already).
+            if (run.ExitCode == UsageError) return UsageError;
             if (run.ExitCode is not (0 or 1) && !run.TimedOut)
             {
                 var last = run.Stderr.Trim().Split('\n').LastOrDefault(l => l.Trim().Length > 0);

@@ -216,7 +216,8 @@ public static class EngineHost
             Write(stdout, JsonSerializer.Serialize(new LiveEvent { Event = "error", Error = OneLine(e, null) }, HostJson.Default.LiveEvent) + "\n");
             stdout.Flush();
             stderr.WriteLine($"fcgihost: {OneLine(e, null)}");
-            return 1;
+            // A target that cannot be started or attached to is the user's to fix (a wrong pid or path): a usage error.
+            return e is DbgEngException { Call: "AttachProcess" or "CreateProcessWide" } ? 2 : 1;
         }
     }
 

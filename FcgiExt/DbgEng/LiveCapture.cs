@@ -75,35 +75,52 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
     public void Run(LiveTarget target, IOwnerCatalog catalog)
     {
         var deadline = options.Timeout is { } t ? Stopwatch.StartNew() : null;
-        // Under --children the processes are the server's workers: their exits are what "exited unexpectedly" means.
-        _policy = new LiveStopPolicy(options.FirstChance, options.Exits || IsFastCgiWorker() || target.Children);
+        // Under --children the processes are the server's workers: their exits are what "exited unexpectedly" means
+        // (the server process itself is not a worker: its exit is only reported).
+        _policy = new LiveStopPolicy(options.FirstChance, options.Exits || IsFastCgiWorker() || target.Children,
+            spareTheRoot: target.Children && !options.Exits);
         bool TimeUp() => deadline is not null && deadline.Elapsed >= options.Timeout!.Value;
         if (target.ProcessName is { } name)
         {
-            // Nothing to wait on until a first process of that name runs.
-            while (AttachNew(name) == 0)
+            // --name watches until the time is up: when every attached process has ended, wait for the next one.
+            while (true)
             {
-                if (TimeUp()) { report(new LiveEvent { Event = "timeout" }); return; }
-                Thread.Sleep(500);
+                while (AttachNew(name) == 0)
+                {
+                    if (TimeUp()) { report(new LiveEvent { Event = "timeout" }); return; }
+                    Thread.Sleep(500);
+                }
+                if (!Session(target, catalog, TimeUp)) return;
+                try { engine.EndSession(); } catch (DbgEngException) { /* nothing left to end */ }
+                if (options.Timeout is null) { report(new LiveEvent { Event = "end" }); return; }
             }
         }
-        else if (target.ProcessId is { } pid) engine.Attach(pid);
+        if (target.ProcessId is { } pid)
+        {
+            engine.Attach(pid);
+            // Following children after an attach: .childdbg 1 on Windows; Wine's NtSetInformationProcess class 0x1f is
+            // a stub, so there the attach sees the process itself only (README, "Live capture").
+            if (target.Children) FcgiProcedure.Trace("live .childdbg 1: " + Hresult.Describe(engine.Execute(".childdbg 1")));
+        }
         else engine.CreateProcess(target.CommandLine ?? throw new ArgumentException("no command line and no process id"), target.Children);
+        if (Session(target, catalog, TimeUp)) report(new LiveEvent { Event = "end" });
+    }
+
+    /// <summary>Runs the session until no process is left (true) or the time is up or the engine fails (false, reported).</summary>
+    bool Session(LiveTarget target, IOwnerCatalog catalog, Func<bool> timeUp)
+    {
         var control = engine.Interfaces.Control;
-        // Break on process exits so "exited" carries the exit code; every exception reaches WaitForEvent and is
-        // sorted below, so no filter decides for us.
         // Every exception reaches WaitForEvent and is sorted in Decide, so no filter decides for us; process creation
         // and exit break so that each process gets its exit breakpoint and each exit its code.
         FcgiProcedure.Trace("live filters: " + Hresult.Describe(engine.Execute("sxe cpr; sxe epr; sxe ibp; sxe *")));
         while (true)
         {
-            uint slice = 1000;
-            if (deadline is not null && deadline.Elapsed >= options.Timeout!.Value)
+            if (timeUp())
             {
                 report(new LiveEvent { Event = "timeout" });
-                return;
+                return false;
             }
-            int hr = control.WaitForEvent(DbgEng.DEBUG_WAIT_DEFAULT, slice);
+            int hr = control.WaitForEvent(DbgEng.DEBUG_WAIT_DEFAULT, 1000);
             FcgiProcedure.Trace($"live wait: {Hresult.Describe(hr)}");
             if (hr == DbgEng.S_FALSE)
             {
@@ -116,21 +133,14 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
                 // E_UNEXPECTED: the last process is gone (Wine's engine says so instead of NO_DEBUGGEE).
                 if (hr == unchecked((int)0x8000FFFF)
                     || control.GetExecutionStatus(out uint status) >= 0 && status == DbgEng.DEBUG_STATUS_NO_DEBUGGEE)
-                {
-                    report(new LiveEvent { Event = "end" });
-                    return;
-                }
+                    return true;
                 report(new LiveEvent { Event = "end", Error = $"the engine stopped waiting: {Hresult.Describe(hr)}" });
-                return;
+                return false;
             }
             var e = LastEvent();
             FcgiProcedure.Trace($"live event 0x{e.Type:x} pid {e.SystemPid} code 0x{e.Code:x8} first {e.FirstChance}");
             uint next = Decide(e, catalog);
-            if (control.GetExecutionStatus(out uint now) >= 0 && now == DbgEng.DEBUG_STATUS_NO_DEBUGGEE)
-            {
-                report(new LiveEvent { Event = "end" });
-                return;
-            }
+            if (control.GetExecutionStatus(out uint now) >= 0 && now == DbgEng.DEBUG_STATUS_NO_DEBUGGEE) return true;
             int go = control.SetExecutionStatus(next);
             // After a process's exit event the engine refuses to go on while that process is the current one
             // (0x8007001F under Wine), even when others are left: w3wp.exe after its php-cgi.exe child ended. Going
@@ -142,8 +152,9 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
                 // After the last process's exit event the engine has nothing left to run.
                 bool left = e.Type != DbgEng.DEBUG_EVENT_EXIT_PROCESS
                             && engine.Interfaces.SystemObjects.GetNumberProcesses(out uint count) >= 0 && count > 0;
-                report(new LiveEvent { Event = "end", Error = left ? $"the engine cannot go on: {Hresult.Describe(go)}" : null });
-                return;
+                if (!left) return true;
+                report(new LiveEvent { Event = "end", Error = $"the engine cannot go on: {Hresult.Describe(go)}" });
+                return false;
             }
         }
     }
@@ -291,16 +302,19 @@ public enum LiveAction { Continue, SetExitBreakpoint, CaptureCrash, CaptureExit,
 /// exit breakpoint once per process; the initial break (where the exit breakpoint goes). Everything else goes on as
 /// the application would see it without a debugger. No engine here: the Windows-only paths are unit-tested.
 /// </summary>
-public sealed class LiveStopPolicy(bool firstChance, bool captureExits)
+/// <param name="spareTheRoot">Do not capture the exit of the first process (under --children: the server, not a worker).</param>
+public sealed class LiveStopPolicy(bool firstChance, bool captureExits, bool spareTheRoot = false)
 {
     public const uint StackOverflow = 0xC00000FD, FailFast = 0xC0000409, HeapCorruption = 0xC0000374, Breakpoint = 0x80000003,
         WowBreakpoint = 0x4000001F, DbgPrint = 0x40010006, DbgPrintWide = 0x4001000A, SetThreadName = 0x406D1388;
 
     readonly HashSet<uint> _initialBreakSeen = [];
     readonly HashSet<uint> _exitCaptured = [];
+    uint? _root;
 
     public (LiveAction Action, uint Status) Decide(LiveStop e)
     {
+        _root ??= e.Pid;
         switch (e.Type)
         {
             case DbgEng.DEBUG_EVENT_CREATE_PROCESS:
@@ -315,7 +329,9 @@ public sealed class LiveStopPolicy(bool firstChance, bool captureExits)
                 // Not handled either way: the application's own handlers see it as they would without a debugger.
                 return (stop ? LiveAction.CaptureCrash : LiveAction.Continue, DbgEng.DEBUG_STATUS_GO_NOT_HANDLED);
             case DbgEng.DEBUG_EVENT_BREAKPOINT:
-                return (captureExits && _exitCaptured.Add(e.Pid) ? LiveAction.CaptureExit : LiveAction.Continue, DbgEng.DEBUG_STATUS_GO);
+                bool worker = !(spareTheRoot && e.Pid == _root);
+                return (captureExits && worker && _exitCaptured.Add(e.Pid) ? LiveAction.CaptureExit : LiveAction.Continue,
+                    DbgEng.DEBUG_STATUS_GO);
             case DbgEng.DEBUG_EVENT_EXIT_PROCESS:
                 return (LiveAction.ReportExited, DbgEng.DEBUG_STATUS_GO);
             default:

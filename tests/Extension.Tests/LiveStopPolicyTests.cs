@@ -59,3 +59,16 @@ public class LiveStopPolicyTests
         Assert.That(plain.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_EXIT_PROCESS, 9, 0, false)).Action, Is.EqualTo(LiveAction.ReportExited));
     }
 }
+
+public class LiveStopPolicyChildrenTests
+{
+    [Test]
+    public void Under_children_the_servers_own_exit_is_not_captured_but_a_workers_is()
+    {
+        var policy = new LiveStopPolicy(firstChance: false, captureExits: true, spareTheRoot: true);
+        policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_CREATE_PROCESS, 10, 0, false));   // w3wp.exe
+        policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_CREATE_PROCESS, 11, 0, false));   // php-cgi.exe
+        Assert.That(policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_BREAKPOINT, 11, 0, false)).Action, Is.EqualTo(LiveAction.CaptureExit));
+        Assert.That(policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_BREAKPOINT, 10, 0, false)).Action, Is.EqualTo(LiveAction.Continue));
+    }
+}

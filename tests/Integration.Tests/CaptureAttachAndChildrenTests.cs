@@ -94,14 +94,16 @@ public class CaptureAttachAndChildrenTests
         List<JsonObject> events = [];
         var capture = Task.Run(() => events = Capture(new CaptureCommand.CaptureRequest
         {
-            Name = "php-cgi.exe", Out = Captures, Rules = [Rules], Timeout = 90, Format = "json",
+            Name = "php-cgi.exe", Out = Captures, Rules = [Rules], Timeout = 25, Format = "json",
         }, out exitCode));
         // The worker starts only once the capture's engine host runs (found by its --out folder).
         var started = Stopwatch.StartNew();
         while (!HostRunning() && !capture.IsCompleted && started.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(100);
         Assert.That(HostRunning(), Is.True, "the capture's engine host did not start");
         var (_, pid, log) = StartWaitingWorker();
-        Assert.That(capture.Wait(TimeSpan.FromSeconds(150)), Is.True, "the capture ends (no process left, or --timeout)");
+        // --name keeps watching for the next worker until --timeout.
+        Assert.That(capture.Wait(TimeSpan.FromSeconds(90)), Is.True, "the capture ends at --timeout");
+        Assert.That(events.Last()["event"]!.GetValue<string>(), Is.EqualTo("timeout"));
         var crash = SingleCrash(events);
         Assert.That(exitCode, Is.EqualTo(CaptureCommand.Captured));
         Assert.That(crash["pid"]!.GetValue<uint>(), Is.EqualTo(pid));

@@ -63,6 +63,7 @@ public class CaptureAttachAndChildrenTests
     [Test]
     public void Children_catches_and_names_each_worker_the_w3wp_stand_in_starts()
     {
+        ExtensionSession.BuildDllIfStale();
         var expected = Load();
         var command = Layout();
         string php = Path.GetDirectoryName(command[0])!;
@@ -71,12 +72,22 @@ public class CaptureAttachAndChildrenTests
         {
             CommandLine = [Path.Combine(Live, "w3wp.exe"), "-n", "2", .. command], Children = true, Out = Captures, Rules = [Rules],
             Timeout = 120, Format = "json", SymbolPath = php + ";" + Path.Combine(php, "ext"),
+            // The extension at each stop: in this two-process session it must name the worker that raised the event.
+            Commands = $".load {ExtensionSession.WineDll}; !fcgi -offline",
         }, out int exitCode);
         string all = string.Join("\n", events.Select(e => e.ToJsonString()));
         var crashes = events.Where(e => e["event"]!.GetValue<string>() == "crash").ToList();
         Assert.That(exitCode, Is.EqualTo(CaptureCommand.Captured));
         Assert.That(crashes, Has.Count.EqualTo(2), all);
-        foreach (var crash in crashes) AssertXdebugCrash(crash, expected);
+        foreach (var crash in crashes)
+        {
+            AssertXdebugCrash(crash, expected);
+            string report = crash["output"]!.GetValue<string>();
+            Assert.That(report, Does.Contain("Processes in this session"), report);
+            Assert.That(report, Does.Match(@"pid \d+ w3wp\.exe"));
+            Assert.That(report, Does.Match($@"pid {crash["pid"]} php-cgi\.exe  \(FastCGI worker\)  <- raised the event"));
+            Assert.That(report, Does.Contain("a live process stopped in the debugger"));
+        }
         Assert.That(crashes.Select(c => c["pid"]!.GetValue<uint>()).Distinct().Count(), Is.EqualTo(2), "two workers, two pids");
         Assert.That(crashes.Select(c => c["dump"]!.GetValue<string>()).Distinct().Count(), Is.EqualTo(2), "each crash its own dump");
         // The session outlives the children: the parent's own end is seen, with the last worker's exit code passed on.

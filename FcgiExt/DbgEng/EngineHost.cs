@@ -74,6 +74,12 @@ public static class EngineHost
 
     public static int Run(string[] args, Stream stdout, TextWriter stderr, TextReader stdin, string? engineFolder = null)
     {
+        if (args.Length == 1 && args[0] is "--version" or "version")
+        {
+            Write(stdout, RulesEngine.ProductInfo.Version + "\n");
+            stdout.Flush();
+            return 0;
+        }
         if (args.Length >= 1 && args[0] is "serve" or "--serve")
             return Serve(stdin, stdout, stderr, engineFolder);
         if (args.Length >= 1 && args[0] == "capture")

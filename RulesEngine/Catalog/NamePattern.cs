@@ -50,12 +50,19 @@ public sealed class NamePattern
             var body = text[1..close];
             if (flags.Any(f => f != 'i')) { error = $"bad regex '{text}': unknown flag(s) '{flags}' (only 'i' is supported)"; return null; }
             if (body.Length == 0) { error = $"bad regex '{text}': empty expression"; return null; }
-            // Not RegexOptions.Compiled: NativeAOT builds (the !fcgi extension) interpret regexes anyway, and
-            // compiling every catalog regex would dominate the catalog's load time.
-            var options = RegexOptions.CultureInvariant | (flags.Contains('i') ? RegexOptions.IgnoreCase : 0);
+            // NonBacktracking: site catalogs are written by people, and a pattern like (a+)+$ must not run away on a
+            // long frame name; this engine is linear in the name. Not Compiled: NativeAOT builds (the !fcgi
+            // extension) interpret regexes anyway, and compiling every catalog regex would dominate the load time.
+            var options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking | (flags.Contains('i') ? RegexOptions.IgnoreCase : 0);
             try
             {
                 return new NamePattern(text, PatternKind.Regex, new Regex(body, options, TimeSpan.FromMilliseconds(200)));
+            }
+            catch (NotSupportedException e)
+            {
+                error = $"bad regex '{text}': it needs a construct that cannot run in linear time (a backreference, a lookaround, " +
+                        $"an atomic group or a conditional); write it without: {FirstLine(e.Message)}";
+                return null;
             }
             catch (ArgumentException e)
             {

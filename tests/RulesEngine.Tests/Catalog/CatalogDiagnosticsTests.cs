@@ -132,6 +132,34 @@ public class CatalogDiagnosticsTests
             Is.EqualTo("bad.yaml:9:41: unknown key 'note' in an example (expected: frames, exception, process, expect)"));
     }
 
+    [TestCase(@"/(a)\1/", "backreference")]
+    [TestCase("/foo(?=bar)/", "lookahead")]
+    [TestCase("/(?<!x)y/", "lookbehind")]
+    [TestCase("/(?>a+)b/", "atomic group")]
+    public void A_regex_that_cannot_run_in_linear_time_is_an_error_at_its_value(string pattern, string construct)
+    {
+        var text = Only(Diagnose(OwnerA + $"rules:\n  - id: r1\n    match:\n      module: m.dll\n      function: '{pattern}'\n    action: owner\n    owner: a\n"));
+        Assert.That(text, Does.StartWith($"bad.yaml:7:17: bad regex '{pattern}': it needs a construct that cannot run in linear time"), construct);
+    }
+
+    [Test]
+    public void Runaway_patterns_stay_linear_on_long_frame_names()
+    {
+        var name = new string('a', 10_000) + "!";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var p in new[] { "/(a+)+$/", "/(a|aa)+$/", "/^(a*)*b$/", "/(.*a){20}$/" })
+        {
+            var pattern = NamePattern.Parse(p, out var error);
+            Assert.That(error, Is.Null, p);
+            Assert.That(pattern!.Matches(name), Is.False, p);
+        }
+        foreach (var g in new[] { "*a*a*a*a*a*a*a*a*b", "a*a*a*a*a*?b" })
+            Assert.That(NamePattern.Parse(g, out _)!.Matches(name), Is.False, g);
+        // A backtracking engine needs longer than the universe for the first of these; a bound with room for a slow
+        // machine, not a timing test: the point is that it ends.
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)));
+    }
+
     [Test]
     public void BadRegexIsReportedAtTheValue()
     {

@@ -46,6 +46,7 @@ public sealed record IisCheckReport(IisConfiguration Config, IReadOnlyList<(Fast
                     ["server_path"] = p.Ini.ServerPath,
                     ["found_by"] = p.Ini.How,
                     ["read"] = p.Ini.Ini?.File,
+                    ["given"] = p.Ini.Given,
                 },
             })]),
             ["handlers"] = Config.Handlers.Count(h => h.IsFastCgi),
@@ -81,7 +82,7 @@ public sealed record IisCheckReport(IisConfiguration Config, IReadOnlyList<(Fast
                     string.Join(", ", Config.Files));
         foreach (var (app, ini) in Pools)
             Wrap(s, "  ", $"{app.Key} ({app.Location})" + (ini is null ? "" : ini.Ini is { } read
-                ? $": php.ini {read.File}" + (ini.How == "--php-ini" ? " (--php-ini)" : $" ({ini.How})")
+                ? $": php.ini {read.File}" + (ini.Given ? " (--php-ini)" : $" ({ini.How})")
                 : $": php.ini {ini.ServerPath ?? "unknown"} not readable here"));
         foreach (var f in Findings)
         {

@@ -1,7 +1,8 @@
 namespace FcgiExt.IisConfig;
 
-/// <summary>Where php-cgi looks for its php.ini on the server, and the copy the checks read (null when none is readable).</summary>
-public sealed record PhpIniChoice(string? ServerPath, string How, PhpIni? Ini);
+/// <summary>Where php-cgi looks for its php.ini on the server (found by PHPRC or beside php-cgi), and the copy the checks
+/// read: the --php-ini file when <paramref name="Given"/>, else that path when readable here, else null.</summary>
+public sealed record PhpIniChoice(string? ServerPath, string How, PhpIni? Ini, bool Given = false);
 
 /// <summary>What the checks may look at besides the configuration: files beside php-cgi.exe, and php.ini files.</summary>
 public interface IFileProbe
@@ -88,7 +89,7 @@ public static class IisChecker
             serverPath = WindowsPath.DirectoryOf(app.FullPath) is { } dir ? WindowsPath.Join(dir, "php.ini") : null;
             how = "beside php-cgi";
         }
-        if (given is not null) return new PhpIniChoice(serverPath, "--php-ini", PhpIni.Load(given));
+        if (given is not null) return new PhpIniChoice(serverPath, how, PhpIni.Load(given), Given: true);
         if (serverPath is not null && probe.Exists(serverPath)) return new PhpIniChoice(serverPath, how, PhpIni.Load(serverPath));
         return new PhpIniChoice(serverPath, how, null);
     }

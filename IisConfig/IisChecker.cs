@@ -319,7 +319,7 @@ public static class IisChecker
         var cause = own.FirstOrDefault(f => f.Severity == Severity.Error && f.Rule != HandlerWithoutApp);
         string what = n == 0 ? "rapidFailsPerMinute=0: the documentation does not say what IIS does with 0"
             : $"After {n} unexpected exits of this pool's processes within a minute (rapidFailsPerMinute" +
-              (app.RapidFailsPerMinute is null ? " is not set, IIS's default" : "") + "), IIS stops starting them and answers every " +
+              (app.RapidFailsPerMinute is null ? " is not set, IIS's default" : $"={n}") + "), IIS stops starting them and answers every " +
               "request to the application with a 500 \"The FastCGI process has failed frequently recently\" until the minute is out";
         return new Finding
         {

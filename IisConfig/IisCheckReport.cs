@@ -18,7 +18,12 @@ public sealed record IisCheckReport(IisConfiguration Config, IReadOnlyList<(Fast
     {
         // The checker asks once per PHP pool, in order; the answers are kept for the report's list of pools.
         var chosen = new List<PhpIniChoice>();
-        var findings = IisChecker.Check(config, a => { var c = IisChecker.ChoosePhpIni(a, phpIni, probe); chosen.Add(c); return c; }, probe);
+        var findings = IisChecker.Check(config, a =>
+        {
+            var c = IisChecker.ChoosePhpIni(a, phpIni, probe);
+            chosen.Add(c);
+            return c;
+        }, probe);
         int next = 0;
         var pools = config.Applications.Select(a => (a, a.IsPhp ? chosen[next++] : (PhpIniChoice?)null)).ToList();
         return new IisCheckReport(config, pools, findings);

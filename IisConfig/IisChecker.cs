@@ -28,12 +28,12 @@ public static class IisChecker
                             "using-fastcgi-to-host-php-applications-on-iis";
     const string CgiMain = "php/php-src:sapi/cgi/cgi_main.c";
 
-    public static readonly IisRule RecycleRace = new("recycle-race",
-        "IIS expects more requests than php-cgi serves", "https://blogs.iis.net/rickjames/fastcgi-debugging-quot-the-fastcgi-process-exited-unexpectedly-quot");
+    public static readonly IisRule RecycleRace = new("recycle-race", "IIS expects more requests than php-cgi serves",
+        "https://blogs.iis.net/rickjames/fastcgi-debugging-quot-the-fastcgi-process-exited-unexpectedly-quot");
     public static readonly IisRule MaxRequestsInvalid = new("php-max-requests-invalid",
         "PHP_FCGI_MAX_REQUESTS that php-cgi refuses", CgiMain);
-    public static readonly IisRule RapidFail = new("rapid-fail-protection",
-        "What Rapid Failure Protection does when workers die", "https://iis-blogs.azurewebsites.net/rickjames/fastcgi-rapid-failure-protection");
+    public static readonly IisRule RapidFail = new("rapid-fail-protection", "What Rapid Failure Protection does when workers die",
+        "https://iis-blogs.azurewebsites.net/rickjames/fastcgi-rapid-failure-protection");
     public static readonly IisRule RequestTimeout = new("request-timeout-below-max-execution-time",
         "IIS's requestTimeout ends scripts PHP still allows", McDocsApp);
     public static readonly IisRule ActivityTimeout = new("activity-timeout-below-max-execution-time",
@@ -150,8 +150,8 @@ public static class IisChecker
         {
             Rule = HandlerWithoutApp, Severity = Severity.Error, Location = h.Location,
             Message = $"The handler \"{h.Name}\" for {h.Path} {why}. IIS cannot start a process for it, so every such request " +
-                      "fails. " + (meant is not null ? $"Point it at the pool \"{meant.Key}\"" + (path.Length > 0 ? ", or add the pool it names." : ".")
-                                                     : "Add the pool it names.")
+                      "fails. " + (meant is null ? "Add the pool it names."
+                          : $"Point it at the pool \"{meant.Key}\"" + (path.Length > 0 ? ", or add the pool it names." : "."))
                       + (where.StartsWith('<') ? " (the mapping is in a web.config: put the site and application in the command)" : ""),
             Fix = fix,
         };
@@ -176,8 +176,10 @@ public static class IisChecker
         }
         // 0 (or text, which atoi reads as 0) means php-cgi never ends itself: IIS alone recycles, no race.
         if (php == 0 || iis <= php) yield break;
-        string iisSaid = app.InstanceMaxRequests is null ? $"instanceMaxRequests is not set, IIS's default is {iis}" : $"instanceMaxRequests={iis}";
-        string phpSaid = env is null ? $"PHP_FCGI_MAX_REQUESTS is not set, php-cgi's default is {php}" : $"PHP_FCGI_MAX_REQUESTS={env.Value}";
+        string iisSaid = app.InstanceMaxRequests is null ? $"instanceMaxRequests is not set, IIS's default is {iis}"
+            : $"instanceMaxRequests={iis}";
+        string phpSaid = env is null ? $"PHP_FCGI_MAX_REQUESTS is not set, php-cgi's default is {php}"
+            : $"PHP_FCGI_MAX_REQUESTS={env.Value}";
         yield return new Finding
         {
             Rule = RecycleRace, Severity = Severity.Error, Application = app.Key,
@@ -186,7 +188,8 @@ public static class IisChecker
                       $"ends itself after {php} ({phpSaid}). A request that arrives between php-cgi's exit and IIS noticing it " +
                       "fails with \"The FastCGI process exited unexpectedly\", most often on a busy server. Set " +
                       $"instanceMaxRequests to {php} or less, or PHP_FCGI_MAX_REQUESTS to {iis} or more.",
-            Fix = [Appcmd.Set(app, "instanceMaxRequests", php.ToString()), Appcmd.SetEnvironment(app, "PHP_FCGI_MAX_REQUESTS", iis.ToString())],
+            Fix = [Appcmd.Set(app, "instanceMaxRequests", php.ToString()),
+                   Appcmd.SetEnvironment(app, "PHP_FCGI_MAX_REQUESTS", iis.ToString())],
         };
     }
 
@@ -208,8 +211,10 @@ public static class IisChecker
         bool terminate = mode.Equals("TerminateProcess", StringComparison.OrdinalIgnoreCase);
         if (!terminate && !mode.Equals("ReturnStdErrIn500", StringComparison.OrdinalIgnoreCase)
                        && !mode.Equals("ReturnGeneric500", StringComparison.OrdinalIgnoreCase)) yield break;
-        string said = logging is null ? "fastcgi.logging is not set in php.ini, and PHP's default is 1" : $"fastcgi.logging = {logging.Value}";
-        string mine = app.StderrMode is null ? "stderrMode is not set, IIS's default is ReturnStdErrIn500" : $"stderrMode={app.StderrMode}";
+        string said = logging is null ? "fastcgi.logging is not set in php.ini, and PHP's default is 1"
+            : $"fastcgi.logging = {logging.Value}";
+        string mine = app.StderrMode is null ? "stderrMode is not set, IIS's default is ReturnStdErrIn500"
+            : $"stderrMode={app.StderrMode}";
         yield return new Finding
         {
             Rule = StderrLogging, Severity = terminate ? Severity.Error : Severity.Warning, Application = app.Key,
@@ -319,8 +324,9 @@ public static class IisChecker
         var cause = own.FirstOrDefault(f => f.Severity == Severity.Error && f.Rule != HandlerWithoutApp);
         string what = n == 0 ? "rapidFailsPerMinute=0: the documentation does not say what IIS does with 0"
             : $"After {n} unexpected exits of this pool's processes within a minute (rapidFailsPerMinute" +
-              (app.RapidFailsPerMinute is null ? " is not set, IIS's default" : $"={n}") + "), IIS stops starting them and answers every " +
-              "request to the application with a 500 \"The FastCGI process has failed frequently recently\" until the minute is out";
+              (app.RapidFailsPerMinute is null ? " is not set, IIS's default" : $"={n}") +
+              "), IIS stops starting them and answers every request to the application with a 500 " +
+              "\"The FastCGI process has failed frequently recently\" until the minute is out";
         return new Finding
         {
             Rule = RapidFail, Severity = cause is null ? Severity.Info : Severity.Warning, Application = app.Key,

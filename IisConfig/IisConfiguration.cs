@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
@@ -163,7 +164,7 @@ public sealed partial class IisConfiguration
     static long? Number(string file, XElement e, string name)
     {
         if (e.Attribute(name) is not { } a) return null;
-        if (!uint.TryParse(a.Value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v))
+        if (!uint.TryParse(a.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v))
             throw new ConfigFileException(file, Line(a), Column(a), $"{name}=\"{a.Value}\" is not a whole number from 0 to 4294967295");
         return v;
     }

@@ -76,11 +76,13 @@ public sealed class PhpIni
     }
 
     static bool AppliesEverywhere(string section) =>
-        !section.StartsWith("PATH=", StringComparison.OrdinalIgnoreCase) && !section.StartsWith("HOST=", StringComparison.OrdinalIgnoreCase);
+        !section.StartsWith("PATH=", StringComparison.OrdinalIgnoreCase)
+        && !section.StartsWith("HOST=", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The line that decides a directive for every script (the last one, as PHP lets later lines win).</summary>
     public IniEntry? Get(string name) =>
-        Entries.LastOrDefault(e => e.Value is not null && AppliesEverywhere(e.Section) && string.Equals(e.Name, name, StringComparison.Ordinal));
+        Entries.LastOrDefault(e => e.Value is not null && AppliesEverywhere(e.Section)
+                                   && string.Equals(e.Name, name, StringComparison.Ordinal));
 
     /// <summary>PHP's reading of an ini boolean: on, yes, true and non-zero numbers are true.</summary>
     public static bool IsTrue(string value) => value.Trim().ToLowerInvariant() switch

@@ -111,8 +111,9 @@ public class IisCheckCommandTests
     [Test]
     public void Web_configs_are_checked_too()
     {
-        var r = Run("iis", "check", Fixture.Config("handler-without-application"), "--web-config",
-            Path.Combine(Fixture.Dir("handler-without-application"), "web.config"), "--php-ini", Fixture.PhpIni("handler-without-application"));
+        const string name = "handler-without-application";
+        var r = Run("iis", "check", Fixture.Config(name), "--web-config", Path.Combine(Fixture.Dir(name), "web.config"),
+            "--php-ini", Fixture.PhpIni(name));
         Assert.That(r.Code, Is.EqualTo(1));
         Assert.That(r.Out, Does.Contain("PHP74_via_FastCGI"));
     }

@@ -46,7 +46,9 @@ public class IisConfigurationTests
                   <clear /><add name="BLOG" path="*.php" modules="FastCgiModule" scriptProcessor="C:\c.exe" />
                 </handlers></system.webServer></location></configuration>
                 """),
-            ("web.config", """<configuration><system.webServer><handlers><remove name="PHP" /></handlers></system.webServer></configuration>"""),
+            ("web.config", """
+                <configuration><system.webServer><handlers><remove name="PHP" /></handlers></system.webServer></configuration>
+                """),
         ]);
         Assert.That(config.Handlers.Select(h => $"{h.Name}@{h.LocationPath}"), Is.EqualTo(new[] { "PHP@", "BLOG@Default Web Site/blog" }));
     }
@@ -63,9 +65,11 @@ public class IisConfigurationTests
 
     [TestCase("<configuration><system.webServer><fastCgi><application fullPath=\"C:\\p.exe\" maxInstances=\"four\" />" +
               "</fastCgi></system.webServer></configuration>", 1, 76, "maxInstances=\"four\" is not a whole number from 0 to 4294967295")]
-    [TestCase("<configuration><system.webServer><fastCgi>\n  <application arguments=\"-c x\" /></fastCgi></system.webServer></configuration>",
+    [TestCase("<configuration><system.webServer><fastCgi>\n  <application arguments=\"-c x\" />" +
+              "</fastCgi></system.webServer></configuration>",
               2, 4, "a fastCgi <application> without fullPath (IIS requires it)")]
-    [TestCase("<?xml version=\"1.0\"?>\n<settings />", 2, 2, "the root element is <settings>, an IIS configuration file has <configuration>")]
+    [TestCase("<?xml version=\"1.0\"?>\n<settings />", 2, 2,
+              "the root element is <settings>, an IIS configuration file has <configuration>")]
     public void Settings_iis_itself_would_refuse(string xml, int line, int column, string problem)
     {
         var e = Assert.Throws<ConfigFileException>(() => IisConfiguration.Parse([("a.config", xml)]))!;

@@ -137,14 +137,16 @@ public static class IisChecker
         var samePath = apps.Where(a => WindowsPath.Same(a.FullPath, path)).ToList();
         // The one pool it most likely meant: the same executable with other arguments, else the only pool there is.
         var meant = samePath.Count == 1 ? samePath[0] : samePath.Count == 0 && apps.Count == 1 ? apps[0] : null;
-        string where = h.LocationPath.Length > 0 ? h.LocationPath
-            : h.Location.File.EndsWith("web.config", StringComparison.OrdinalIgnoreCase) ? "<site name>/<application path>" : "";
+        bool inWebConfig = h.Location.File.EndsWith("web.config", StringComparison.OrdinalIgnoreCase);
+        string where = h.LocationPath.Length > 0 ? h.LocationPath : inWebConfig ? "<site name>/<application path>" : "";
+        // A <location> of applicationHost.config is changed there only with /commit:apphost (appcmd would write a web.config).
+        bool commitAppHost = h.LocationPath.Length > 0 && !inWebConfig;
         string why = sp.Length == 0 ? "has no scriptProcessor"
             : samePath.Count > 0 ? $"sends requests to \"{sp}\", but the fastCgi application for {path} has other arguments " +
                                    $"(\"{samePath[0].Arguments}\"); fullPath|arguments must match exactly"
             : $"sends requests to \"{sp}\", but no fastCgi application has that fullPath";
         var fix = new List<string>();
-        if (meant is not null) fix.Add(Appcmd.SetScriptProcessor(where, h.Name, meant.Key));
+        if (meant is not null) fix.Add(Appcmd.SetScriptProcessor(where, h.Name, meant.Key) + (commitAppHost ? " /commit:apphost" : ""));
         if (path.Length > 0) fix.Add(Appcmd.AddApplication(path, args));
         return new Finding
         {
@@ -193,24 +195,15 @@ public static class IisChecker
         };
     }
 
-    /// <summary>stderrMode as IIS stores it (the names; the schema's numbers also parse).</summary>
-    static string StderrMode(FastCgiApplication app) => app.StderrMode?.Trim() switch
-    {
-        null or "" or "0" => "ReturnStdErrIn500",
-        "1" => "ReturnGeneric500",
-        "2" => "IgnoreAndReturn200",
-        "3" => "TerminateProcess",
-        var s => s,
-    };
 
     static IEnumerable<Finding> CheckStderr(FastCgiApplication app, PhpIni php)
     {
         var logging = php.Get("fastcgi.logging");
         if (logging is not null && !PhpIni.IsTrue(logging.Value!)) yield break;
-        string mode = StderrMode(app);
-        bool terminate = mode.Equals("TerminateProcess", StringComparison.OrdinalIgnoreCase);
-        if (!terminate && !mode.Equals("ReturnStdErrIn500", StringComparison.OrdinalIgnoreCase)
-                       && !mode.Equals("ReturnGeneric500", StringComparison.OrdinalIgnoreCase)) yield break;
+        // The reader has made it one of the schema's names.
+        string mode = app.StderrMode ?? "ReturnStdErrIn500";
+        bool terminate = mode == "TerminateProcess";
+        if (mode == "IgnoreAndReturn200") yield break;
         string said = logging is null ? "fastcgi.logging is not set in php.ini, and PHP's default is 1"
             : $"fastcgi.logging = {logging.Value}";
         string mine = app.StderrMode is null ? "stderrMode is not set, IIS's default is ReturnStdErrIn500"
@@ -357,7 +350,7 @@ public static class IisChecker
                           $"{FastCgiApplication.DefaultQueueLength}); requests beyond that are refused with an error during a burst.",
                 Fix = [Appcmd.Set(app, "queueLength", FastCgiApplication.DefaultQueueLength.ToString())],
             };
-        if (app.Protocol?.Trim() is { } p && (p.Equals("Tcp", StringComparison.OrdinalIgnoreCase) || p == "1"))
+        if (app.Protocol == "Tcp")
             yield return new Finding
             {
                 Rule = Protocol, Severity = Severity.Info, Location = app.Where("protocol"), Application = app.Key,

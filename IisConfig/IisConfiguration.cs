@@ -125,8 +125,15 @@ public sealed partial class IisConfiguration
         foreach (var web in scope.Elements("system.webServer"))
         {
             foreach (var fastCgi in web.Elements("fastCgi"))
-                foreach (var app in fastCgi.Elements("application"))
-                    apps.Add(ReadApplication(file, app));
+                foreach (var element in fastCgi.Elements("application"))
+                {
+                    var app = ReadApplication(file, element);
+                    // IIS's configuration system refuses a collection with two entries of one key, and so does the check.
+                    if (apps.FirstOrDefault(a => WindowsPath.Same(a.FullPath, app.FullPath) && a.Arguments == app.Arguments) is { } first)
+                        throw new ConfigFileException(file, app.Location.Line, app.Location.Column,
+                            $"a second fastCgi application \"{app.Key}\" (the first is at {first.Location}): IIS refuses duplicate keys");
+                    apps.Add(app);
+                }
             foreach (var section in web.Elements("handlers"))
                 ReadHandlers(file, section, locationPath, handlers);
         }
@@ -151,8 +158,8 @@ public sealed partial class IisConfiguration
             IdleTimeout = Number(file, e, "idleTimeout"),
             RapidFailsPerMinute = Number(file, e, "rapidFailsPerMinute"),
             QueueLength = Number(file, e, "queueLength"),
-            Protocol = (string?)e.Attribute("protocol"),
-            StderrMode = (string?)e.Attribute("stderrMode"),
+            Protocol = Choice(file, e, "protocol", "NamedPipe", "Tcp"),
+            StderrMode = Choice(file, e, "stderrMode", "ReturnStdErrIn500", "ReturnGeneric500", "IgnoreAndReturn200", "TerminateProcess"),
             MonitorChangesTo = (string?)e.Attribute("monitorChangesTo"),
             EnvironmentVariables = env,
             Location = At(file, e),
@@ -167,6 +174,16 @@ public sealed partial class IisConfiguration
         if (!uint.TryParse(a.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v))
             throw new ConfigFileException(file, Line(a), Column(a), $"{name}=\"{a.Value}\" is not a whole number from 0 to 4294967295");
         return v;
+    }
+
+    /// <summary>An enumeration attribute: one of its names (any case) or its number in the schema, as IIS accepts them.</summary>
+    static string? Choice(string file, XElement e, string name, params string[] names)
+    {
+        if (e.Attribute(name) is not { } a) return null;
+        var v = a.Value.Trim();
+        if (int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int i) && i < names.Length) return names[i];
+        return names.FirstOrDefault(n => n.Equals(v, StringComparison.OrdinalIgnoreCase))
+               ?? throw new ConfigFileException(file, Line(a), Column(a), $"{name}=\"{a.Value}\" is none of {string.Join(", ", names)}");
     }
 
     /// <summary>add, remove and clear in document order, within one scope (a file's top level or one location): a

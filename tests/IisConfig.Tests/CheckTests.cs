@@ -227,6 +227,22 @@ public class CheckTests
     }
 
     [Test]
+    public void A_mapping_in_an_applicationhost_location_is_fixed_there()
+    {
+        var config = IisConfiguration.Parse([("applicationHost.config", """
+            <configuration>
+              <system.webServer><fastCgi><application fullPath="C:\PHP\php-cgi.exe" /></fastCgi></system.webServer>
+              <location path="Default Web Site/shop"><system.webServer><handlers>
+                <add name="PHP-shop" path="*.php" modules="FastCgiModule" scriptProcessor="C:\PHP\php-cgi.exe|-c shop.ini" />
+              </handlers></system.webServer></location>
+            </configuration>
+            """)]);
+        var f = Only(IisCheckReport.Run(config, null, new Fixture.NothingOnDisk()), "handler-without-application");
+        Assert.That(f.Fix[0], Is.EqualTo(@"%windir%\system32\inetsrv\appcmd.exe set config ""Default Web Site/shop"" " +
+            @"-section:system.webServer/handlers /[name='PHP-shop'].scriptProcessor:C:\PHP\php-cgi.exe /commit:apphost"));
+    }
+
+    [Test]
     public void Php_fcgi_children_under_iis()
     {
         var report = Fixture.Check("php-fcgi-children");

@@ -70,10 +70,29 @@ public class IisConfigurationTests
               2, 4, "a fastCgi <application> without fullPath (IIS requires it)")]
     [TestCase("<?xml version=\"1.0\"?>\n<settings />", 2, 2,
               "the root element is <settings>, an IIS configuration file has <configuration>")]
+    [TestCase("<configuration><system.webServer><fastCgi><application fullPath=\"C:\\p.exe\" stderrMode=\"Quiet\" />" +
+              "</fastCgi></system.webServer></configuration>", 1, 76,
+              "stderrMode=\"Quiet\" is none of ReturnStdErrIn500, ReturnGeneric500, IgnoreAndReturn200, TerminateProcess")]
+    [TestCase("<configuration><system.webServer><fastCgi>\n<application fullPath=\"C:\\PHP\\php-cgi.exe\" />\n" +
+              "<application fullPath=\"c:\\php\\php-cgi.exe\" /></fastCgi></system.webServer></configuration>", 3, 2,
+              "a second fastCgi application \"c:\\php\\php-cgi.exe\" (the first is at a.config:2:2): IIS refuses duplicate keys")]
     public void Settings_iis_itself_would_refuse(string xml, int line, int column, string problem)
     {
         var e = Assert.Throws<ConfigFileException>(() => IisConfiguration.Parse([("a.config", xml)]))!;
         Assert.That(e.Message, Is.EqualTo($"a.config:{line}:{column}: {problem}"));
+    }
+
+    [Test]
+    public void Enumerations_read_by_name_in_any_case_or_by_number()
+    {
+        var config = IisConfiguration.Parse([("a.config", """
+            <configuration><system.webServer><fastCgi>
+              <application fullPath="C:\a.exe" stderrMode="terminateprocess" protocol="1" />
+              <application fullPath="C:\b.exe" stderrMode="2" />
+            </fastCgi></system.webServer></configuration>
+            """)]);
+        Assert.That(config.Applications.Select(a => (a.StderrMode, a.Protocol)),
+            Is.EqualTo(new[] { ("TerminateProcess", "Tcp"), ("IgnoreAndReturn200", (string?)null) }));
     }
 
     [Test]

@@ -38,7 +38,8 @@ public sealed class PhpIni
             int start = line.Length - line.TrimStart().Length;
             var body = line.Trim();
             if (n == 0 && body.StartsWith('\uFEFF')) body = body[1..];
-            if (body.Length == 0 || body[0] == ';' || body[0] == '#') continue;
+            // PHP 7 dropped '#' comments: such a line is a directive nobody reads, as it is here.
+            if (body.Length == 0 || body[0] == ';') continue;
             if (body[0] == '[')
             {
                 int close = body.IndexOf(']');

@@ -23,7 +23,8 @@ public class PhpIniTests
         var ini = PhpIni.Parse("a = 1 ; old\n; a = 9\n#b = 3\nc = \"x ; y\"\n  a = 2\nflag\n", "t.ini");
         Assert.That(ini.Get("a")!.Value, Is.EqualTo("2"));
         Assert.That(ini.Get("a")!.Location.Column, Is.EqualTo(3));
-        Assert.That(ini.Get("b"), Is.Null, "a # line is a comment");
+        Assert.That(ini.Get("b"), Is.Null, "a # line sets no b");
+        Assert.That(ini.Get("#b")!.Value, Is.EqualTo("3"), "PHP 7 and later read it as a directive named #b");
         Assert.That(ini.Get("c")!.Value, Is.EqualTo("x ; y"), "a ';' inside quotes is text");
         Assert.That(ini.Get("flag"), Is.Null, "a bare name sets nothing");
     }

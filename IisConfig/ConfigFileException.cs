@@ -1,0 +1,17 @@
+namespace FcgiExt.IisConfig;
+
+/// <summary>A configuration file that cannot be read as what it claims to be: one `file:line:col: message`.</summary>
+public sealed class ConfigFileException(string file, int line, int column, string problem)
+    : Exception($"{file}:{line}:{column}: {problem}")
+{
+    public string File { get; } = file;
+    public int Line { get; } = line;
+    public int Column { get; } = column;
+    public string Problem { get; } = problem;
+}
+
+/// <summary>Where a setting was read: the finding points the user there.</summary>
+public sealed record SourceLocation(string File, int Line, int Column)
+{
+    public override string ToString() => $"{File}:{Line}:{Column}";
+}

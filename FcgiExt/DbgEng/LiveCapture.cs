@@ -277,9 +277,17 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
         string stem = Path.GetFileNameWithoutExtension(process ?? "process");
         string file = $"{stem}_{e.SystemPid}_{DateTime.UtcNow:yyyyMMdd-HHmmss}_{++_captures}.dmp";
         string path = options.OutFolder.TrimEnd('\\', '/') + (options.OutFolder.Contains('\\') ? "\\" : "/") + file;
-        int hr = engine.Execute($".dump /ma \"{path}\"");
+        // Written under a temporary name and renamed when complete: a capture that dies mid-write (killed, out of disk)
+        // never leaves a half dump that looks whole.
+        string partial = path + ".partial";
+        int hr = engine.Execute($".dump /ma \"{partial}\"");
+        if (hr >= 0 && File.Exists(partial))
+        {
+            try { File.Move(partial, path); }
+            catch (IOException ex) { error = $"the dump could not be renamed from {partial}: {ex.Message}"; }
+        }
         dumpSeconds = watch.Elapsed.TotalSeconds;
-        if (hr >= 0 && File.Exists(path)) dump = path;
+        if (File.Exists(path)) dump = path;
         else error = (error is null ? "" : error + "; ") + $"the dump could not be written: {Hresult.Describe(hr)}";
         report(new LiveEvent
         {

@@ -85,6 +85,7 @@ public class CaptureTests
         string dump = capture["dump"]!.GetValue<string>();
         Assert.That(File.Exists(dump), Is.True, dump);
         Assert.That(new FileInfo(dump).Length, Is.GreaterThan(1_000_000), "a full dump (/ma), not a minidump");
+        Assert.That(Directory.EnumerateFiles(Path.GetDirectoryName(dump)!, "*.partial"), Is.Empty, "written under a temporary name, renamed");
 
         await using var analyzer = new WineDumpAnalyzer(TestPaths.Wine, new EngineAnalysisOptions
         {
@@ -155,6 +156,57 @@ public class LiveExtensionTests
             foreach (var field in new[] { "owner", "owner_module", "bucket", "rule" })
                 Assert.That(extension["verdict"]![field]?.ToString(), Is.EqualTo(fromDump["verdict"]![field]?.ToString()), field);
             Assert.That(extension["exception"]!["class"]!.ToString(), Is.EqualTo(fromDump["exception"]!["class"]!.ToString()));
+        }
+        finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
+    }
+}
+
+/// <summary>Reports share nothing they should not (issue 15): a worker whose environment holds a secret (as
+/// `<environmentVariables>` often hold database passwords) is captured live and its full dump triaged in every
+/// format; the secret, which the dump's memory holds, appears in none of them.</summary>
+[Category("Integration")]
+[NonParallelizable]
+public class SecretsTests
+{
+    const string Secret = "FCGIEXT-SECRET-7f3a9c1e5b";
+
+    [Test]
+    public async Task No_report_format_carries_the_workers_environment()
+    {
+        string dir = TestPaths.TempDir();
+        try
+        {
+            var layout = new ProcessStartInfo("bash") { RedirectStandardOutput = true };
+            layout.ArgumentList.Add(Path.Combine(TestPaths.TestDumps, "live-layout.sh"));
+            layout.ArgumentList.Add("xdebug-null-write");
+            layout.ArgumentList.Add(Path.Combine(dir, "server"));
+            using (var p = Process.Start(layout)!) { p.StandardOutput.ReadToEnd(); p.WaitForExit(); }
+            string php = Path.Combine(dir, "server", "php");
+            var live = new StringWriter();
+            Environment.SetEnvironmentVariable("DB_PASSWORD", Secret);
+            try
+            {
+                CaptureCommand.Run(new CaptureCommand.CaptureRequest
+                {
+                    CommandLine = [Path.Combine(php, "php-cgi.exe"), "-d", "extension=php_xdebug-3.3.1-8.3-vs16-x86_64.dll", "-d",
+                        "xdebug.mode=trace", Path.Combine(dir, "server", "request.php")],
+                    Out = Path.Combine(dir, "captures"), Format = "json", Timeout = 120,
+                }, live, new StringWriter());
+            }
+            finally { Environment.SetEnvironmentVariable("DB_PASSWORD", null); }
+            var dump = Directory.EnumerateFiles(Path.Combine(dir, "captures"), "*.dmp").Single();
+            Assert.That(File.ReadAllBytes(dump).AsSpan().IndexOf(System.Text.Encoding.Unicode.GetBytes(Secret)), Is.GreaterThanOrEqualTo(0),
+                "the dump itself holds the secret (the test would prove nothing otherwise)");
+            Assert.That(live.ToString(), Does.Not.Contain(Secret), "the live capture's events");
+
+            await using var analyzer = new WineDumpAnalyzer(TestPaths.Wine, new EngineAnalysisOptions { Offline = true });
+            var result = await analyzer.AnalyzeAsync(dump, CancellationToken.None);
+            var report = FcgiExt.RulesEngine.Reporting.BatchReport.Build(
+                [new FcgiExt.RulesEngine.Reporting.DumpOutcome { Dump = dump, Result = result }]);
+            foreach (var format in new[] { "text", "json", "markdown", "html" })
+                foreach (bool verbose in new[] { false, true })
+                    Assert.That(FcgiExt.RulesEngine.Reporting.BatchReportRenderers.Render(report, format, verbose), Does.Not.Contain(Secret),
+                        $"{format}{(verbose ? " -v" : "")}");
         }
         finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
     }

@@ -14,6 +14,14 @@ public sealed class ExtensionSession : IDisposable
     public static string WineDll => WineRunner.ToWinePath(Dll);
 
     EngineServer? _server;
+    bool _allowOpenErrors;
+
+    /// <summary>The engine's one-line error when it would not open the last dump (with <see cref="AllowOpenErrors"/>).</summary>
+    public string? LastOpenError { get; private set; }
+
+    /// <summary>A dump the engine will not open gives an empty answer and <see cref="LastOpenError"/>, not a failure
+    /// (the fuzz test skips such damage: it is the dump check's and the engine's, not the extension's).</summary>
+    public ExtensionSession AllowOpenErrors() { _allowOpenErrors = true; return this; }
 
     public static void BuildDllIfStale()
     {
@@ -54,6 +62,7 @@ public sealed class ExtensionSession : IDisposable
         };
         string answer = _server.Request(JsonSerializer.Serialize(request, HostJson.Default.ServeRequest), TimeSpan.FromMinutes(3));
         var response = JsonSerializer.Deserialize(answer, HostJson.Default.ServeResponse)!;
+        if (response.Error is not null && _allowOpenErrors) { LastOpenError = response.Error; return new Dictionary<string, string>(); }
         Assert.That(response.Error, Is.Null, answer);
         string text = response.Output ?? "";
         var parts = new Dictionary<string, string>();

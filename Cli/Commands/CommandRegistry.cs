@@ -12,5 +12,6 @@ public static class CommandRegistry
         yield return RulesCommand.Create();
         yield return EngineCommand.Create();
         yield return CaptureCommand.Create();
+        yield return ReproCommand.Create();
     }
 }

@@ -67,13 +67,15 @@ public sealed class FastCgiClient(Stream stream)
         string? writeFailure = null;
         try
         {
-            await WriteAsync(Records.Encode(RecordType.BeginRequest, request.RequestId,
-                Records.BeginRequestBody(request.Role, request.KeepConn)), cancel);
-            foreach (var record in Records.EncodeStream(RecordType.Params, request.RequestId, NameValuePairs.Encode(request.Params)))
-                await WriteAsync(record, cancel);
+            // One write per step, as a server that buffers its records does; the step tells which write the peer refused.
+            var head = new List<byte[]>
+            {
+                Records.Encode(RecordType.BeginRequest, request.RequestId, Records.BeginRequestBody(request.Role, request.KeepConn)),
+            };
+            head.AddRange(Records.EncodeStream(RecordType.Params, request.RequestId, NameValuePairs.Encode(request.Params)));
+            await WriteAsync(head.SelectMany(r => r).ToArray(), cancel);
             step = FastCgiStep.Stdin;
-            foreach (var record in Records.EncodeStream(RecordType.Stdin, request.RequestId, request.Stdin))
-                await WriteAsync(record, cancel);
+            await WriteAsync(Records.EncodeStream(RecordType.Stdin, request.RequestId, request.Stdin).SelectMany(r => r).ToArray(), cancel);
             await stream.FlushAsync(cancel);
             step = FastCgiStep.ReadingStdout;
         }

@@ -80,7 +80,7 @@ public static class ReproCommand
             Concurrency = parse.GetValue(ConcurrencyOption), InstanceMaxRequests = parse.GetValue(InstanceMaxOption),
             Env = parse.GetValue(EnvOption) ?? [], PhpIni = parse.GetValue(PhpIniOption)?.FullName, Debug = parse.GetValue(DebugOption),
             Out = parse.GetValue(OutOption), Format = parse.GetValue(FormatOption)!,
-        }, Console.Out, Console.Error));
+        }, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
 

@@ -129,7 +129,7 @@ public static class ReproDriver
                     // A worker that leaves right after its last request (PHP_FCGI_MAX_REQUESTS reached) is still a
                     // voluntary exit: give it the race window's time to show before stopping it.
                     await Task.WhenAny(live.Process.Exit, Task.Delay(200, cancel));
-                    await EndAsync(live, live.Process.Exit.IsCompleted ? WorkerEnd.Died : WorkerEnd.Stopped, null);
+                    await EndAsync(live, WorkerEnd.Stopped, null);
                     live = null;
                 }
             }
@@ -204,8 +204,10 @@ public static class ReproDriver
             WorkerExit exit;
             if (end == WorkerEnd.Died) exit = await live.Process.Exit;
             else exit = await live.Process.StopAsync(TimeSpan.FromSeconds(2));
-            // A worker that was asked to stop but had already exited by itself is a death, not a recycle.
-            if (end != WorkerEnd.Died && live.Process.SignalSent is null) end = WorkerEnd.Died;
+            // Gone by itself before the driver retired it: a death when IIS would still have sent it requests, and
+            // harmless when its own limit and instanceMaxRequests agree (IIS retires it at that moment anyway).
+            if (end == WorkerEnd.Stopped && live.Process.SignalSent is null)
+                end = live.Served < options.InstanceMaxRequests ? WorkerEnd.Died : WorkerEnd.Recycled;
             string stderr = await live.Process.StderrText;
             var exited = live.Process.Exited ?? DateTime.UtcNow;
             Workers.Add(new WorkerRecord

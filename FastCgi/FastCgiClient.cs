@@ -75,7 +75,8 @@ public sealed class FastCgiClient(Stream stream)
             head.AddRange(Records.EncodeStream(RecordType.Params, request.RequestId, NameValuePairs.Encode(request.Params)));
             await WriteAsync(head.SelectMany(r => r).ToArray(), cancel);
             step = FastCgiStep.Stdin;
-            await WriteAsync(Records.EncodeStream(RecordType.Stdin, request.RequestId, request.Stdin).SelectMany(r => r).ToArray(), cancel);
+            var body = Records.EncodeStream(RecordType.Stdin, request.RequestId, request.Stdin).SelectMany(r => r).ToArray();
+            await WriteAsync(body, cancel);
             await stream.FlushAsync(cancel);
             step = FastCgiStep.ReadingStdout;
         }

@@ -121,7 +121,8 @@ public static class ReproDriver
                     }
                     live.DropConnection();
                     var died = await Task.WhenAny(live.Process.Exit, Task.Delay(options.ExitWait, cancel)) == live.Process.Exit;
-                    await EndAsync(live, died ? WorkerEnd.Died : WorkerEnd.Killed, (number, record.Step, record.Failure ?? result?.Failure));
+                    await EndAsync(live, died ? WorkerEnd.Died : WorkerEnd.Killed,
+                        (number, record.Step, record.Failure ?? result?.Failure));
                     live = null;
                 }
                 if (live is not null)
@@ -193,8 +194,8 @@ public static class ReproDriver
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
-                return (Record(FastCgiStep.ReadingStdout, $"no END_REQUEST within {options.RequestTimeout.TotalSeconds:0} s (request timeout)",
-                    null), null);
+                string why = $"no END_REQUEST within {options.RequestTimeout.TotalSeconds:0} s (request timeout)";
+                return (Record(FastCgiStep.ReadingStdout, why, null), null);
             }
         }
 

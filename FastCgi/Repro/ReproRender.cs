@@ -27,13 +27,15 @@ public static class ReproRender
         var t = new StringBuilder();
         t.AppendLine($"fcgi repro: {report.Requests.Count} requests to {s.Worker} over {s.Concurrency} worker(s), " +
                      $"instanceMaxRequests={s.InstanceMaxRequests}, " +
-                     (s.PhpFcgiMaxRequests is null ? "PHP_FCGI_MAX_REQUESTS unset (500)" : $"PHP_FCGI_MAX_REQUESTS={s.PhpFcgiMaxRequests}") +
+                     (s.PhpFcgiMaxRequests is null ? "PHP_FCGI_MAX_REQUESTS unset (500)"
+                                                   : $"PHP_FCGI_MAX_REQUESTS={s.PhpFcgiMaxRequests}") +
                      (s.KeepConn ? ", FCGI_KEEP_CONN" : ""));
         var durations = report.Requests.Where(r => r.Completed).Select(r => r.DurationMs).Order().ToList();
         t.AppendLine($"served {report.Served}, failed {report.Failed}; workers started {report.Workers.Count}, recycled by the driver " +
                      $"{report.Workers.Count(w => w.End == WorkerEnd.Recycled)}, died unexpectedly {report.UnexpectedExits}" +
-                     (durations.Count == 0 ? "" : $"; request time min {durations[0]:0.0} ms, median {durations[durations.Count / 2]:0.0} ms, " +
-                                                  $"max {durations[^1]:0.0} ms") + $"; {report.ElapsedMs:0} ms in all");
+                     (durations.Count == 0 ? "" : $"; request time min {durations[0]:0.0} ms, " +
+                                                  $"median {durations[durations.Count / 2]:0.0} ms, max {durations[^1]:0.0} ms") +
+                     $"; {report.ElapsedMs:0} ms in all");
         var statuses = report.Requests.Where(r => r.HttpStatus is not null).GroupBy(r => r.HttpStatus!.Value).OrderBy(g => g.Key)
             .Select(g => $"{g.Key} ×{g.Count()}").ToList();
         if (statuses.Count > 0) t.AppendLine($"responses: {string.Join(", ", statuses)}");
@@ -50,11 +52,13 @@ public static class ReproRender
         foreach (var w in report.Workers)
         {
             string exit = w.Signal is { } sig ? sig + (w.CoreDumped ? " (core)" : "") : $"status {w.ExitCode}";
-            string range = w.FirstRequest is null ? "no requests" : $"requests {w.FirstRequest}–{w.LastCompletedRequest?.ToString() ?? "none"}";
+            string range = w.FirstRequest is null ? "no requests"
+                : $"requests {w.FirstRequest}–{w.LastCompletedRequest?.ToString() ?? "none"}";
             string at = w.RequestAtEnd is { } n ? $", at request {n} ({ReproVerdicts.Step(w.StepAtEnd)}: {w.FailureAtEnd})" : "";
-            string gap = w.End == WorkerEnd.Died && w.ExitAfterLastEndRequestMs is { } ms ? $", exit {ms:0} ms after its last END_REQUEST" : "";
-            t.AppendLine($"  #{w.Index} pid {w.Pid}: {w.End.ToString().ToLowerInvariant()}, {exit}, {w.RequestsServed} served ({range}){at}" +
-                         $"{gap}, lived {w.LifetimeMs:0} ms");
+            string gap = w.End == WorkerEnd.Died && w.ExitAfterLastEndRequestMs is { } ms
+                ? $", exit {ms:0.0} ms after its last END_REQUEST was read" : "";
+            t.AppendLine($"  #{w.Index} pid {w.Pid}: {w.End.ToString().ToLowerInvariant()}, {exit}, {w.RequestsServed} served " +
+                         $"({range}){at}{gap}, lived {w.LifetimeMs:0} ms");
         }
         var failed = report.Requests.Where(r => !r.Completed).ToList();
         if (failed.Count > 0)

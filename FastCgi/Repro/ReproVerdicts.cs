@@ -23,7 +23,8 @@ public static partial class ReproVerdicts
             findings.Add(w.End == WorkerEnd.Killed ? Killed(w, inFlight, settings) : Died(w, inFlight, settings));
         }
         findings.AddRange(ScriptExits(requests, workers, scriptSources));
-        foreach (var r in requests.Where(r => r.Completed && r.Stderr is not null).GroupBy(r => FirstLine(r.Stderr!)).Select(g => g.First()))
+        var withStderr = requests.Where(r => r.Completed && r.Stderr is not null);
+        foreach (var r in withStderr.GroupBy(r => FirstLine(r.Stderr!)).Select(g => g.First()))
             findings.Add(new Finding
             {
                 Kind = "stderr", Request = r.Number, Worker = r.Worker, Script = r.Script,

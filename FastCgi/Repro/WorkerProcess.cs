@@ -99,7 +99,8 @@ public sealed class WorkerProcess : IDisposable
     public static string? FindOnPath(string name)
     {
         if (name.Contains('/')) return File.Exists(name) ? Path.GetFullPath(name) : null;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        string path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             string candidate = Path.Combine(dir, name);
             if (File.Exists(candidate)) return candidate;
@@ -160,7 +161,8 @@ public sealed class WorkerProcess : IDisposable
         [DllImport("libc")] static extern int posix_spawn_file_actions_init(IntPtr fileActions);
         [DllImport("libc")] static extern int posix_spawn_file_actions_destroy(IntPtr fileActions);
         [DllImport("libc")] static extern int posix_spawn_file_actions_adddup2(IntPtr fileActions, int fd, int newFd);
-        [DllImport("libc")] static extern int posix_spawn_file_actions_addopen(IntPtr fileActions, int fd, string path, int flags, int mode);
+        [DllImport("libc")]
+        static extern int posix_spawn_file_actions_addopen(IntPtr fileActions, int fd, string path, int flags, int mode);
         [DllImport("libc", SetLastError = true)] internal static extern int waitpid(int pid, out int status, int options);
         [DllImport("libc", SetLastError = true)] static extern int kill(int pid, int signal);
 
@@ -200,6 +202,9 @@ public sealed class WorkerProcess : IDisposable
             if (error != 0) throw new IOException($"{what} failed: error {error}");
         }
 
-        static string StrError(int error) => error switch { 2 => "no such file", 13 => "permission denied", 8 => "not an executable", _ => "errno" };
+        static string StrError(int error) => error switch
+        {
+            2 => "no such file", 8 => "not an executable", 13 => "permission denied", _ => "see errno(3)",
+        };
     }
 }

@@ -30,7 +30,8 @@ public class FastCgiClientTests
 
         await pair.SendAsync(Records.Encode(RecordType.Stdout, 3, "Status: 404 Not Found\r\n\r\n"u8),
             Records.Encode(RecordType.Stderr, 3, "PHP Notice: x"u8), Records.Encode(RecordType.Stdout, 3, "body"u8),
-            Records.Encode(RecordType.Stdout, 3, []), Records.Encode(RecordType.EndRequest, 3, Records.EndRequestBody(7, ProtocolStatus.RequestComplete)));
+            Records.Encode(RecordType.Stdout, 3, []),
+            Records.Encode(RecordType.EndRequest, 3, Records.EndRequestBody(7, ProtocolStatus.RequestComplete)));
         var result = await client;
 
         Assert.That(result.Completed, Is.True);
@@ -91,7 +92,8 @@ public class FastCgiClientTests
         await Records.ReadAsync(pair.Peer);
         await pair.ReadStreamAsync(RecordType.Params);
         await pair.ReadStreamAsync(RecordType.Stdin);
-        await pair.SendAsync(Records.Encode(RecordType.Stdout, 3, "complete"u8), Records.Encode(RecordType.Stdout, 3, "cut short"u8)[..12]);
+        await pair.SendAsync(Records.Encode(RecordType.Stdout, 3, "complete"u8),
+            Records.Encode(RecordType.Stdout, 3, "cut short"u8)[..12]);
         pair.PeerSocket.Close();
         var result = await client;
         Assert.That(result.Failure, Does.Contain("inside a Stdout record").And.Contain("4 of 16 bytes"));
@@ -125,8 +127,10 @@ public class FastCgiClientTests
         var ask = new FastCgiClient(pair.Client).GetValuesAsync(["FCGI_MAX_CONNS", "FCGI_MPXS_CONNS"]);
         var query = await Records.ReadAsync(pair.Peer);
         Assert.That((query!.Type, query.RequestId), Is.EqualTo((RecordType.GetValues, (ushort)0)));
-        Assert.That(NameValuePairs.Decode(query.Content), Is.EqualTo(new KeyValuePair<string, string>[] { new("FCGI_MAX_CONNS", ""), new("FCGI_MPXS_CONNS", "") }));
-        await pair.SendAsync(Records.Encode(RecordType.GetValuesResult, 0, NameValuePairs.Encode([new("FCGI_MAX_CONNS", "1"), new("FCGI_MPXS_CONNS", "0")])));
+        Assert.That(NameValuePairs.Decode(query.Content),
+            Is.EqualTo(new KeyValuePair<string, string>[] { new("FCGI_MAX_CONNS", ""), new("FCGI_MPXS_CONNS", "") }));
+        var answer = NameValuePairs.Encode([new("FCGI_MAX_CONNS", "1"), new("FCGI_MPXS_CONNS", "0")]);
+        await pair.SendAsync(Records.Encode(RecordType.GetValuesResult, 0, answer));
         Assert.That(await ask, Is.EqualTo(new Dictionary<string, string> { ["FCGI_MAX_CONNS"] = "1", ["FCGI_MPXS_CONNS"] = "0" }));
     }
 }

@@ -44,14 +44,16 @@ public class RecordTests
         var records = Records.EncodeStream(RecordType.Stdin, 1, data).Select(r => RecordHeader.Decode(r)).ToList();
         Assert.That(records.Select(r => (int)r.ContentLength), Is.EqualTo(new[] { 65535, 10, 0 }));
         Assert.That(records.Select(r => (int)r.PaddingLength), Is.EqualTo(new[] { 1, 6, 0 }));
-        Assert.That(Records.EncodeStream(RecordType.Params, 1, ReadOnlyMemory<byte>.Empty).Count(), Is.EqualTo(1), "an empty stream is one empty record");
+        Assert.That(Records.EncodeStream(RecordType.Params, 1, ReadOnlyMemory<byte>.Empty).Count(), Is.EqualTo(1),
+            "an empty stream is one empty record");
     }
 
     [Test]
     public void End_request_carries_a_4_byte_app_status_and_the_protocol_status()
     {
         Assert.That(Records.DecodeEndRequest([0, 0, 1, 2, 3, 0, 0, 0]), Is.EqualTo((258u, ProtocolStatus.UnknownRole)));
-        Assert.That(Records.EndRequestBody(0xdeadbeef, ProtocolStatus.Overloaded), Is.EqualTo(new byte[] { 0xde, 0xad, 0xbe, 0xef, 2, 0, 0, 0 }));
+        Assert.That(Records.EndRequestBody(0xdeadbeef, ProtocolStatus.Overloaded),
+            Is.EqualTo(new byte[] { 0xde, 0xad, 0xbe, 0xef, 2, 0, 0, 0 }));
     }
 
     [Test]

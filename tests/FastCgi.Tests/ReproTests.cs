@@ -41,7 +41,8 @@ public class ReproTests
     {
         string path = Path.Combine(Directory.CreateTempSubdirectory("fcgi-repro-worker-").FullName, "php-cgi-small-stack");
         File.WriteAllText(path, "#!/bin/sh\nulimit -s 256\nexec php-cgi \"$@\"\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
     }
 
@@ -56,7 +57,8 @@ public class ReproTests
         Assert.That(bodies, Has.Count.EqualTo(4));
         Assert.That(bodies[0], Does.StartWith("hello alice from Microsoft-IIS/10.0 pid "));
         Assert.That(bodies[1], Does.StartWith("hello bob from Microsoft-IIS/10.0 pid "));
-        Assert.That(bodies.Select(b => b![b!.LastIndexOf(' ')..]).Distinct().Count(), Is.EqualTo(1), "one worker, kept connected, serves them all");
+        Assert.That(bodies.Select(b => b![b!.LastIndexOf(' ')..]).Distinct().Count(), Is.EqualTo(1),
+            "one worker, kept connected, serves them all");
         Assert.That(report.GetProperty("served").GetInt32(), Is.EqualTo(4));
         Assert.That(report.GetProperty("findings").GetArrayLength(), Is.Zero);
     }
@@ -88,14 +90,16 @@ public class ReproTests
         var ends = report.GetProperty("workers").EnumerateArray().Select(w => w.GetProperty("end").GetString()).ToList();
         Assert.That(ends, Has.None.EqualTo("died"));
         Assert.That(ends.Count(e => e == "recycled"), Is.GreaterThanOrEqualTo(2));
-        Assert.That(report.GetProperty("workers").EnumerateArray().Select(w => w.GetProperty("slot").GetInt32()).Distinct().Count(), Is.EqualTo(2));
+        var slots = report.GetProperty("workers").EnumerateArray().Select(w => w.GetProperty("slot").GetInt32());
+        Assert.That(slots.Distinct().Count(), Is.EqualTo(2));
     }
 
     [Test]
     public void A_script_that_overflows_the_stack_is_a_crash_with_its_request_number()
     {
         string requests = Path.Combine(Directory.CreateTempSubdirectory("fcgi-repro-req-").FullName, "requests.txt");
-        File.WriteAllText(requests, $"{ScriptPath("hello.php")}\n{ScriptPath("hello.php")}\n{ScriptPath("crash.php")}?depth=all\n{ScriptPath("hello.php")}\n");
+        string hello = ScriptPath("hello.php");
+        File.WriteAllText(requests, $"{hello}\n{hello}\n{ScriptPath("crash.php")}?depth=all\n{hello}\n");
         var (code, report) = RunJson(new() { Worker = SmallStackWorker(), Requests = requests });
         Assert.That(code, Is.EqualTo(ReproCommand.WorkerDied));
         var crash = report.GetProperty("findings").EnumerateArray().Single();
@@ -105,7 +109,8 @@ public class ReproTests
             .And.Contain($"script {ScriptPath("crash.php")}?depth=all"));
         var first = report.GetProperty("workers")[0];
         Assert.That((first.GetProperty("signal").GetString(), first.GetProperty("end").GetString()), Is.EqualTo(("SIGSEGV", "died")));
-        Assert.That(report.GetProperty("requests")[3].GetProperty("completed").GetBoolean(), Is.True, "request 4 is served by a new worker");
+        Assert.That(report.GetProperty("requests")[3].GetProperty("completed").GetBoolean(), Is.True,
+            "request 4 is served by a new worker");
     }
 
     [Test]
@@ -115,7 +120,8 @@ public class ReproTests
         File.WriteAllText(requests, $"{ScriptPath("exits.php")}\n{ScriptPath("hello.php")}\n{ScriptPath("exits.php")}\n");
         var (code, output, _) = Run(new() { Requests = requests });
         Assert.That(code, Is.EqualTo(ReproCommand.NoDeaths), output);
-        Assert.That(output, Does.Contain("[script_exit] exits.php calls exit()/die() (line 3): its 2 request(s) completed with END_REQUEST " +
+        Assert.That(output, Does.Contain("[script_exit] exits.php calls exit()/die() (line 3): its 2 request(s) completed with " +
+                                         "END_REQUEST " +
                                          "and the worker went on serving (request 1 was followed by request 2 on the same worker)"));
         Assert.That(output, Does.Contain("served 3, failed 0; workers started 1"));
     }

@@ -13,7 +13,8 @@ public class ReproVerdictTests
     static ReproSettings Settings(int instanceMax = 5, string? phpMax = "3") => new()
     {
         Worker = "/usr/bin/php-cgi", Requests = 5, Concurrency = 1, InstanceMaxRequests = instanceMax, PhpFcgiMaxRequests = phpMax,
-        KeepConn = true, Env = phpMax is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["PHP_FCGI_MAX_REQUESTS"] = phpMax },
+        KeepConn = true,
+        Env = phpMax is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["PHP_FCGI_MAX_REQUESTS"] = phpMax },
     };
 
     static RequestRecord Served(int n, int worker, string script = Hello) => new()
@@ -65,9 +66,11 @@ public class ReproVerdictTests
     public void An_unset_PHP_FCGI_MAX_REQUESTS_is_php_cgis_default_of_500()
     {
         var requests = Enumerable.Range(1, 500).Select(n => Served(n, 1)).Append(Failed(501, 1, "params", "EPIPE")).ToList();
-        var (_, f) = Report(Settings(instanceMax: 1000, phpMax: null), requests, [Worker(1, WorkerEnd.Died, 500, 1, 500, atRequest: 501, atStep: "params")]);
+        var (_, f) = Report(Settings(instanceMax: 1000, phpMax: null), requests,
+            [Worker(1, WorkerEnd.Died, 500, 1, 500, atRequest: 501, atStep: "params")]);
         Assert.That(f.Kind, Is.EqualTo("recycle_race"));
-        Assert.That(f.Message, Does.Contain("PHP_FCGI_MAX_REQUESTS unset = 500 < instanceMaxRequests=1000").And.Contain("request 501 would fail"));
+        Assert.That(f.Message, Does.Contain("PHP_FCGI_MAX_REQUESTS unset = 500 < instanceMaxRequests=1000")
+            .And.Contain("request 501 would fail"));
     }
 
     [Test]
@@ -79,7 +82,8 @@ public class ReproVerdictTests
             new() { [Hello] = "", [Crash] = "" });
         Assert.That(f.Kind, Is.EqualTo("crash"));
         Assert.That((f.Request, f.Step, f.Script), Is.EqualTo(((int?)7, "reading_stdout", Crash)));
-        Assert.That(f.Message, Does.StartWith("php-cgi crashed (SIGSEGV) during request 7 (reading stdout), script /srv/www/crash.php?deep=1"));
+        Assert.That(f.Message,
+            Does.StartWith("php-cgi crashed (SIGSEGV) during request 7 (reading stdout), script /srv/www/crash.php?deep=1"));
     }
 
     [Test]
@@ -88,13 +92,15 @@ public class ReproVerdictTests
         var (_, f) = Report(Settings(instanceMax: 200, phpMax: "100"), [Served(1, 1), Failed(2, 1, "reading_stdout", "EOF")],
             [Worker(1, WorkerEnd.Died, 1, 1, 1, atRequest: 2, atStep: "reading_stdout")]);
         Assert.That(f.Kind, Is.EqualTo("exit_status"));
-        Assert.That(f.Message, Does.Contain("exited cleanly (status 0) during request 2 (reading stdout) after 1 requests, though PHP_FCGI_MAX_REQUESTS=100 was not reached"));
+        Assert.That(f.Message, Does.Contain("exited cleanly (status 0) during request 2 (reading stdout) after 1 requests, " +
+                                            "though PHP_FCGI_MAX_REQUESTS=100 was not reached"));
     }
 
     [Test]
     public void A_worker_that_never_served_is_a_startup_failure_with_its_stderr()
     {
-        var worker = Worker(1, WorkerEnd.Died, 0, 1, null, exitCode: 1, atRequest: 1, atStep: "connect") with { ProcessStderr = "PHP Fatal error: bad ini\n" };
+        var worker = Worker(1, WorkerEnd.Died, 0, 1, null, exitCode: 1, atRequest: 1, atStep: "connect")
+            with { ProcessStderr = "PHP Fatal error: bad ini\n" };
         var (_, f) = Report(Settings(), [Failed(1, 1, "connect", "ECONNREFUSED")], [worker]);
         Assert.That(f.Kind, Is.EqualTo("startup_failure"));
         Assert.That(f.Message, Does.Contain("exited with status 1 before serving any request; its stderr: \"PHP Fatal error: bad ini\""));
@@ -119,10 +125,14 @@ public class ReproVerdictTests
     [Test]
     public void An_stderr_record_is_reported_with_what_IIS_makes_of_it()
     {
-        var request = Served(1, 1) with { HttpStatus = 500, Stderr = "PHP Fatal error:  Uncaught Error: x in /srv/www/hello.php:2\nStack trace:" };
+        var request = Served(1, 1) with
+        {
+            HttpStatus = 500, Stderr = "PHP Fatal error:  Uncaught Error: x in /srv/www/hello.php:2\nStack trace:",
+        };
         var (_, f) = Report(Settings(), [request], [Worker(1, WorkerEnd.Stopped, 1, 1, 1)]);
         Assert.That(f.Kind, Is.EqualTo("stderr"));
-        Assert.That(f.Message, Does.Contain("answered 500 with an FCGI_STDERR record: \"PHP Fatal error:  Uncaught Error: x in /srv/www/hello.php:2\""));
+        Assert.That(f.Message,
+            Does.Contain("answered 500 with an FCGI_STDERR record: \"PHP Fatal error:  Uncaught Error: x in /srv/www/hello.php:2\""));
         Assert.That(f.Fix, Does.Contain("fastcgi.logging=0"));
     }
 
@@ -131,10 +141,16 @@ public class ReproVerdictTests
     {
         var settings = Settings(instanceMax: 2, phpMax: null);
         var requests = new List<RequestRecord> { Served(1, 1), Served(2, 1), Served(3, 2) };
-        var workers = new List<WorkerRecord> { Worker(1, WorkerEnd.Recycled, 2, 1, 2, exitCode: null, signal: "SIGTERM"), Worker(2, WorkerEnd.Stopped, 1, 3, 3) };
+        var workers = new List<WorkerRecord>
+        {
+            Worker(1, WorkerEnd.Recycled, 2, 1, 2, exitCode: null, signal: "SIGTERM"), Worker(2, WorkerEnd.Stopped, 1, 3, 3),
+        };
         var findings = ReproVerdicts.Find(settings, requests, workers, new Dictionary<string, string> { [Hello] = "<?php echo 1;" });
         Assert.That(findings, Is.Empty);
-        var text = ReproRender.ToText(new ReproReport { Settings = settings, Requests = requests, Workers = workers, Findings = findings });
+        var text = ReproRender.ToText(new ReproReport
+        {
+            Settings = settings, Requests = requests, Workers = workers, Findings = findings,
+        });
         Assert.That(text, Does.Contain("No worker died").And.Contain("recycled by the driver 1, died unexpectedly 0"));
     }
 
@@ -172,8 +188,10 @@ public class ReproVerdictTests
     {
         var p = ReproDriver.IisParams(new RequestSpec("GET", "/srv/www/app/index.php", "a=b"), 1).ToDictionary(x => x.Key, x => x.Value);
         Assert.That(p["SERVER_SOFTWARE"], Is.EqualTo("Microsoft-IIS/10.0"));
-        Assert.That((p["SCRIPT_FILENAME"], p["SCRIPT_NAME"], p["REQUEST_URI"]), Is.EqualTo(("/srv/www/app/index.php", "/index.php", "/index.php?a=b")));
-        Assert.That((p["APPL_PHYSICAL_PATH"], p["HTTPS"], p["CONTENT_LENGTH"], p["GATEWAY_INTERFACE"]), Is.EqualTo(("/srv/www/app/", "off", "0", "CGI/1.1")));
+        Assert.That((p["SCRIPT_FILENAME"], p["SCRIPT_NAME"], p["REQUEST_URI"]),
+            Is.EqualTo(("/srv/www/app/index.php", "/index.php", "/index.php?a=b")));
+        Assert.That((p["APPL_PHYSICAL_PATH"], p["HTTPS"], p["CONTENT_LENGTH"], p["GATEWAY_INTERFACE"]),
+            Is.EqualTo(("/srv/www/app/", "off", "0", "CGI/1.1")));
     }
 
     // ---- docs/repro.schema.json ----
@@ -188,7 +206,8 @@ public class ReproVerdictTests
     }
 
     internal static string Errors(EvaluationResults r) =>
-        string.Join("\n", (r.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
+        string.Join("\n", (r.Details ?? []).Where(d => d.Errors is not null)
+            .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
 
     [Test]
     public void The_json_report_follows_the_schema()

@@ -55,8 +55,12 @@ public static class ReproRender
             string range = w.FirstRequest is null ? "no requests"
                 : $"requests {w.FirstRequest}–{w.LastCompletedRequest?.ToString() ?? "none"}";
             string at = w.RequestAtEnd is { } n ? $", at request {n} ({ReproVerdicts.Step(w.StepAtEnd)}: {w.FailureAtEnd})" : "";
-            string gap = w.End == WorkerEnd.Died && w.ExitAfterLastEndRequestMs is { } ms
-                ? $", exit {ms:0.0} ms after its last END_REQUEST was read" : "";
+            string gap = w.End != WorkerEnd.Died ? "" : w.ExitAfterLastEndRequestMs switch
+            {
+                >= 0 and var ms => $", exit {ms:0.0} ms after its last END_REQUEST was read",
+                { } => ", already gone when its last END_REQUEST was read",
+                null => "",
+            };
             t.AppendLine($"  #{w.Index} pid {w.Pid}: {w.End.ToString().ToLowerInvariant()}, {exit}, {w.RequestsServed} served " +
                          $"({range}){at}{gap}, lived {w.LifetimeMs:0} ms");
         }

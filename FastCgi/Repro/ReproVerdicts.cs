@@ -64,7 +64,7 @@ public static partial class ReproVerdicts
             string race = w.ExitAfterLastEndRequestMs switch
             {
                 >= 0 and var ms => $"{ms:0.0} ms after its END_REQUEST was read, ",
-                { } ms => $"{-ms:0.0} ms before the driver had read its END_REQUEST, ",
+                { } => "already gone when its END_REQUEST was read, ",
                 null => "",
             };
             return new Finding
@@ -73,9 +73,9 @@ public static partial class ReproVerdicts
                 Message = $"{worker} exited cleanly after request {w.LastCompletedRequest} ({race}{served} served) while IIS would " +
                           $"send {s.InstanceMaxRequests} ({phpMaxText} < instanceMaxRequests={s.InstanceMaxRequests}): request {next} " +
                           $"would fail with '{IisError}'{failed}",
-                Fix = $"set instanceMaxRequests ≤ PHP_FCGI_MAX_REQUESTS (e.g. both {Math.Max(phpMax.Value, s.InstanceMaxRequests)}: " +
-                      $"appcmd set config -section:system.webServer/fastCgi /[fullPath='…'].instanceMaxRequests:{phpMax} " +
-                      "or raise PHP_FCGI_MAX_REQUESTS in the <environmentVariables>)",
+                Fix = $"set instanceMaxRequests ≤ PHP_FCGI_MAX_REQUESTS: lower instanceMaxRequests to {phpMax} (appcmd set config " +
+                      $"-section:system.webServer/fastCgi /[fullPath='…'].instanceMaxRequests:{phpMax}) or raise " +
+                      $"PHP_FCGI_MAX_REQUESTS to {s.InstanceMaxRequests} or more in the application's <environmentVariables>",
             };
         }
         if (served == 0 && inFlight is { Step: "connect" or "params" })

@@ -59,7 +59,8 @@ public class ReproVerdictTests
         Assert.That(f.Message, Does.StartWith("php-cgi exited cleanly after request 3 ")
             .And.Contain("while IIS would send 5 (PHP_FCGI_MAX_REQUESTS=3 < instanceMaxRequests=5)")
             .And.Contain("request 4 would fail with 'The FastCGI process exited unexpectedly'"));
-        Assert.That(f.Fix, Does.StartWith("set instanceMaxRequests ≤ PHP_FCGI_MAX_REQUESTS"));
+        Assert.That(f.Fix, Does.StartWith("set instanceMaxRequests ≤ PHP_FCGI_MAX_REQUESTS: lower instanceMaxRequests to 3 (appcmd")
+            .And.Contain(".instanceMaxRequests:3)").And.Contain("raise PHP_FCGI_MAX_REQUESTS to 5 or more"));
     }
 
     [Test]

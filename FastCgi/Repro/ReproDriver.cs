@@ -33,10 +33,11 @@ public static class ReproDriver
         };
         var scripts = options.Requests.Select(r => r.ScriptPath).Distinct()
             .ToDictionary(p => p, p => File.Exists(p) ? File.ReadAllText(p) : "");
+        double elapsed = clock.Elapsed.TotalMilliseconds;
         return new ReproReport
         {
             Settings = settings, Requests = requests, Workers = workers,
-            Findings = ReproVerdicts.Find(settings, requests, workers, scripts), ElapsedMs = clock.Elapsed.TotalMilliseconds,
+            Findings = ReproVerdicts.Find(settings, requests, workers, scripts, elapsed), ElapsedMs = elapsed,
         };
     }
 
@@ -209,7 +210,7 @@ public static class ReproDriver
             // harmless when its own limit and instanceMaxRequests agree (IIS retires it at that moment anyway).
             if (end == WorkerEnd.Stopped && live.Process.SignalSent is null)
                 end = live.Served < options.InstanceMaxRequests ? WorkerEnd.Died : WorkerEnd.Recycled;
-            string stderr = await live.Process.StderrText;
+            string stderr = await live.Process.StderrTextAsync(TimeSpan.FromMilliseconds(500));
             var exited = live.Process.Exited ?? DateTime.UtcNow;
             Workers.Add(new WorkerRecord
             {

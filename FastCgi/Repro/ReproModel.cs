@@ -108,7 +108,8 @@ public sealed record WorkerRecord
 
 public sealed record Finding
 {
-    /// <summary>recycle_race, crash, exit_status, startup_failure, connection_closed, timeout, script_exit, stderr.</summary>
+    /// <summary>recycle_race, crash, exit_status, startup_failure, connection_closed, timeout, rapid_failure, script_exit,
+    /// stderr.</summary>
     public required string Kind { get; init; }
     public required string Message { get; init; }
     public string? Fix { get; init; }
@@ -116,6 +117,8 @@ public sealed record Finding
     public int? Request { get; init; }
     public string? Step { get; init; }
     public string? Script { get; init; }
+    /// <summary>How many workers this finding stands for (the same startup failure of each replacement).</summary>
+    public int Count { get; init; } = 1;
 }
 
 public sealed record ReproSettings

@@ -44,7 +44,7 @@ public static class ReproRender
             t.AppendLine("No worker died: every request completed with END_REQUEST.");
         foreach (var f in report.Findings)
         {
-            t.AppendLine($"[{f.Kind}] {f.Message}");
+            t.AppendLine($"[{f.Kind}] {f.Message}" + (f.Count > 1 ? $" (×{f.Count}: every worker started)" : ""));
             if (f.Fix is not null) t.AppendLine($"    fix: {f.Fix}");
         }
         t.AppendLine();

@@ -11,17 +11,32 @@ public static partial class ReproVerdicts
 {
     const string IisError = "The FastCGI process exited unexpectedly";
     const int PhpDefaultMaxRequests = 500;
+    const int RapidFailsPerMinute = 10;
 
     public static List<Finding> Find(ReproSettings settings, IReadOnlyList<RequestRecord> requests, IReadOnlyList<WorkerRecord> workers,
-        IReadOnlyDictionary<string, string> scriptSources)
+        IReadOnlyDictionary<string, string> scriptSources, double elapsedMs = 0)
     {
         var findings = new List<Finding>();
         var byNumber = requests.ToDictionary(r => r.Number);
         foreach (var w in workers.Where(w => w.End is WorkerEnd.Died or WorkerEnd.Killed))
         {
             var inFlight = w.RequestAtEnd is { } n && byNumber.TryGetValue(n, out var r) ? r : null;
-            findings.Add(w.End == WorkerEnd.Killed ? Killed(w, inFlight, settings) : Died(w, inFlight, settings));
+            var f = w.End == WorkerEnd.Killed ? Killed(w, inFlight, settings) : Died(w, inFlight, settings);
+            // Every replacement of a worker that cannot start fails the same way: said once, with the count.
+            if (f.Kind == "startup_failure" && findings.FindIndex(o => o.Kind == f.Kind && o.Message == f.Message) is >= 0 and var i)
+                findings[i] = findings[i] with { Count = findings[i].Count + 1 };
+            else findings.Add(f);
         }
+        int deaths = workers.Count(w => w.End == WorkerEnd.Died);
+        if (deaths > RapidFailsPerMinute && elapsedMs is > 0 and <= 60_000)
+            findings.Add(new Finding
+            {
+                Kind = "rapid_failure",
+                Message = $"{deaths} workers died within {elapsedMs / 1000:0.#} s: more than IIS's rapidFailsPerMinute " +
+                          $"({RapidFailsPerMinute} by default), so Rapid Failure Protection would answer every request of the " +
+                          "application with 'The FastCGI process has failed frequently recently. Try the request again in a while'",
+                Fix = "fix the deaths above; rapidFailsPerMinute only decides how soon the site is taken down",
+            });
         findings.AddRange(ScriptExits(requests, workers, scriptSources));
         var withStderr = requests.Where(r => r.Completed && r.Stderr is not null);
         foreach (var r in withStderr.GroupBy(r => FirstLine(r.Stderr!)).Select(g => g.First()))
@@ -78,7 +93,7 @@ public static partial class ReproVerdicts
                       $"PHP_FCGI_MAX_REQUESTS to {s.InstanceMaxRequests} or more in the application's <environmentVariables>",
             };
         }
-        if (served == 0 && inFlight is { Step: "connect" or "params" })
+        if (served == 0 && inFlight is not null && inFlight.Number == w.FirstRequest)
             return new Finding
             {
                 Kind = "startup_failure", Worker = w.Index, Request = inFlight.Number, Step = inFlight.Step,

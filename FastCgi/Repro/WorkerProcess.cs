@@ -40,7 +40,8 @@ public sealed class WorkerProcess : IDisposable
 {
     readonly Socket listener;
     readonly Task<WorkerExit> exit;
-    readonly Task<string> stderrText;
+    readonly Task stderrDone;
+    readonly System.Text.StringBuilder stderrText = new();
     int signalled;
 
     public int Pid { get; }
@@ -48,8 +49,13 @@ public sealed class WorkerProcess : IDisposable
     public DateTime Started { get; }
     public DateTime? Exited { get; private set; }
     public Task<WorkerExit> Exit => exit;
-    /// <summary>What the worker wrote to its own stderr (fd 2), not through FastCGI: startup errors, crash messages.</summary>
-    public Task<string> StderrText => stderrText;
+    /// <summary>What the worker wrote to its own stderr (fd 2), not through FastCGI: startup errors, crash messages.
+    /// Waits a little for the end of it, no longer: children the worker forked (PHP_FCGI_CHILDREN) may hold the pipe open.</summary>
+    public async Task<string> StderrTextAsync(TimeSpan wait)
+    {
+        await Task.WhenAny(stderrDone, Task.Delay(wait));
+        lock (stderrText) return stderrText.ToString();
+    }
     /// <summary>The signal this side sent (recycling, the end of the run), so that exit is not taken for a crash.</summary>
     public int? SignalSent => signalled == 0 ? null : signalled;
 
@@ -59,10 +65,13 @@ public sealed class WorkerProcess : IDisposable
         SocketPath = socketPath;
         Started = DateTime.UtcNow;
         this.listener = listener;
-        stderrText = Task.Run(async () =>
+        stderrDone = Task.Run(async () =>
         {
             using var reader = new StreamReader(stderr);
-            return await reader.ReadToEndAsync();
+            var buffer = new char[4096];
+            int n;
+            while ((n = await reader.ReadAsync(buffer)) > 0)
+                lock (stderrText) stderrText.Append(buffer, 0, n);
         });
         exit = Task.Factory.StartNew(() =>
         {

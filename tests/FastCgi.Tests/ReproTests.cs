@@ -140,6 +140,44 @@ public class ReproTests
     }
 
     [Test]
+    public void The_env_entries_and_the_php_ini_reach_the_worker()
+    {
+        string ini = Path.Combine(Directory.CreateTempSubdirectory("fcgi-repro-ini-").FullName, "php.ini");
+        File.WriteAllText(ini, "memory_limit = 7M\n");
+        var (code, report) = RunJson(new() { Script = ScriptPath("settings.php"), Env = ["FCGI_REPRO_TEST=from-iis"], PhpIni = ini });
+        Assert.That(code, Is.EqualTo(ReproCommand.NoDeaths));
+        Assert.That(report.GetProperty("requests")[0].GetProperty("body_start").GetString(), Is.EqualTo("env=from-iis memory_limit=7M\n"));
+    }
+
+    [Test]
+    public void A_worker_that_cannot_start_is_one_startup_failure_and_rapid_failure_protection()
+    {
+        var (code, report) = RunJson(new() { Worker = "/bin/false", Script = ScriptPath("hello.php"), Count = 12 });
+        Assert.That(code, Is.EqualTo(ReproCommand.WorkerDied));
+        var findings = report.GetProperty("findings").EnumerateArray().ToList();
+        Assert.That(findings.Select(f => f.GetProperty("kind").GetString()), Is.EqualTo(new[] { "startup_failure", "rapid_failure" }));
+        Assert.That(findings[0].GetProperty("count").GetInt32(), Is.EqualTo(12));
+        Assert.That(findings[0].GetProperty("message").GetString(),
+            Does.StartWith("false exited with status 1 before serving any request"));
+    }
+
+    [Test]
+    public async Task A_request_past_the_timeout_kills_the_worker_as_IIS_does()
+    {
+        var report = await Repro.ReproDriver.RunAsync(new Repro.ReproOptions
+        {
+            Worker = Repro.WorkerProcess.FindOnPath("php-cgi")!, Requests = [new("GET", ScriptPath("sleeps.php"))], Count = 2,
+            RequestTimeout = TimeSpan.FromSeconds(1),
+        });
+        var finding = report.Findings.First();
+        Assert.That((finding.Kind, finding.Request, finding.Step), Is.EqualTo(("timeout", (int?)1, "reading_stdout")));
+        Assert.That(finding.Message, Does.Contain("no END_REQUEST within 1 s (request timeout)"));
+        Assert.That(report.Workers.Select(w => w.End), Is.EqualTo(new[] { Repro.WorkerEnd.Killed, Repro.WorkerEnd.Killed }));
+        Assert.That(report.UnexpectedExits, Is.Zero, "a worker the driver killed did not die by itself");
+        Assert.That(report.ElapsedMs, Is.LessThan(10_000));
+    }
+
+    [Test]
     public void The_report_is_written_to_the_out_folder()
     {
         string dir = Path.Combine(Directory.CreateTempSubdirectory("fcgi-repro-out-").FullName, "report");

@@ -75,6 +75,19 @@ public class ReproVerdictTests
     }
 
     [Test]
+    public void Many_deaths_within_a_minute_are_what_rapid_failure_protection_acts_on()
+    {
+        var requests = Enumerable.Range(1, 11).Select(n => Failed(n, n, "connect", "ECONNREFUSED")).ToList();
+        var workers = Enumerable.Range(1, 11)
+            .Select(n => Worker(n, WorkerEnd.Died, 0, n, null, exitCode: 255, atRequest: n, atStep: "connect")).ToList();
+        var findings = ReproVerdicts.Find(Settings(), requests, workers, new Dictionary<string, string>(), elapsedMs: 900);
+        Assert.That(findings.Select(f => (f.Kind, f.Count)), Is.EqualTo(new[] { ("startup_failure", 11), ("rapid_failure", 1) }));
+        Assert.That(findings[1].Message, Does.Contain("11 workers died within 0.9 s").And.Contain("failed frequently recently"));
+        Assert.That(ReproVerdicts.Find(Settings(), requests[..10], workers[..10], new Dictionary<string, string>(), 900)
+            .Select(f => f.Kind), Has.None.EqualTo("rapid_failure"), "10 is IIS's threshold, not yet over it");
+    }
+
+    [Test]
     public void A_signal_the_driver_did_not_send_is_a_crash_during_the_request_in_flight()
     {
         var (_, f) = Report(Settings(instanceMax: 200, phpMax: null),

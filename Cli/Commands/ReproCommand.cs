@@ -133,6 +133,9 @@ public static class ReproCommand
             return Usage($"{r.Requests}: {e.Message}");
         }
         if (specs.Count == 0) return Usage($"{r.Requests}: no requests in it");
+        // php-cgi would answer 404 "No input file specified" to each: a typo, not a finding.
+        if (specs.FirstOrDefault(s => !File.Exists(s.ScriptPath)) is { } missing)
+            return Usage($"{missing.ScriptPath}: no such script{(r.Requests is null ? "" : $" (in {r.Requests})")}");
         string? worker = WorkerProcess.FindOnPath(r.Worker);
         if (worker is null)
             return Usage(r.Worker == "php-cgi" ? "php-cgi is not on PATH (Debian: apt-get install php-cgi), or give --worker <path>"

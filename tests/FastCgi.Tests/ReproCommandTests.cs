@@ -51,6 +51,16 @@ public class ReproCommandTests
     }
 
     [Test]
+    public void A_missing_script_in_the_requests_file_is_a_usage_error()
+    {
+        string dir = Directory.CreateTempSubdirectory("fcgi-repro-cmd-").FullName;
+        File.WriteAllText(Path.Combine(dir, "requests.txt"), "GET typo.php?x=1\n");
+        var (code, err) = Fcgi("repro", "--requests", Path.Combine(dir, "requests.txt"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain($"{Path.Combine(dir, "typo.php")}: no such script (in {Path.Combine(dir, "requests.txt")})"));
+    }
+
+    [Test]
     public void A_missing_script_is_a_usage_error_at_parse_time()
     {
         var (code, err) = Fcgi("repro", "--script", "/no/such/script.php");

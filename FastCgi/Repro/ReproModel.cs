@@ -117,8 +117,12 @@ public sealed record Finding
     public int? Request { get; init; }
     public string? Step { get; init; }
     public string? Script { get; init; }
-    /// <summary>How many workers this finding stands for (the same startup failure of each replacement).</summary>
+    /// <summary>How many workers this finding stands for: the same death repeated (each recycle, each replacement).</summary>
     public int Count { get; init; } = 1;
+    /// <summary>The requests each of those deaths hit, when more than one.</summary>
+    public IReadOnlyList<int>? Requests { get; init; }
+    /// <summary>The signal of a crash.</summary>
+    public string? Signal { get; init; }
 }
 
 public sealed record ReproSettings

@@ -44,7 +44,11 @@ public static class ReproRender
             t.AppendLine("No worker died: every request completed with END_REQUEST.");
         foreach (var f in report.Findings)
         {
-            t.AppendLine($"[{f.Kind}] {f.Message}" + (f.Count > 1 ? $" (×{f.Count}: every worker started)" : ""));
+            string more = f.Count <= 1 ? ""
+                : f.Requests is { Count: > 1 } hits
+                    ? $" (×{f.Count}, at requests {string.Join(", ", hits.Take(8))}{(hits.Count > 8 ? ", …" : "")})"
+                    : $" (×{f.Count})";
+            t.AppendLine($"[{f.Kind}] {f.Message}{more}");
             if (f.Fix is not null) t.AppendLine($"    fix: {f.Fix}");
         }
         t.AppendLine();

@@ -22,10 +22,19 @@ public static partial class ReproVerdicts
         {
             var inFlight = w.RequestAtEnd is { } n && byNumber.TryGetValue(n, out var r) ? r : null;
             var f = w.End == WorkerEnd.Killed ? Killed(w, inFlight, settings) : Died(w, inFlight, settings);
-            // Every replacement of a worker that cannot start fails the same way: said once, with the count.
-            if (f.Kind == "startup_failure" && findings.FindIndex(o => o.Kind == f.Kind && o.Message == f.Message) is >= 0 and var i)
-                findings[i] = findings[i] with { Count = findings[i].Count + 1 };
-            else findings.Add(f);
+            f = f with { Signal = w.Signal };
+            // Under load the same death repeats for many workers (each recycle, each replacement that cannot start, each
+            // crash of one script): said once, with how often and at which requests.
+            int same = findings.FindIndex(o => o.Kind == f.Kind && o.Fix == f.Fix && o.Script == f.Script && o.Signal == f.Signal
+                                               && (f.Kind != "startup_failure" || o.Message == f.Message));
+            if (same < 0)
+            {
+                findings.Add(f);
+                continue;
+            }
+            var first = findings[same];
+            var hits = (first.Requests ?? (first.Request is { } r1 ? [r1] : [])).Concat(f.Request is { } r2 ? [r2] : []).Order().ToList();
+            findings[same] = first with { Count = first.Count + 1, Requests = hits.Count > 0 ? hits : null };
         }
         int deaths = workers.Count(w => w.End == WorkerEnd.Died);
         if (deaths > RapidFailsPerMinute && elapsedMs is > 0 and <= 60_000)

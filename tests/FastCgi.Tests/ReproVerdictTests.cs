@@ -88,6 +88,26 @@ public class ReproVerdictTests
     }
 
     [Test]
+    public void The_same_recycle_race_on_many_workers_is_one_finding_with_the_requests_it_hit()
+    {
+        var requests = new List<RequestRecord>
+        {
+            Served(1, 1), Served(2, 2), Served(3, 1), Served(4, 2), Served(5, 1), Served(6, 2),
+            Failed(7, 2, "params", "EPIPE"), Failed(8, 1, "reading_stdout", "ECONNRESET"),
+        };
+        var workers = new List<WorkerRecord>
+        {
+            Worker(1, WorkerEnd.Died, 3, 1, 5, atRequest: 8, atStep: "reading_stdout"),
+            Worker(2, WorkerEnd.Died, 3, 2, 6, atRequest: 7, atStep: "params"),
+        };
+        var (report, f) = Report(Settings(), requests, workers);
+        Assert.That((f.Kind, f.Count, f.Requests), Is.EqualTo(("recycle_race", 2, new[] { 7, 8 })));
+        Assert.That(ReproRender.ToText(report), Does.Contain("(×2, at requests 7, 8)"));
+        var valid = Validate(ReproRender.ToJson(report, "1.0.0-test"));
+        Assert.That(valid.IsValid, Is.True, Errors(valid));
+    }
+
+    [Test]
     public void A_signal_the_driver_did_not_send_is_a_crash_during_the_request_in_flight()
     {
         var (_, f) = Report(Settings(instanceMax: 200, phpMax: null),

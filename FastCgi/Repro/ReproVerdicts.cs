@@ -83,7 +83,10 @@ public static partial class ReproVerdicts
                                                          : $"PHP_FCGI_MAX_REQUESTS={s.PhpFcgiMaxRequests}";
         if (w.ExitCode == 0 && served > 0 && phpMax is > 0 && served == phpMax && phpMax < s.InstanceMaxRequests)
         {
-            int next = inFlight?.Number ?? (w.LastCompletedRequest ?? 0) + 1;
+            // Gone while idle (the run ended first): no request was hit, the next one sent to it would be; with one
+            // worker that is the next number, with several it is whichever that worker would have taken.
+            string next = inFlight is not null ? $"request {inFlight.Number}"
+                : s.Concurrency == 1 ? $"request {(w.LastCompletedRequest ?? 0) + 1}" : "the next request sent to it";
             // php-cgi can be gone before this side has even read the END_REQUEST it wrote last.
             string race = w.ExitAfterLastEndRequestMs switch
             {
@@ -93,9 +96,9 @@ public static partial class ReproVerdicts
             };
             return new Finding
             {
-                Kind = "recycle_race", Worker = w.Index, Request = next, Step = inFlight?.Step,
+                Kind = "recycle_race", Worker = w.Index, Request = inFlight?.Number, Step = inFlight?.Step,
                 Message = $"{worker} exited cleanly after request {w.LastCompletedRequest} ({race}{served} served) while IIS would " +
-                          $"send {s.InstanceMaxRequests} ({phpMaxText} < instanceMaxRequests={s.InstanceMaxRequests}): request {next} " +
+                          $"send {s.InstanceMaxRequests} ({phpMaxText} < instanceMaxRequests={s.InstanceMaxRequests}): {next} " +
                           $"would fail with '{IisError}'{failed}",
                 Fix = $"set instanceMaxRequests ≤ PHP_FCGI_MAX_REQUESTS: lower instanceMaxRequests to {phpMax} (appcmd set config " +
                       $"-section:system.webServer/fastCgi /[fullPath='…'].instanceMaxRequests:{phpMax}) or raise " +

@@ -95,6 +95,26 @@ public class ReproTests
     }
 
     [Test]
+    public void Under_load_every_recycle_race_is_counted_in_one_finding_and_matches_the_failed_requests()
+    {
+        var (code, report) = RunJson(new()
+        {
+            Script = ScriptPath("hello.php"), Count = 200, Concurrency = 4, InstanceMaxRequests = 50, Env = ["PHP_FCGI_MAX_REQUESTS=20"],
+        });
+        Assert.That(code, Is.EqualTo(ReproCommand.WorkerDied));
+        var finding = report.GetProperty("findings").EnumerateArray().First();
+        var failed = report.GetProperty("requests").EnumerateArray().Where(r => !r.GetProperty("completed").GetBoolean())
+            .Select(r => r.GetProperty("number").GetInt32()).ToList();
+        int died = report.GetProperty("workers").EnumerateArray().Count(w => w.GetProperty("end").GetString() == "died");
+        Assert.That(finding.GetProperty("kind").GetString(), Is.EqualTo("recycle_race"));
+        Assert.That(finding.GetProperty("count").GetInt32(), Is.EqualTo(died));
+        Assert.That(finding.GetProperty("requests").EnumerateArray().Select(r => r.GetInt32()), Is.EqualTo(failed));
+        Assert.That(died, Is.GreaterThanOrEqualTo(6), "200 requests at 20 per worker: about 9 exits, each hitting the next request");
+        Assert.That(report.GetProperty("workers").EnumerateArray().Where(w => w.GetProperty("end").GetString() == "died")
+            .Select(w => w.GetProperty("requests_served").GetInt32()), Is.All.EqualTo(20));
+    }
+
+    [Test]
     public void A_script_that_overflows_the_stack_is_a_crash_with_its_request_number()
     {
         string requests = Path.Combine(Directory.CreateTempSubdirectory("fcgi-repro-req-").FullName, "requests.txt");

@@ -64,6 +64,15 @@ public class ReproVerdictTests
     }
 
     [Test]
+    public void A_recycle_after_the_last_request_names_the_request_that_would_have_failed()
+    {
+        var (_, f) = Report(Settings() with { Requests = 3 }, [Served(1, 1), Served(2, 1), Served(3, 1)],
+            [Worker(1, WorkerEnd.Died, 3, 1, 3, atStep: "after_end_request")]);
+        Assert.That((f.Kind, f.Request), Is.EqualTo(("recycle_race", (int?)null)), "no request was hit");
+        Assert.That(f.Message, Does.Contain("request 4 would fail with 'The FastCGI process exited unexpectedly'"));
+    }
+
+    [Test]
     public void An_unset_PHP_FCGI_MAX_REQUESTS_is_php_cgis_default_of_500()
     {
         var requests = Enumerable.Range(1, 500).Select(n => Served(n, 1)).Append(Failed(501, 1, "params", "EPIPE")).ToList();

@@ -145,7 +145,15 @@ public static class ReproCommand
             Worker = worker, WorkerArguments = r.PhpIni is { } ini ? ["-c", ini] : [], Requests = specs,
             Count = r.Count ?? specs.Count, Concurrency = r.Concurrency, InstanceMaxRequests = r.InstanceMaxRequests, Environment = env,
         };
-        var report = ReproDriver.RunAsync(options).GetAwaiter().GetResult();
+        ReproReport report;
+        try
+        {
+            report = ReproDriver.RunAsync(options).GetAwaiter().GetResult();
+        }
+        catch (IOException e) when (e.Message.StartsWith("cannot start", StringComparison.Ordinal))
+        {
+            return Usage($"--worker {worker}: {e.Message}");
+        }
         string text = ReproRender.ToText(report), json = ReproRender.ToJson(report, BatchJsonReport.ToolVersion) + "\n";
         stdout.Write(r.Format == "json" ? json : text);
         if (r.Out is { } dir)

@@ -96,8 +96,18 @@ public sealed class WorkerProcess : IDisposable
         var stderrPipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
         var argv = new List<string> { executable };
         argv.AddRange(arguments);
-        int pid = Native.Spawn(executable, argv, environment.Select(p => $"{p.Key}={p.Value}").ToList(),
-            (int)listener.Handle, (int)stderrPipe.ClientSafePipeHandle.DangerousGetHandle());
+        int pid;
+        try
+        {
+            pid = Native.Spawn(executable, argv, environment.Select(p => $"{p.Key}={p.Value}").ToList(),
+                (int)listener.Handle, (int)stderrPipe.ClientSafePipeHandle.DangerousGetHandle());
+        }
+        catch
+        {
+            listener.Dispose();
+            stderrPipe.Dispose();
+            throw;
+        }
         stderrPipe.DisposeLocalCopyOfClientHandle();
         // The measured rule: while this side holds the listening socket too, a connect after the worker left hangs
         // instead of failing, which hides the very exit the driver watches for.

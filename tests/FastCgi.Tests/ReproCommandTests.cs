@@ -61,6 +61,15 @@ public class ReproCommandTests
     }
 
     [Test]
+    public void A_worker_that_is_not_executable_is_a_usage_error()
+    {
+        string script = AScript();
+        var (code, err) = Fcgi("repro", "--script", script, "--worker", script);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain($"--worker {script}: cannot start {script}: posix_spawn error 13 (permission denied)"));
+    }
+
+    [Test]
     public void A_missing_script_is_a_usage_error_at_parse_time()
     {
         var (code, err) = Fcgi("repro", "--script", "/no/such/script.php");

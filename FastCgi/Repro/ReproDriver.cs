@@ -91,6 +91,7 @@ public static class ReproDriver
     sealed class Run(ReproOptions options, Dictionary<string, string> env)
     {
         int nextRequest, nextWorker;
+        string TimeoutText => $"no END_REQUEST within {options.RequestTimeout.TotalSeconds:0.###} s (request timeout)";
         public readonly ConcurrentBag<RequestRecord> Requests = [];
         public readonly ConcurrentBag<WorkerRecord> Workers = [];
 
@@ -121,7 +122,10 @@ public static class ReproDriver
                         continue;
                     }
                     live.DropConnection();
-                    var died = await Task.WhenAny(live.Process.Exit, Task.Delay(options.ExitWait, cancel)) == live.Process.Exit;
+                    // Past the request timeout IIS terminates the process outright; php-cgi would sit out a SIGTERM in sleep().
+                    if (result is null && record.Failure == TimeoutText) live.Process.Signal(Signals.Kill);
+                    var died = await Task.WhenAny(live.Process.Exit, Task.Delay(options.ExitWait, cancel)) == live.Process.Exit
+                               && live.Process.SignalSent is null;
                     await EndAsync(live, died ? WorkerEnd.Died : WorkerEnd.Killed,
                         (number, record.Step, record.Failure ?? result?.Failure));
                     live = null;
@@ -179,7 +183,7 @@ public static class ReproDriver
                 }
                 catch (Exception e) when (e is SocketException or OperationCanceledException && !cancel.IsCancellationRequested)
                 {
-                    string why = e is OperationCanceledException ? "timed out" : FastCgiClient.Describe(e) ?? e.Message;
+                    string why = e is OperationCanceledException ? TimeoutText : FastCgiClient.Describe(e) ?? e.Message;
                     return (Record(FastCgiStep.Connect, why, null), null);
                 }
             }
@@ -195,8 +199,7 @@ public static class ReproDriver
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
-                string why = $"no END_REQUEST within {options.RequestTimeout.TotalSeconds:0} s (request timeout)";
-                return (Record(FastCgiStep.ReadingStdout, why, null), null);
+                return (Record(FastCgiStep.ReadingStdout, TimeoutText, null), null);
             }
         }
 

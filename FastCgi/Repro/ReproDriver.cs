@@ -122,7 +122,7 @@ public static class ReproDriver
                         continue;
                     }
                     live.DropConnection();
-                    // Past the request timeout IIS terminates the process outright; php-cgi would sit out a SIGTERM in sleep().
+                    // Past the request timeout IIS terminates the process outright (no waiting to see whether it leaves).
                     if (result is null && record.Failure == TimeoutText) live.Process.Signal(Signals.Kill);
                     var died = await Task.WhenAny(live.Process.Exit, Task.Delay(options.ExitWait, cancel)) == live.Process.Exit
                                && live.Process.SignalSent is null;

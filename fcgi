@@ -12,7 +12,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 needs_build() {
   [ -f "$stamp" ] || return 0
-  [ -n "$(find "$root/Cli" "$root/RulesEngine" "$root/FcgiExt" "$root/Directory.Build.props" \
+  [ -n "$(find "$root/Cli" "$root/RulesEngine" "$root/FastCgi" "$root/FcgiExt" "$root/Directory.Build.props" \
           \( -name bin -o -name obj \) -prune -o -type f -newer "$stamp" -print -quit 2>/dev/null)" ]
 }
 # Engine sessions (fcgi engine, fcgi triage <dumps>, fcgi capture) run Microsoft's dbgeng.dll under Wine: install it when missing

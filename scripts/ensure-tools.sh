@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests and the engine need, when missing:
 #   wine64 (runs Microsoft's dbgeng.dll), mingw-w64 + clang + lld + llvm (build the Windows test
-#   programs and cross-link the NativeAOT extension), chromium (renders the HTML report in a test).
+#   programs and cross-link the NativeAOT extension), chromium (renders the HTML report in a test),
+#   php-cgi (the real worker the fcgi repro tests drive).
 #   Retries: mirrors can be mid-sync.   Usage: scripts/ensure-tools.sh [--engine]
 #   FCGI_TOOLS_SAY_AS=fcgi: the name its messages start with (./fcgi calls it on first use).
 set -uo pipefail
@@ -14,11 +15,15 @@ command -v lld-link >/dev/null 2>&1 || need+=(lld)
 command -v llvm-ar >/dev/null 2>&1 || need+=(llvm)
 # The HTML report test renders in a real headless Chromium; the engine alone (--engine) does not need it.
 [ "${1:-}" = --engine ] || [ -x /usr/bin/chromium ] || need+=(chromium)
+# The fcgi repro tests drive Debian's own php-cgi; the engine alone does not need it.
+[ "${1:-}" = --engine ] || command -v php-cgi >/dev/null 2>&1 || need+=(php-cgi)
 [ ${#need[@]} -eq 0 ] && exit 0
 # What the packages are for, in the words of the step that needs them.
 case " ${need[*]} " in
   *" wine64 "*) what="Wine for the debugger engine" ;;
-  *" chromium "*) [ ${#need[@]} -eq 1 ] && what="Chromium for the HTML report test" || what="the build tools for the engine host" ;;
+  " chromium ") what="Chromium for the HTML report test" ;;
+  " php-cgi ") what="php-cgi for the fcgi repro tests" ;;
+  " chromium php-cgi ") what="Chromium and php-cgi for the tests" ;;
   *) what="the build tools for the engine host" ;;
 esac
 if [ "$(id -u)" != 0 ]; then

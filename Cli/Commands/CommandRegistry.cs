@@ -13,5 +13,6 @@ public static class CommandRegistry
         yield return EngineCommand.Create();
         yield return CaptureCommand.Create();
         yield return IisCheckCommand.CreateGroup();
+        yield return ReproCommand.Create();
     }
 }

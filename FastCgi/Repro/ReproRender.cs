@@ -1,0 +1,81 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FcgiExt.FastCgi.Repro;
+
+/// <summary>The report as text for a terminal, or as the JSON of docs/repro.schema.json.</summary>
+public static class ReproRender
+{
+    static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string ToJson(ReproReport report, string toolVersion)
+    {
+        var node = JsonSerializer.SerializeToNode(report, Json)!.AsObject();
+        node.Insert(1, "tool_version", toolVersion);
+        return node.ToJsonString(Json);
+    }
+
+    public static string ToText(ReproReport report)
+    {
+        var s = report.Settings;
+        var t = new StringBuilder();
+        t.AppendLine($"fcgi repro: {report.Requests.Count} requests to {s.Worker} over {s.Concurrency} worker(s), " +
+                     $"instanceMaxRequests={s.InstanceMaxRequests}, " +
+                     (s.PhpFcgiMaxRequests is null ? "PHP_FCGI_MAX_REQUESTS unset (500)"
+                                                   : $"PHP_FCGI_MAX_REQUESTS={s.PhpFcgiMaxRequests}") +
+                     (s.KeepConn ? ", FCGI_KEEP_CONN" : ""));
+        var durations = report.Requests.Where(r => r.Completed).Select(r => r.DurationMs).Order().ToList();
+        t.AppendLine($"served {report.Served}, failed {report.Failed}; workers started {report.Workers.Count}, recycled by the driver " +
+                     $"{report.Workers.Count(w => w.End == WorkerEnd.Recycled)}, died unexpectedly {report.UnexpectedExits}" +
+                     (durations.Count == 0 ? "" : $"; request time min {durations[0]:0.0} ms, " +
+                                                  $"median {durations[durations.Count / 2]:0.0} ms, max {durations[^1]:0.0} ms") +
+                     $"; {report.ElapsedMs:0} ms in all");
+        var statuses = report.Requests.Where(r => r.HttpStatus is not null).GroupBy(r => r.HttpStatus!.Value).OrderBy(g => g.Key)
+            .Select(g => $"{g.Key} ×{g.Count()}").ToList();
+        if (statuses.Count > 0) t.AppendLine($"responses: {string.Join(", ", statuses)}");
+        t.AppendLine();
+        if (report.Findings.Count == 0)
+            t.AppendLine("No worker died: every request completed with END_REQUEST.");
+        foreach (var f in report.Findings)
+        {
+            string more = f.Count <= 1 ? ""
+                : f.Requests is { Count: > 1 } hits
+                    ? $" (×{f.Count}, at requests {string.Join(", ", hits.Take(8))}{(hits.Count > 8 ? ", …" : "")})"
+                    : $" (×{f.Count})";
+            t.AppendLine($"[{f.Kind}] {f.Message}{more}");
+            if (f.Fix is not null) t.AppendLine($"    fix: {f.Fix}");
+        }
+        t.AppendLine();
+        t.AppendLine("Workers");
+        foreach (var w in report.Workers)
+        {
+            string exit = w.Signal is { } sig ? sig + (w.CoreDumped ? " (core)" : "") : $"status {w.ExitCode}";
+            string range = w.FirstRequest is null ? "no requests"
+                : $"requests {w.FirstRequest}–{w.LastCompletedRequest?.ToString() ?? "none"}";
+            string at = w.RequestAtEnd is { } n ? $", at request {n} ({ReproVerdicts.Step(w.StepAtEnd)}: {w.FailureAtEnd})" : "";
+            string gap = w.End != WorkerEnd.Died ? "" : w.ExitAfterLastEndRequestMs switch
+            {
+                >= 0 and var ms => $", exit {ms:0.0} ms after its last END_REQUEST was read",
+                { } => ", already gone when its last END_REQUEST was read",
+                null => "",
+            };
+            t.AppendLine($"  #{w.Index} pid {w.Pid}: {w.End.ToString().ToLowerInvariant()}, {exit}, {w.RequestsServed} served " +
+                         $"({range}){at}{gap}, lived {w.LifetimeMs:0} ms");
+        }
+        var failed = report.Requests.Where(r => !r.Completed).ToList();
+        if (failed.Count > 0)
+        {
+            t.AppendLine();
+            t.AppendLine("Failed requests");
+            foreach (var r in failed)
+                t.AppendLine($"  {r.Number} on worker #{r.Worker}: {ReproVerdicts.Step(r.Step)}: {r.Failure} ({r.DurationMs:0.0} ms)");
+        }
+        return t.ToString();
+    }
+}

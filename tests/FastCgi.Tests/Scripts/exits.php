@@ -1,0 +1,4 @@
+<?php
+echo "leaving early\n";
+exit(3);
+echo "never printed\n";

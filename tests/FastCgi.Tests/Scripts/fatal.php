@@ -1,0 +1,3 @@
+<?php
+echo "before\n";
+undefined_function_for_the_test();

@@ -1,0 +1,3 @@
+<?php
+echo "sleeping\n";
+sleep(30);

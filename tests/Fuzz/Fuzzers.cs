@@ -240,3 +240,116 @@ public static class Fuzzers
     /// <summary>XmlException escaping the reader would be a crash: XML parsing is the reader's job (kept for the type).</summary>
     internal static readonly Type XmlErrorType = typeof(XmlException);
 }
+
+/// <summary>Damaged FastCGI answers from a fake worker (for `fcgi repro`): truncated headers, lengths past the end,
+/// unknown record types, bit flips, a worker that never answers. The client must always return a result that says the
+/// step it reached, within its cancellation bound.</summary>
+public static class FastCgiFuzzer
+{
+    public static Tally Run(int n, int seed)
+    {
+        var t = new Tally("fastcgi");
+        for (int i = 0; i < n; i++)
+        {
+            var rng = new Random(Fuzzers.Mix(seed, i, 6));
+            byte[] answer = Mutate(rng, GoodAnswer(rng));
+            bool silent = rng.Next(15) == 0;   // a worker that accepts and never answers
+            t.Cases++;
+            var task = Task.Run(async () =>
+            {
+                using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+                var client = new FastCgi.FastCgiClient(new FakeWorker(answer, silent));
+                return await client.RunAsync(new FastCgi.FastCgiRequest
+                {
+                    Params = [new("SCRIPT_FILENAME", "/srv/x.php"), new("REQUEST_METHOD", "GET")], Stdin = "a=1"u8.ToArray(),
+                }, cancel.Token);
+            });
+            try
+            {
+                if (!task.Wait(Fuzzers.CaseBound)) { t.Hangs++; t.Fail($"fastcgi seed {seed} case {i}: no result"); continue; }
+                var r = task.Result;
+                if (r.Completed) t.Triaged++;
+                else if (r.Failure is { Length: > 0 } f && !f.Contains('\n')) t.Error($"{r.Step}: {f}");
+                else { t.Crashes++; t.Fail($"fastcgi seed {seed} case {i}: failed at {r.Step} without a one-line reason"); }
+            }
+            catch (AggregateException e) when (silent && e.InnerException is OperationCanceledException)
+            {
+                // The caller's bound ended a worker that never answers: what the driver's request timeout does.
+                t.Error("a worker that never answers: cancelled at the caller's bound");
+            }
+            catch (AggregateException e)
+            {
+                t.Crashes++;
+                t.Fail($"fastcgi seed {seed} case {i} (silent {silent}): {e.InnerException?.GetType().Name}: {e.InnerException?.Message}");
+            }
+        }
+        return t;
+    }
+
+    static byte[] Record(byte type, ushort id, byte[] content, byte padding = 0)
+    {
+        var r = new byte[8 + content.Length + padding];
+        r[0] = 1; r[1] = type; r[2] = (byte)(id >> 8); r[3] = (byte)id;
+        r[4] = (byte)(content.Length >> 8); r[5] = (byte)content.Length; r[6] = padding;
+        content.CopyTo(r, 8);
+        return r;
+    }
+
+    /// <summary>STDOUT with headers and a body, an empty STDOUT, maybe STDERR, END_REQUEST: what php-cgi answers.</summary>
+    static byte[] GoodAnswer(Random rng)
+    {
+        var parts = new List<byte[]>
+        {
+            Record(6, 1, System.Text.Encoding.ASCII.GetBytes("Content-type: text/html\r\n\r\nhello"), (byte)rng.Next(8)),
+        };
+        if (rng.Next(2) == 0) parts.Add(Record(7, 1, "PHP Notice: x"u8.ToArray()));
+        parts.Add(Record(6, 1, []));
+        parts.Add(Record(3, 1, [0, 0, 0, 0, 0, 0, 0, 0]));
+        return parts.SelectMany(p => p).ToArray();
+    }
+
+    static byte[] Mutate(Random rng, byte[] a)
+    {
+        switch (rng.Next(7))
+        {
+            case 0: return a[..rng.Next(a.Length)];                                           // cut anywhere (mid header too)
+            case 1: a[4] = 0xff; a[5] = 0xff; return a;                                       // a length past the end
+            case 2: a[1] = (byte)rng.Next(12, 256); return a;                                 // an unknown type
+            case 3: for (int k = rng.Next(1, 20); k > 0; k--) a[rng.Next(a.Length)] ^= (byte)(1 << rng.Next(8)); return a;
+            case 4: a[0] = (byte)rng.Next(2, 256); return a;                                  // another protocol version
+            case 5: a[2] = 0; a[3] = 9; return a;                                             // another request's id
+            default: return a;
+        }
+    }
+
+    /// <summary>Reads give the answer then end (or never end); writes go nowhere.</summary>
+    sealed class FakeWorker(byte[] answer, bool silent) : Stream
+    {
+        int _at;
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) { }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (silent) { Thread.Sleep(Timeout.Infinite); return 0; }
+            int n = Math.Min(count, answer.Length - _at);
+            Array.Copy(answer, _at, buffer, offset, n);
+            _at += n;
+            return n;
+        }
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (silent) { await Task.Delay(Timeout.Infinite, cancellationToken); return 0; }
+            int n = Math.Min(buffer.Length, answer.Length - _at);
+            answer.AsMemory(_at, n).CopyTo(buffer);
+            _at += n;
+            return n;
+        }
+    }
+}

@@ -25,6 +25,9 @@ public class FuzzSuiteTests
     public void Damaged_iis_configuration_and_php_ini() => Clean(Fuzzers.Iis(TestPaths.RepoRoot, 300, Seed));
 
     [Test]
+    public void Damaged_fastcgi_answers_from_a_fake_worker() => Clean(FastCgiFuzzer.Run(300, Seed));
+
+    [Test]
     [Category("Integration")]
     public async Task Damaged_dumps_through_the_batch_and_the_real_engine()
     {

@@ -65,14 +65,16 @@ public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions
         }
     }
 
-    async Task<DumpOutcome?> AnalyzeOneAsync(DumpEntry dump, Func<IDumpAnalyzer> analyzer, Func<Task> dropAnalyzer, CancellationToken cancellation)
+    async Task<DumpOutcome?> AnalyzeOneAsync(DumpEntry dump, Func<IDumpAnalyzer> analyzer, Func<Task> dropAnalyzer,
+        CancellationToken cancellation)
     {
         if (dump.LocalPath is null)
             return new DumpOutcome { Dump = dump.Name, Error = dump.Error ?? "not available" };
         // A text file named .dmp, a truncated or empty file: one line, and no engine session spent on it.
         if (FcgiExt.DbgEng.DumpFile.Problem(dump.LocalPath) is { } problem)
         {
-            string reason = problem.StartsWith(dump.LocalPath + ": ", StringComparison.Ordinal) ? problem[(dump.LocalPath.Length + 2)..] : problem;
+            string reason = problem.StartsWith(dump.LocalPath + ": ", StringComparison.Ordinal)
+                ? problem[(dump.LocalPath.Length + 2)..] : problem;
             return new DumpOutcome { Dump = dump.Name, Error = $"{dump.Name}: {reason}" };
         }
         var time = MinidumpHeader.ReadTime(dump.LocalPath);
@@ -104,7 +106,8 @@ public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions
             // Anything else (the engine process died, its pipe broke, an unexpected answer): this dump fails with one
             // line, its engine is replaced, and the batch goes on.
             await dropAnalyzer();
-            return new DumpOutcome { Dump = dump.Name, DumpTime = time, Error = $"{dump.Name}: engine failed: {e.Message.ReplaceLineEndings(" ")}" };
+            return new DumpOutcome { Dump = dump.Name, DumpTime = time,
+                Error = $"{dump.Name}: engine failed: {e.Message.ReplaceLineEndings(" ")}" };
         }
     }
 }

@@ -112,7 +112,8 @@ public sealed class BatchTriageJob(BatchTriageRequest request, Func<IDumpAnalyze
         List<DumpOutcome> results = [];
         await console.Progress()
             .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(),
+                new SpinnerColumn())
             .StartAsync(async ctx =>
             {
                 var task = ctx.AddTask($"triage 0/{dumps.Count}", maxValue: dumps.Count);

@@ -104,7 +104,8 @@ public static class CaptureCommand
         if (targets != 1)
         {
             stderr.WriteLine("fcgi capture: give one of --pid N, --name <exe> or -- <command line>");
-            stderr.WriteLine("Usage: fcgi capture [--pid N | --name <exe> | -- <command line>] [options]   (fcgi capture --help says more)");
+            stderr.WriteLine("Usage: fcgi capture [--pid N | --name <exe> | -- <command line>] [options]   (fcgi capture --help " +
+                "says more)");
             return UsageError;
         }
         if (r.Timeout is <= 0)
@@ -210,7 +211,8 @@ public static class CaptureCommand
                     stdout.WriteLine($"  Confidence: {detail.Confidence}");
                     stdout.WriteLine($"  Bucket:     {detail.Bucket}");
                     if (detail.ExceptionLine is { } ex) stdout.WriteLine($"  Exception:  {ex}");
-                    foreach (var f in detail.Stack.Take(6)) stdout.WriteLine($"    {(f.Deciding ? ">" : " ")} {f.Index:d2} {f.Display}  {f.Decision}");
+                    foreach (var f in detail.Stack.Take(6))
+                        stdout.WriteLine($"    {(f.Deciding ? ">" : " ")} {f.Index:d2} {f.Display}  {f.Decision}");
                 }
                 if (e["dump"]?.GetValue<string>() is { } path)
                     stdout.WriteLine($"  Dump:       {path}  (written in {e["dumpSeconds"]} s; verdict in {e["verdictSeconds"]} s)");

@@ -29,7 +29,8 @@ public static class EngineCommand
             Description = "Seconds before the session is abandoned",
             DefaultValueFactory = _ => 300,
         };
-        var command = new Command("engine", "Run debugger commands on a dump in Microsoft's engine (dbgeng), like cdb -z <dump> -c \"<commands>\"")
+        var command = new Command("engine", "Run debugger commands on a dump in Microsoft's engine (dbgeng), like cdb -z <dump> -c " +
+            "\"<commands>\"")
         {
             dump, sympath, exepath, commands, timeout,
         };
@@ -84,7 +85,8 @@ public static class EngineCommand
         foreach (var line in run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             string text = line.TrimEnd('\r').Replace(winePath, dump, StringComparison.OrdinalIgnoreCase);
-            Console.Error.WriteLine(text.StartsWith("fcgihost: ", StringComparison.Ordinal) ? "fcgi engine: " + text["fcgihost: ".Length..] : text);
+            Console.Error.WriteLine(text.StartsWith("fcgihost: ", StringComparison.Ordinal)
+                ? "fcgi engine: " + text["fcgihost: ".Length..] : text);
         }
         return run.ExitCode;
     }

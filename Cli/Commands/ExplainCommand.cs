@@ -10,7 +10,8 @@ public static class ExplainCommand
 
     public static readonly Argument<string[]> CodeArgument = new("code")
     {
-        Description = "The code as IIS shows it (\"Error Code 0xc0000005\", 0xc0000005, -1073741819, 3221225477, 255, 0xff); words around it are ignored",
+        Description = "The code as IIS shows it (\"Error Code 0xc0000005\", 0xc0000005, -1073741819, 3221225477, 255, 0xff); words " +
+            "around it are ignored",
         Arity = ArgumentArity.OneOrMore,
     };
 

@@ -50,7 +50,8 @@ public static class RulesCommand
         var paths = PathsArgument();
         var rules = SiteCatalogs.RulesOption();
         var noBuiltIn = NoBuiltInOption();
-        var cmd = new Command("lint", "Check catalogs: every problem as file:line:col: message (bad YAML, unknown key, bad regex or glob, duplicate id, unknown owner, bad category, shadowed or unreachable rule). Exit 1 on errors.");
+        var cmd = new Command("lint", "Check catalogs: every problem as file:line:col: message (bad YAML, unknown key, bad regex or " +
+            "glob, duplicate id, unknown owner, bad category, shadowed or unreachable rule). Exit 1 on errors.");
         cmd.Arguments.Add(paths);
         cmd.Options.Add(noBuiltIn);
         cmd.Options.Add(rules);
@@ -66,7 +67,8 @@ public static class RulesCommand
             output.WriteLine(d.ToString());
         int errors = diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
         int warnings = diagnostics.Count - errors;
-        output.WriteLine($"{catalog.Files.Count} file(s), {catalog.Owners.Count} owners, {catalog.Rules.Count} rules: {errors} error(s), {warnings} warning(s)");
+        output.WriteLine($"{catalog.Files.Count} file(s), {catalog.Owners.Count} owners, {catalog.Rules.Count} rules: {errors} " +
+            $"error(s), {warnings} warning(s)");
         return errors > 0 ? 1 : 0;
     }
 
@@ -75,7 +77,8 @@ public static class RulesCommand
         var paths = PathsArgument();
         var rules = SiteCatalogs.RulesOption();
         var noBuiltIn = NoBuiltInOption();
-        var cmd = new Command("test", "Run every rule's examples (built-in and the given catalogs); print each failure with expected vs got and the walk's trace. Exit 1 on failures.");
+        var cmd = new Command("test", "Run every rule's examples (built-in and the given catalogs); print each failure with expected vs " +
+            "got and the walk's trace. Exit 1 on failures.");
         cmd.Arguments.Add(paths);
         cmd.Options.Add(noBuiltIn);
         cmd.Options.Add(rules);
@@ -99,7 +102,8 @@ public static class RulesCommand
     {
         var frames = new Argument<string[]>("frames")
         {
-            Description = "Frames as module!function (image or engine module name), top of the stack first; an address for an address-only frame",
+            Description = "Frames as module!function (image or engine module name), top of the stack first; an address for an " +
+                "address-only frame",
             Arity = ArgumentArity.OneOrMore,
         };
         var rules = SiteCatalogs.RulesOption();
@@ -108,17 +112,22 @@ public static class RulesCommand
         {
             Description = SiteCatalogs.RulesDescription, Hidden = true,
         });
-        var exception = new Option<string?>("--exception", "-e") { Description = "Exception code (0xc0000005) or class name (HEAP_CORRUPTION) for exception conditions" };
+        var exception = new Option<string?>("--exception", "-e")
+        {
+            Description = "Exception code (0xc0000005) or class name (HEAP_CORRUPTION) for exception conditions"
+        };
         var process = new Option<string?>("--process", "-p") { Description = "Process name for process conditions, e.g. php-cgi.exe" };
         var noBuiltIn = NoBuiltInOption();
-        var cmd = new Command("explain", "Show which rules match each frame and why (including the rules that lost on precedence), then walk the frames as one stack.");
+        var cmd = new Command("explain", "Show which rules match each frame and why (including the rules that lost on precedence), then " +
+            "walk the frames as one stack.");
         cmd.Arguments.Add(frames);
         cmd.Options.Add(rules);
         cmd.Options.Add(catalogs);
         cmd.Options.Add(exception);
         cmd.Options.Add(process);
         cmd.Options.Add(noBuiltIn);
-        cmd.SetAction(r => RunExplain(r.GetValue(frames) ?? [], [.. r.GetValue(rules) ?? [], .. r.GetValue(catalogs) ?? []], !r.GetValue(noBuiltIn),
+        cmd.SetAction(r => RunExplain(r.GetValue(frames) ?? [], [.. r.GetValue(rules) ?? [], .. r.GetValue(catalogs) ?? []],
+            !r.GetValue(noBuiltIn),
             r.GetValue(exception), r.GetValue(process), Console.Out));
         return cmd;
     }
@@ -143,7 +152,8 @@ public static class RulesCommand
         var rules = SiteCatalogs.RulesOption();
         var noBuiltIn = NoBuiltInOption();
         var owners = new Option<bool>("--owners") { Description = "List the owners instead of the rules" };
-        var cmd = new Command("list", "List the rules (id, action, match, owner, where defined) or, with --owners, the owners of the layered catalog.");
+        var cmd = new Command("list", "List the rules (id, action, match, owner, where defined) or, with --owners, the owners of the " +
+            "layered catalog.");
         cmd.Arguments.Add(paths);
         cmd.Options.Add(noBuiltIn);
         cmd.Options.Add(owners);
@@ -158,14 +168,17 @@ public static class RulesCommand
         foreach (var d in catalog.Diagnostics) output.WriteLine(d.ToString());
         if (owners)
         {
-            foreach (var o in catalog.Owners.Values.OrderBy(o => o.Owner.Category, StringComparer.Ordinal).ThenBy(o => o.Owner.Id, StringComparer.Ordinal))
-                output.WriteLine($"{o.Owner.Id,-28} {o.Owner.Category,-22} {o.Owner.Name}  ({o.Location}{(o.Overrides is { } ov ? $", overrides {ov}" : "")})");
+            foreach (var o in catalog.Owners.Values.OrderBy(o => o.Owner.Category, StringComparer.Ordinal)
+                .ThenBy(o => o.Owner.Id, StringComparer.Ordinal))
+                output.WriteLine($"{o.Owner.Id,-28} {o.Owner.Category,-22} {o.Owner.Name}  " +
+                    $"({o.Location}{(o.Overrides is { } ov ? $", overrides {ov}" : "")})");
             output.WriteLine($"{catalog.Owners.Count} owners");
         }
         else
         {
             foreach (var r in catalog.Rules)
-                output.WriteLine($"{r.Id,-36} {r.ActionText,-8} {r.OwnerId ?? "-",-24} {r.Match}  ({r.Location}{(r.Overrides is { } ov ? $", overrides {ov}" : "")})");
+                output.WriteLine($"{r.Id,-36} {r.ActionText,-8} {r.OwnerId ?? "-",-24} {r.Match}  " +
+                    $"({r.Location}{(r.Overrides is { } ov ? $", overrides {ov}" : "")})");
             output.WriteLine($"{catalog.Rules.Count} rules");
         }
         return catalog.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) ? 1 : 0;
@@ -176,7 +189,8 @@ public static class RulesCommand
         var corpus = Usage.ExistingPaths(new Argument<string[]>("corpus")
         {
             Description = "Case lists (cases.yaml), scenario expected.yaml files, or folders holding them; by default the project's " +
-                          "real-case corpus (tests/RulesEngine.Tests/Fixtures/text/cases.yaml) and TestDumps (its scenarios, with TestDumps/rules)",
+                          "real-case corpus (tests/RulesEngine.Tests/Fixtures/text/cases.yaml) and TestDumps (its scenarios, with " +
+                          "TestDumps/rules)",
             Arity = ArgumentArity.ZeroOrMore,
         });
         var rules = SiteCatalogs.RulesOption();
@@ -200,7 +214,8 @@ public static class RulesCommand
         return result.WrongHigh.Any() ? 1 : 0;
     }
 
-    /// <summary>The calibration of a corpus (the default one when empty); null after a one-line error on <paramref name="errors"/>.</summary>
+    /// <summary>The calibration of a corpus (the default one when empty); null after a one-line error on
+    /// <paramref name="errors"/>.</summary>
     public static CalibrationResult? CalibrateCorpus(IReadOnlyList<string> corpus, IReadOnlyList<string> rules, TextWriter errors)
     {
         if (corpus.Count == 0)
@@ -234,7 +249,8 @@ public static class RulesCommand
             Description = "A WinDbg triage.ini (Module[!Function]=Owner lines)",
         });
         var outFile = new Option<string?>("--out", "-o") { Description = "Write the catalog YAML to this file instead of standard output" };
-        var cmd = new Command("import-triage-ini", "Convert a WinDbg triage.ini into catalog YAML (ignore, maybe_, last_, default and trailing-* globs are kept); lines that do not fit are reported on standard error.");
+        var cmd = new Command("import-triage-ini", "Convert a WinDbg triage.ini into catalog YAML (ignore, maybe_, last_, default and " +
+            "trailing-* globs are kept); lines that do not fit are reported on standard error.");
         cmd.Arguments.Add(file);
         cmd.Options.Add(outFile);
         cmd.SetAction(r => RunImportTriageIni(r.GetValue(file)!, r.GetValue(outFile), Console.Out, Console.Error));
@@ -261,7 +277,8 @@ public static class RulesCommand
                 error.WriteLine($"{outFile}: cannot write: {e.Message}");
                 return 2;
             }
-            output.WriteLine($"{outFile}: {import.OwnerCount} owners, {import.RuleCount} rules; set each owner's category, then run fcgi rules lint {outFile}");
+            output.WriteLine($"{outFile}: {import.OwnerCount} owners, {import.RuleCount} rules; set each owner's category, then run fcgi " +
+                $"rules lint {outFile}");
         }
         return 0;
     }

@@ -29,23 +29,27 @@ public static class RulesDiffCommand
         });
         var overBuiltIn = new Option<bool>("--over-builtin")
         {
-            Description = "Layer both catalogs over the built-in one, FCGIEXT_RULES and --rules (for site catalogs); by default each is a whole catalog",
+            Description = "Layer both catalogs over the built-in one, FCGIEXT_RULES and --rules (for site catalogs); by default each is " +
+                "a whole catalog",
         };
         var rules = SiteCatalogs.RulesOption();
         var changedOnly = new Option<bool>("--changed") { Description = "Print only the cases whose verdict changed" };
-        var cmd = new Command("diff", "How a catalog change moves verdicts: every case of a corpus triaged with the old and the new catalog, printed as Original / New / Same. Exit 1 when any verdict changed.");
+        var cmd = new Command("diff", "How a catalog change moves verdicts: every case of a corpus triaged with the old and the new " +
+            "catalog, printed as Original / New / Same. Exit 1 when any verdict changed.");
         cmd.Arguments.Add(oldPath);
         cmd.Arguments.Add(newPath);
         cmd.Options.Add(corpus);
         cmd.Options.Add(overBuiltIn);
         cmd.Options.Add(changedOnly);
         cmd.Options.Add(rules);
-        cmd.SetAction(r => Run(r.GetValue(oldPath)!, r.GetValue(newPath)!, r.GetValue(corpus)!, r.GetValue(overBuiltIn), r.GetValue(changedOnly),
+        cmd.SetAction(r => Run(r.GetValue(oldPath)!, r.GetValue(newPath)!, r.GetValue(corpus)!, r.GetValue(overBuiltIn),
+            r.GetValue(changedOnly),
             Console.Out, Console.Error, r.GetValue(rules) ?? []));
         return cmd;
     }
 
-    public static int Run(string oldPath, string newPath, string corpus, bool overBuiltIn, bool changedOnly, TextWriter output, TextWriter errors,
+    public static int Run(string oldPath, string newPath, string corpus, bool overBuiltIn, bool changedOnly, TextWriter output,
+        TextWriter errors,
         IReadOnlyList<string>? rules = null)
     {
         if (!Directory.Exists(corpus)) { errors.WriteLine($"fcgi rules diff: {corpus}: no such folder"); return 2; }
@@ -68,9 +72,11 @@ public static class RulesDiffCommand
         var files = Directory.EnumerateFiles(corpus, "*", SearchOption.AllDirectories)
             .Where(f => TextExtensions.Any(e => f.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
             .Order(StringComparer.Ordinal).ToList();
-        if (files.Count == 0) { errors.WriteLine($"fcgi rules diff: {corpus}: no debugger text files ({string.Join(", ", TextExtensions)})"); return 2; }
+        if (files.Count == 0) { errors.WriteLine($"fcgi rules diff: {corpus}: no debugger text files " +
+            $"({string.Join(", ", TextExtensions)})"); return 2; }
 
-        var cases = CatalogDiff.Run(files.Select(f => (Path.GetRelativePath(corpus, f), (Func<RulesEngine.Model.CrashReport>)(() => DebuggerText.ReadFile(f)))),
+        var cases = CatalogDiff.Run(files.Select(f => (Path.GetRelativePath(corpus, f),
+            (Func<RulesEngine.Model.CrashReport>)(() => DebuggerText.ReadFile(f)))),
             catalogs[0], catalogs[1]);
         foreach (var c in cases)
         {
@@ -84,7 +90,8 @@ public static class RulesDiffCommand
             output.WriteLine($"  Original  {c.Original}");
             output.WriteLine($"  New       {c.New}");
         }
-        int changed = cases.Count(c => c.Error is null && !c.Same), same = cases.Count(c => c.Same), failed = cases.Count(c => c.Error is not null);
+        int changed = cases.Count(c => c.Error is null && !c.Same), same = cases.Count(c => c.Same),
+            failed = cases.Count(c => c.Error is not null);
         output.WriteLine($"{cases.Count} case(s): {same} same, {changed} changed, {failed} unreadable");
         return changed > 0 ? 1 : 0;
     }

@@ -12,7 +12,8 @@ public static class TriageBatchCommand
 {
     public static readonly Argument<string[]> PathsArgument = new("paths")
     {
-        Description = "Dumps (.dmp, .mdmp), folders searched recursively, or .zip files holding dumps (DebugDiag packs). A `rules` folder at the top of a dump folder is layered over the built-in catalog",
+        Description = "Dumps (.dmp, .mdmp), folders searched recursively, or .zip files holding dumps (DebugDiag packs). A `rules` " +
+            "folder at the top of a dump folder is layered over the built-in catalog",
         Arity = ArgumentArity.ZeroOrMore,
     };
 
@@ -48,7 +49,8 @@ public static class TriageBatchCommand
 
     public static readonly Option<string?> ResultsOption = new("--results")
     {
-        Description = "The JSON-lines results file, appended as each dump finishes (default: <--out>.results.jsonl, else fcgi-triage-results.jsonl)",
+        Description = "The JSON-lines results file, appended as each dump finishes (default: <--out>.results.jsonl, else " +
+            "fcgi-triage-results.jsonl)",
         HelpName = "file",
     };
 

@@ -22,7 +22,8 @@ public static class TriageCommand
 
     public static readonly Option<string?> StackTextOption = new("--stack-text")
     {
-        Description = "A text file with debugger output (WinDbg k/lm/.exr/!analyze -v, the event log's crash event, Report.wer, Ruby's crash report, DebugDiag)",
+        Description = "A text file with debugger output (WinDbg k/lm/.exr/!analyze -v, the event log's crash event, Report.wer, Ruby's " +
+            "crash report, DebugDiag)",
         HelpName = "file",
     };
 
@@ -58,7 +59,9 @@ public static class TriageCommand
     public static Command Create()
     {
         var command = new Command("triage",
-            "Who owns a crash and what to do next: `fcgi triage <dumps or folders>` runs the real debugger engine on every dump (in parallel, resumable) and prints a bucketed report; `fcgi triage --stack-text <file>` reads debugger text instead. Exit codes: 0 all triaged, 1 some dumps could not be triaged " +
+            "Who owns a crash and what to do next: `fcgi triage <dumps or folders>` runs the real debugger engine on every dump (in " +
+            "parallel, resumable) and prints a bucketed report; `fcgi triage --stack-text <file>` reads debugger text instead. Exit " +
+            "codes: 0 all triaged, 1 some dumps could not be triaged " +
             "(or the --stack-text file holds no debugger output), 2 usage error.");
         command.Options.Add(StackTextOption);
         command.Options.Add(FormatOption);

@@ -34,7 +34,8 @@ public sealed class WineRunner
     {
         RepoRoot = repoRoot ?? FindRepoRoot();
         string? fromEnvironment = Environment.GetEnvironmentVariable("FCGIEXT_CACHE");
-        CacheDir = cacheDir ?? (string.IsNullOrEmpty(fromEnvironment) ? Path.Combine(RepoRoot, ".cache") : Path.GetFullPath(fromEnvironment));
+        CacheDir = cacheDir ?? (string.IsNullOrEmpty(fromEnvironment) ? Path.Combine(RepoRoot, ".cache")
+            : Path.GetFullPath(fromEnvironment));
     }
 
     /// <summary>The folder holding FcgiExt.sln: $FCGI_REPO_ROOT (set by ./fcgi), else searched upwards from this program
@@ -48,7 +49,8 @@ public sealed class WineRunner
                 if (File.Exists(Path.Combine(dir.FullName, "FcgiExt.sln"))) return dir.FullName;
         // An installed .NET tool has no source tree beside it: the engine host (a Windows program run under Wine) is built
         // from one. Everything that needs no engine (explain, --stack-text, rules) works without it.
-        throw new InvalidOperationException("the debugger engine under Wine is built from the FcgiExt sources, which are not beside this fcgi: " +
+        throw new InvalidOperationException("the debugger engine under Wine is built from the FcgiExt sources, which are not beside " +
+            "this fcgi: " +
             "clone them and set FCGI_REPO_ROOT=<clone> (./fcgi in the clone builds the engine host on first use)");
     }
 
@@ -103,7 +105,8 @@ public sealed class WineRunner
     /// <summary>Everything a host run needs: Wine installed, the host built and current, the prefix, a warm server.</summary>
     public void EnsureReady()
     {
-        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("WineRunner is for Linux; on Windows the engine runs in process");
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("WineRunner is for Linux; on Windows the engine runs in process");
         if (FindOnPath("wine") is null)
             throw new InvalidOperationException("wine is not installed: run scripts/ensure-tools.sh (as root) or apt-get install wine64");
         Directory.CreateDirectory(CacheDir);

@@ -37,7 +37,8 @@ public sealed unsafe class DebugEngine : IDisposable
     {
         string folder = engineFolder ?? AppContext.BaseDirectory;
         string dll = Path.Combine(folder, "dbgeng.dll");
-        if (!File.Exists(dll)) throw new DbgEngException("LoadLibrary", DbgEng.E_FAIL, $"{dll}: no such file (the engine DLLs belong next to the host)");
+        if (!File.Exists(dll))
+            throw new DbgEngException("LoadLibrary", DbgEng.E_FAIL, $"{dll}: no such file (the engine DLLs belong next to the host)");
         nint module;
         try { module = NativeLibrary.Load(dll); }
         catch (Exception e) { throw new DbgEngException("LoadLibrary", DbgEng.E_FAIL, $"{dll}: cannot load ({e.Message})"); }
@@ -67,8 +68,10 @@ public sealed unsafe class DebugEngine : IDisposable
         var symbols = _engine.Symbols;
         // Before the dump opens, so module loads already look in the right places.
         if (options.SymbolPath is { } sympath) Hresult.Check(symbols.SetSymbolPathWide(sympath), "SetSymbolPathWide");
-        if ((options.ImagePath ?? options.SymbolPath) is { } imagePath) Hresult.Check(symbols.SetImagePathWide(imagePath), "SetImagePathWide");
-        Hresult.Check(symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES | DbgEng.SYMOPT_FAIL_CRITICAL_ERRORS | DbgEng.SYMOPT_NO_PROMPTS), "AddSymbolOptions");
+        if ((options.ImagePath ?? options.SymbolPath) is { } imagePath)
+            Hresult.Check(symbols.SetImagePathWide(imagePath), "SetImagePathWide");
+        Hresult.Check(symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES | DbgEng.SYMOPT_FAIL_CRITICAL_ERRORS | DbgEng.SYMOPT_NO_PROMPTS),
+            "AddSymbolOptions");
         int hr = _engine.Client.OpenDumpFileWide(dumpPath, 0);
         if (hr < 0) throw new DbgEngException("OpenDumpFileWide", hr, $"{dumpPath}: the engine cannot open it: {Hresult.Describe(hr)}");
         _sessionOpen = true;
@@ -87,12 +90,13 @@ public sealed unsafe class DebugEngine : IDisposable
     public unsafe void CreateProcess(string commandLine, bool children)
     {
         if (_sessionOpen) EndSession();
-        Hresult.Check(_engine.Symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES | DbgEng.SYMOPT_FAIL_CRITICAL_ERRORS | DbgEng.SYMOPT_NO_PROMPTS),
-            "AddSymbolOptions");
+        Hresult.Check(_engine.Symbols.AddSymbolOptions(
+            DbgEng.SYMOPT_LOAD_LINES | DbgEng.SYMOPT_FAIL_CRITICAL_ERRORS | DbgEng.SYMOPT_NO_PROMPTS), "AddSymbolOptions");
         int hr;
         fixed (char* cmd = commandLine)
             hr = _engine.Client.CreateProcessWide(0, cmd, children ? DbgEng.DEBUG_PROCESS : DbgEng.DEBUG_ONLY_THIS_PROCESS);
-        if (hr < 0) throw new DbgEngException("CreateProcessWide", hr, $"{commandLine}: the engine cannot start it: {Hresult.Describe(hr)}");
+        if (hr < 0)
+            throw new DbgEngException("CreateProcessWide", hr, $"{commandLine}: the engine cannot start it: {Hresult.Describe(hr)}");
         _sessionOpen = true;
     }
 
@@ -100,10 +104,11 @@ public sealed unsafe class DebugEngine : IDisposable
     public void Attach(uint processId)
     {
         if (_sessionOpen) EndSession();
-        Hresult.Check(_engine.Symbols.AddSymbolOptions(DbgEng.SYMOPT_LOAD_LINES | DbgEng.SYMOPT_FAIL_CRITICAL_ERRORS | DbgEng.SYMOPT_NO_PROMPTS),
-            "AddSymbolOptions");
+        Hresult.Check(_engine.Symbols.AddSymbolOptions(
+            DbgEng.SYMOPT_LOAD_LINES | DbgEng.SYMOPT_FAIL_CRITICAL_ERRORS | DbgEng.SYMOPT_NO_PROMPTS), "AddSymbolOptions");
         int hr = _engine.Client.AttachProcess(0, processId, DbgEng.DEBUG_ATTACH_DEFAULT);
-        if (hr < 0) throw new DbgEngException("AttachProcess", hr, $"process {processId}: the engine cannot attach: {Hresult.Describe(hr)}");
+        if (hr < 0)
+            throw new DbgEngException("AttachProcess", hr, $"process {processId}: the engine cannot attach: {Hresult.Describe(hr)}");
         _sessionOpen = true;
     }
 
@@ -114,7 +119,8 @@ public sealed unsafe class DebugEngine : IDisposable
     /// current output target. Returns the HRESULT (a failed command is not an exception: cdb goes on too).</summary>
     public int Execute(string commands, bool echo = false) =>
         _engine.Control.ExecuteWide(DbgEng.DEBUG_OUTCTL_ALL_CLIENTS, commands,
-            (echo ? DbgEng.DEBUG_EXECUTE_ECHO : DbgEng.DEBUG_EXECUTE_DEFAULT) | DbgEng.DEBUG_EXECUTE_NOT_LOGGED | DbgEng.DEBUG_EXECUTE_NO_REPEAT);
+            (echo ? DbgEng.DEBUG_EXECUTE_ECHO : DbgEng.DEBUG_EXECUTE_DEFAULT) | DbgEng.DEBUG_EXECUTE_NOT_LOGGED |
+            DbgEng.DEBUG_EXECUTE_NO_REPEAT);
 
     /// <summary>Ends the dump session; the engine object stays usable for the next dump.</summary>
     public void EndSession()

@@ -66,9 +66,11 @@ public static class EngineHost
     public const string Usage =
         "usage: fcgihost engine <dump> [--sympath <paths>] [--exepath <paths>] -c \"<commands>\"\n" +
         "       fcgihost collect <dump> [--sympath <paths>] [--exepath <paths>] [--no-reload]\n" +
-        "       fcgihost serve      (one JSON request per line on stdin: {\"dump\":…,\"sympath\":…,\"exepath\":…,\"commands\":…,\"collect\":true})\n" +
+        "       fcgihost serve      (one JSON request per line on stdin: " +
+        "{\"dump\":…,\"sympath\":…,\"exepath\":…,\"commands\":…,\"collect\":true})\n" +
         "       fcgihost capture (--pid N | --name <exe> | -- <command line>) --out <dir> [--children] [--first-chance] [--exits]\n" +
-        "                        [--timeout S] [--sympath p] [--rules <file>]… [-c \"<commands at each stop>\"]   (one JSON event per line)";
+        "                        [--timeout S] [--sympath p] [--rules <file>]… [-c \"<commands at each stop>\"]   (one JSON event " +
+        "per line)";
 
     sealed record Arguments(string Mode, string Dump, SessionOptions Session, string? Commands, bool Reload);
 
@@ -124,7 +126,11 @@ public static class EngineHost
     static Arguments? Parse(string[] args, out string error)
     {
         error = "";
-        if (args.Length == 0 || args[0] is not ("engine" or "collect")) { error = "missing command (engine, collect or serve)"; return null; }
+        if (args.Length == 0 || args[0] is not ("engine" or "collect"))
+        {
+            error = "missing command (engine, collect or serve)";
+            return null;
+        }
         string mode = args[0];
         string? dump = null, sympath = null, exepath = null, commands = null;
         bool reload = true;
@@ -170,7 +176,8 @@ public static class EngineHost
             switch (args[i])
             {
                 case "--": command = string.Join(' ', args[(i + 1)..].Select(Quote)); i = args.Length; break;
-                case "--pid": pid = uint.TryParse(Value(), out var p) ? p : null; if (pid is null) error = "--pid needs a process id"; break;
+                case "--pid":
+                    pid = uint.TryParse(Value(), out var p) ? p : null; if (pid is null) error = "--pid needs a process id"; break;
                 case "--name": name = Value(); if (string.IsNullOrWhiteSpace(name)) error = "--name needs an image name"; break;
                 case "--out": outFolder = Value(); break;
                 case "-c": stopCommands = Value(); break;
@@ -219,7 +226,8 @@ public static class EngineHost
         }
         catch (Exception e)
         {
-            Write(stdout, JsonSerializer.Serialize(new LiveEvent { Event = "error", Error = OneLine(e, null) }, HostJson.Default.LiveEvent) + "\n");
+            Write(stdout, JsonSerializer.Serialize(new LiveEvent { Event = "error", Error = OneLine(e, null) },
+                HostJson.Default.LiveEvent) + "\n");
             stdout.Flush();
             stderr.WriteLine($"fcgihost: {OneLine(e, null)}");
             // A target that cannot be started or attached to is the user's to fix (a wrong pid or path): a usage error.
@@ -228,7 +236,8 @@ public static class EngineHost
     }
 
     /// <summary>An argument as part of a Windows command line (quoted when it has spaces).</summary>
-    static string Quote(string arg) => arg.Length > 0 && !arg.Any(c => c is ' ' or '\t' or '"') ? arg : "\"" + arg.Replace("\"", "\\\"") + "\"";
+    static string Quote(string arg) =>
+        arg.Length > 0 && !arg.Any(c => c is ' ' or '\t' or '"') ? arg : "\"" + arg.Replace("\"", "\\\"") + "\"";
 
     /// <summary>serve: one engine (one DebugCreate) for every request; EndSession between dumps. A failing dump is an
     /// answer with "error"; only a broken engine (DebugCreate) or closed stdin ends the loop.</summary>
@@ -283,7 +292,8 @@ public static class EngineHost
                         verdict = JsonRenderer.Render(run.Result, indented: false);
                     }
                     else if (request.Collect)
-                        report = new Collector(engine.Interfaces, new CollectorOptions { LoadAllSymbols = request.LoadAllSymbols }).Collect(request.Dump);
+                        report = new Collector(engine.Interfaces, new CollectorOptions { LoadAllSymbols = request.LoadAllSymbols })
+                            .Collect(request.Dump);
                     response = new ServeResponse { Dump = request.Dump, Output = text, Report = report, Verdict = verdict };
                 }
                 catch (Exception e)

@@ -60,7 +60,8 @@ public static class CatalogParser
         if (category is not null && !OwnerCategory.All.Contains(category.Value))
         {
             diagnostics.Add(Diag(file, category,
-                $"bad category '{category.Value}' (expected one of: {string.Join(", ", OwnerCategory.All.Order(StringComparer.Ordinal))})"));
+                $"bad category '{category.Value}' (expected one " +
+                $"of: {string.Join(", ", OwnerCategory.All.Order(StringComparer.Ordinal))})"));
             category = null;
         }
         if (id is not null && !ValidId(id.Value))
@@ -113,9 +114,11 @@ public static class CatalogParser
                 diagnostics.Add(Diag(file, owner, $"action '{actionNode.Value}' takes no owner; remove 'owner:'"));
         }
         var match = f.TryGetValue("match", out var matchNode) ? ParseMatch(matchNode.Value, file, diagnostics) : new RuleMatch();
-        if (match is not null && match.Module is null && match.Function is null && match.ConditionCount == 0 && action != RuleAction.Default)
+        if (match is not null && match.Module is null && match.Function is null && match.ConditionCount == 0 &&
+            action != RuleAction.Default)
             diagnostics.Add(Diag(file, f.TryGetValue("match", out var mn) ? mn.Value : node,
-                "the rule matches every frame: give 'match:' at least a module, a function, an exception or a process (only 'default' rules may match everything)"));
+                "the rule matches every frame: give 'match:' at least a module, a function, an exception or a process (only 'default' " +
+                "rules may match everything)"));
         var tags = new List<string>();
         if (f.TryGetValue("tags", out var tagsNode))
             foreach (var t in Items(tagsNode.Value, file, "tags", diagnostics))
@@ -166,7 +169,8 @@ public static class CatalogParser
         return new RuleMatch { Module = module, Function = function, Exception = exception, Process = process };
     }
 
-    /// <summary>`0xc0000374` (or `c0000374`) is a code; an upper-case name or glob (`HEAP_CORRUPTION`, `NULL_POINTER_*`) is a class.</summary>
+    /// <summary>`0xc0000374` (or `c0000374`) is a code; an upper-case name or glob (`HEAP_CORRUPTION`, `NULL_POINTER_*`) is a
+    /// class.</summary>
     public static ExceptionCondition? ParseException(string text, out string? error)
     {
         error = null;
@@ -177,7 +181,8 @@ public static class CatalogParser
         // Event logs and IIS print codes in decimal (3221225477, -1073741819): accept them as the code they are.
         if (t.Length is > 0 and not 8 && (t.TrimStart('-').All(char.IsAsciiDigit)))
         {
-            if (uint.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var unsigned)) return new ExceptionCondition(t, unsigned, null);
+            if (uint.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var unsigned))
+                return new ExceptionCondition(t, unsigned, null);
             if (int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var signed))
                 return new ExceptionCondition(t, unchecked((uint)signed), null);
             error = $"bad exception code '{text}': too large for a 32-bit code";
@@ -191,7 +196,8 @@ public static class CatalogParser
         if (t.Length == 0 || !char.IsAsciiLetterUpper(t[0]) && t[0] is not ('*' or '?')
             || !t.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c is '_' or '*' or '?'))
         {
-            error = $"bad exception '{text}': give a code (0xc0000005) or a class name in capitals (ACCESS_VIOLATION, HEAP_CORRUPTION, NULL_POINTER_*)";
+            error = $"bad exception '{text}': give a code (0xc0000005) or a class name in capitals (ACCESS_VIOLATION, HEAP_CORRUPTION, " +
+                "NULL_POINTER_*)";
             return null;
         }
         return new ExceptionCondition(t, null, NamePattern.Parse(t, out _));

@@ -53,7 +53,8 @@ public sealed class NamePattern
             // NonBacktracking: site catalogs are written by people, and a pattern like (a+)+$ must not run away on a
             // long frame name; this engine is linear in the name. Not Compiled: NativeAOT builds (the !fcgi
             // extension) interpret regexes anyway, and compiling every catalog regex would dominate the load time.
-            var options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking | (flags.Contains('i') ? RegexOptions.IgnoreCase : 0);
+            var options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking |
+                (flags.Contains('i') ? RegexOptions.IgnoreCase : 0);
             try
             {
                 return new NamePattern(text, PatternKind.Regex, new Regex(body, options, TimeSpan.FromMilliseconds(200)));

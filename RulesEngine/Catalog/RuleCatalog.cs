@@ -84,7 +84,8 @@ public sealed class RuleCatalog : IOwnerCatalog
         if (Directory.Exists(path))
         {
             var files = Directory.EnumerateFiles(path)
-                .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+                .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) ||
+                    f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
                 .Order(StringComparer.Ordinal).ToList();
             if (files.Count == 0) yield return (path, null, "no *.yaml or *.yml catalog files in this folder");
             foreach (var f in files) yield return ReadOne(f);
@@ -103,7 +104,8 @@ public sealed class RuleCatalog : IOwnerCatalog
     {
         var assembly = typeof(RuleCatalog).Assembly;
         var result = new List<CatalogSource>();
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("builtin/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("builtin/", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal))
         {
             using var stream = assembly.GetManifestResourceStream(name)!;
             using var reader = new StreamReader(stream);
@@ -153,7 +155,8 @@ public sealed class RuleCatalog : IOwnerCatalog
                         {
                             duplicateRules[r.Id] = seen with { Count = seen.Count + 1 };
                             diagnostics[seen.Index] = new(seen.First.File, seen.First.Line, seen.First.Column,
-                                $"duplicate rule id '{r.Id}' (first defined at {rules[at].Location}; {seen.Count + 1} copies, the last at " +
+                                $"duplicate rule id '{r.Id}' (first defined at {rules[at].Location}; {seen.Count + 1} copies, the " +
+                                "last at " +
                                 $"{r.Location.File}:{r.Location.Line}:{r.Location.Column})");
                             continue;
                         }
@@ -218,8 +221,10 @@ public sealed class RuleCatalog : IOwnerCatalog
         static string Kind(int k) => k switch { 2 => "an exact", 1 => "a pattern", _ => "no" };
         if (w.ModuleKind != l.ModuleKind) return $"{Kind(w.ModuleKind)} module beats {Kind(l.ModuleKind)} module";
         if (w.FunctionKind != l.FunctionKind) return $"{Kind(w.FunctionKind)} function beats {Kind(l.FunctionKind)} function";
-        if (w.ModuleLiterals != l.ModuleLiterals) return $"its module pattern is longer ({w.ModuleLiterals} > {l.ModuleLiterals} literal chars)";
-        if (w.FunctionLiterals != l.FunctionLiterals) return $"its function pattern is longer ({w.FunctionLiterals} > {l.FunctionLiterals} literal chars)";
+        if (w.ModuleLiterals != l.ModuleLiterals)
+            return $"its module pattern is longer ({w.ModuleLiterals} > {l.ModuleLiterals} literal chars)";
+        if (w.FunctionLiterals != l.FunctionLiterals)
+            return $"its function pattern is longer ({w.FunctionLiterals} > {l.FunctionLiterals} literal chars)";
         if (winner.Layer != loser.Layer) return "it comes from a later catalog layer";
         return "equally specific, and it is declared first";
     }
@@ -356,7 +361,8 @@ public sealed class RuleCatalog : IOwnerCatalog
             var prefixText = i2 == start && sentinel is not null ? $"walk starts here (rule {sentinel.Id}, sentinel); " : "";
             if (frame.Module is null && frame.Function is null)
             {
-                Add(frame, FrameAction.NoRule, null, null, prefixText + "address only (no module or function known): no rule can match; going on down");
+                Add(frame, FrameAction.NoRule, null, null,
+                    prefixText + "address only (no module or function known): no rule can match; going on down");
                 continue;
             }
             var best = matches[i2].FirstOrDefault(r => r.Action != RuleAction.Sentinel);
@@ -365,7 +371,8 @@ public sealed class RuleCatalog : IOwnerCatalog
                 if (i2 == start && sentinel is not null)
                 {
                     signature.Add(frame);
-                    Add(frame, FrameAction.Sentinel, sentinel.Id, null, $"walk starts here by rule {sentinel.Id} (sentinel); going on down");
+                    Add(frame, FrameAction.Sentinel, sentinel.Id, null,
+                        $"walk starts here by rule {sentinel.Id} (sentinel); going on down");
                 }
                 else Add(frame, FrameAction.NoRule, null, null, prefixText + "no rule matched");
                 continue;
@@ -379,29 +386,42 @@ public sealed class RuleCatalog : IOwnerCatalog
                     break;
                 case RuleAction.Prefix:
                     if (!signature.Contains(frame)) signature.Add(frame);
-                    Add(frame, FrameAction.Prefix, best.Id, null, prefixText + $"kept in the signature by rule {best.Id} (prefix); going on down",
+                    Add(frame, FrameAction.Prefix, best.Id, null,
+                        prefixText + $"kept in the signature by rule {best.Id} (prefix); going on down",
                         best.Description);
                     break;
                 case RuleAction.Owner:
-                    definite = (Add(frame, FrameAction.Owner, best.Id, owner!.Name, prefixText + $"decided by rule {best.Id}: owner {owner.Name}"), best, owner);
+                    definite = (Add(frame, FrameAction.Owner, best.Id, owner!.Name,
+                        prefixText + $"decided by rule {best.Id}: owner {owner.Name}"), best, owner);
                     break;
                 case RuleAction.Maybe:
                     if (maybe is null)
-                        maybe = (Add(frame, FrameAction.Maybe, best.Id, owner!.Name, prefixText + $"maybe-owner {owner.Name} by rule {best.Id}; a definite owner lower on the stack would win"), best, owner);
+                        maybe = (Add(frame, FrameAction.Maybe, best.Id, owner!.Name,
+                            prefixText + $"maybe-owner {owner.Name} by rule {best.Id}; a definite owner lower on the stack would win"),
+                                best, owner);
                     else
-                        Add(frame, FrameAction.Maybe, best.Id, owner!.Name, prefixText + $"maybe-owner {owner.Name} by rule {best.Id}; the maybe-owner {maybe.Value.Owner.Name} higher on the stack stays first");
+                        Add(frame, FrameAction.Maybe, best.Id, owner!.Name,
+                            prefixText + $"maybe-owner {owner.Name} by rule {best.Id}; the maybe-owner {maybe.Value.Owner.Name} higher " +
+                                "on the stack stays first");
                     break;
                 case RuleAction.Last:
                     if (last is null)
-                        last = (Add(frame, FrameAction.Last, best.Id, owner!.Name, prefixText + $"last-resort owner {owner.Name} by rule {best.Id}; any maybe or definite owner lower on the stack would win"), best, owner);
+                        last = (Add(frame, FrameAction.Last, best.Id, owner!.Name,
+                            prefixText + $"last-resort owner {owner.Name} by rule {best.Id}; any maybe or definite owner lower on the " +
+                                "stack would win"), best, owner);
                     else
-                        Add(frame, FrameAction.Last, best.Id, owner!.Name, prefixText + $"last-resort owner {owner.Name} by rule {best.Id}; the last-resort owner {last.Value.Owner.Name} higher on the stack stays first");
+                        Add(frame, FrameAction.Last, best.Id, owner!.Name,
+                            prefixText + $"last-resort owner {owner.Name} by rule {best.Id}; the last-resort " +
+                                $"owner {last.Value.Owner.Name} higher on the stack stays first");
                     break;
                 case RuleAction.Default:
                     if (fallback is null)
-                        fallback = (Add(frame, FrameAction.Default, best.Id, owner!.Name, prefixText + $"default owner {owner.Name} by rule {best.Id}; used only if nothing else matches"), best, owner);
+                        fallback = (Add(frame, FrameAction.Default, best.Id, owner!.Name,
+                            prefixText + $"default owner {owner.Name} by rule {best.Id}; used only if nothing else matches"), best, owner);
                     else
-                        Add(frame, FrameAction.Default, best.Id, owner!.Name, prefixText + $"default owner {owner.Name} by rule {best.Id}; the default {fallback.Value.Owner.Name} higher on the stack stays first");
+                        Add(frame, FrameAction.Default, best.Id, owner!.Name,
+                            prefixText + $"default owner {owner.Name} by rule {best.Id}; the default {fallback.Value.Owner.Name} higher " +
+                                "on the stack stays first");
                     break;
             }
         }
@@ -410,15 +430,19 @@ public sealed class RuleCatalog : IOwnerCatalog
 
         var chosen = definite ?? maybe ?? last ?? fallback;
         FrameAction? strength = chosen is null ? null
-            : definite is not null ? FrameAction.Owner : maybe is not null ? FrameAction.Maybe : last is not null ? FrameAction.Last : FrameAction.Default;
+            : definite is not null ? FrameAction.Owner : maybe is not null ? FrameAction.Maybe : last is not null ? FrameAction.Last
+                : FrameAction.Default;
         if (chosen is { } c)
         {
             if (!signature.Contains(c.Decision.Frame)) signature.Add(c.Decision.Frame);
-            trace.Add($"=> owner {c.Owner.Name} ({c.Owner.Category}) from frame #{c.Decision.Frame.Index:d2} {c.Decision.Frame.Display} by rule {c.Rule.Id} ({strength!.Value.Name()})" +
-                      (strength == FrameAction.Maybe && (last is not null || fallback is not null) ? "; a maybe-owner beats last-resort and default owners" :
+            trace.Add($"=> owner {c.Owner.Name} ({c.Owner.Category}) from frame #{c.Decision.Frame.Index:d2} {c.Decision.Frame.Display} " +
+                $"by rule {c.Rule.Id} ({strength!.Value.Name()})" +
+                      (strength == FrameAction.Maybe && (last is not null || fallback is not null)
+                          ? "; a maybe-owner beats last-resort and default owners" :
                        strength == FrameAction.Last && fallback is not null ? "; a last-resort owner beats default owners" : ""));
         }
-        else trace.Add(frames.Count == 0 ? "=> owner unknown: the stack has no frames" : "=> owner unknown: no frame matched an owner rule");
+        else trace.Add(frames.Count == 0 ? "=> owner unknown: the stack has no frames"
+            : "=> owner unknown: no frame matched an owner rule");
 
         return new StackWalkResult
         {
@@ -426,7 +450,8 @@ public sealed class RuleCatalog : IOwnerCatalog
             Strength = strength, SignatureFrames = signature, Trace = trace,
         };
 
-        FrameDecision Add(StackFrame frame, FrameAction action, string? ruleId, string? ownerName, string explanation, string? reason = null)
+        FrameDecision Add(StackFrame frame, FrameAction action, string? ruleId, string? ownerName, string explanation,
+            string? reason = null)
         {
             var d = new FrameDecision { Frame = frame, Action = action, RuleId = ruleId, Owner = ownerName, Explanation = explanation,
                 Reason = reason };

@@ -20,7 +20,8 @@ public static class MarkdownRenderer
         sb.Append(h1).Append(" Crash triage: ").Append(Md.Text(crash.Process.Name ?? "process unknown")).Append("\n\n");
         sb.Append("| | |\n|---|---|\n");
         Row(sb, "Owner", Md.Text(RenderFormat.OwnerLine(v)));
-        if (v.OwnerFrame is not null) Row(sb, "Frame", Md.Code(v.OwnerFrame) + (v.OwnerModule is null ? "" : " in " + Md.Code(v.OwnerModule)));
+        if (v.OwnerFrame is not null)
+            Row(sb, "Frame", Md.Code(v.OwnerFrame) + (v.OwnerModule is null ? "" : " in " + Md.Code(v.OwnerModule)));
         if (v.OwnerModule is { } om && (crash.FindModule(om) ?? crash.FindModule(Model.ModuleNames.EngineName(om))) is { } dm)
             Row(sb, "Module", Md.Code(dm.FileName ?? dm.Name ?? om) + " " + Md.Text(dm.FileVersion ?? "(version not in the input)") +
                 (dm.Path is { Length: > 0 } dp ? ", " + Md.Code(dp) : "") +
@@ -29,7 +30,8 @@ public static class MarkdownRenderer
         Row(sb, "Confidence", Md.Text(RenderFormat.Lower(v.Confidence)) +
             (v.ConfidenceReasons.Count == 0 ? "" : " — " + string.Join("; ", v.ConfidenceReasons.Select(Md.Text))));
         Row(sb, "Bucket", Md.Code(v.Bucket));
-        Row(sb, "Exception", Md.Text(RenderFormat.ExceptionHeadline(r)) + (r.Exception is null ? "" : " (" + Md.Code(r.Exception.Class) + ")"));
+        Row(sb, "Exception", Md.Text(RenderFormat.ExceptionHeadline(r)) +
+            (r.Exception is null ? "" : " (" + Md.Code(r.Exception.Class) + ")"));
         if (r.Exception?.Detail is { } detail) Row(sb, "Detail", Md.Text(detail));
         if (v.ReportUrl is not null) Row(sb, "Report to", Md.Text(v.ReportUrl));
         if (v.SymbolsHint is not null) Row(sb, "Symbols", Md.Text(v.SymbolsHint));

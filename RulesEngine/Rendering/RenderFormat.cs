@@ -102,7 +102,8 @@ public static class RenderFormat
         if (ex is null && r.Crash.Process.ExitCode is { } code)
             return $"Exit code {ExceptionCodes.Hex(code)}{(ExceptionCodes.NameOf(code) is { } n ? " " + n : "")} — {r.Exception?.Name}";
         if (ex is null)
-            return r.Exception is null ? "No exception recorded, and no exit call on the stack" : $"No exception recorded — {r.Exception.Name}";
+            return r.Exception is null ? "No exception recorded, and no exit call on the stack"
+                : $"No exception recorded — {r.Exception.Name}";
         var name = ExceptionCodes.NameOf(ex.Code);
         return $"{ExceptionCodes.Hex(ex.Code)}{(name is null ? "" : " " + name)} — {r.Exception?.Name}";
     }

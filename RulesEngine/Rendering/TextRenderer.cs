@@ -42,7 +42,8 @@ public static class TextRenderer
         o.Line();
         if (crash.Source.SkippedLines.Count > 0)
         {
-            o.Warning($"The reader skipped {crash.Source.SkippedLines.Count} line(s) it could not read" + (verbose ? ":" : " (-v lists them)."));
+            o.Warning($"The reader skipped {crash.Source.SkippedLines.Count} line(s) it could not read" +
+                (verbose ? ":" : " (-v lists them)."));
             o.Line();
             if (verbose)
                 foreach (var s in crash.Source.SkippedLines)
@@ -57,7 +58,8 @@ public static class TextRenderer
         Section(o, n0 + 2, "Exception");
         RenderException(r, o);
 
-        Section(o, n0 + 3, "Stack" + (crash.FaultingThread?.Index is { } tn ? $" (thread ~{tn}" + (crash.FaultingThread.Id is { } tid ? $", id 0x{tid:x})" : ")") : ""));
+        Section(o, n0 + 3, "Stack" + (crash.FaultingThread?.Index is { } tn ? $" (thread ~{tn}" +
+            (crash.FaultingThread.Id is { } tid ? $", id 0x{tid:x})" : ")") : ""));
         RenderStack(r, o, verbose);
 
         Section(o, n0 + 4, "Verdict");
@@ -155,7 +157,8 @@ public static class TextRenderer
         {
             var parts = new List<string>();
             if (ex.Address is { } a) parts.Add($"at {RenderFormat.Address(a)}");
-            if (RenderFormat.Access(ex.Access) is { } acc) parts.Add($"{RenderFormat.AccessVerb(ex.Access)} {RenderFormat.Address(ex.TargetAddress) ?? "?"}");
+            if (RenderFormat.Access(ex.Access) is { } acc)
+                parts.Add($"{RenderFormat.AccessVerb(ex.Access)} {RenderFormat.Address(ex.TargetAddress) ?? "?"}");
             if (ex.FirstChance is { } fc) parts.Add(fc ? "first chance" : "second chance");
             if (parts.Count > 0) o.Line("  " + string.Join(", ", parts));
         }
@@ -211,9 +214,11 @@ public static class TextRenderer
         o.Line();
         if (v.OwnerFrame is not null) o.Line($"  frame:       {v.OwnerFrame}" + (v.OwnerModule is null ? "" : $" in {v.OwnerModule}"));
         if (DecidingModule(r) is { } m)
-            Wrapped(o, "  module:      ", $"{m.FileName ?? m.Name}" + (m.FileVersion is { } ver ? $" {ver}" : " (version not in the input)") +
+            Wrapped(o, "  module:      ", $"{m.FileName ?? m.Name}" +
+                (m.FileVersion is { } ver ? $" {ver}" : " (version not in the input)") +
                    (m.Path is { Length: > 0 } p ? $", {p}" : "") +
-                   (m.Symbols == SymbolStatus.Unknown ? "; symbol status not in the input" : $"; symbols {RenderFormat.Symbols(m.Symbols)}"));
+                   (m.Symbols == SymbolStatus.Unknown ? "; symbol status not in the input"
+                       : $"; symbols {RenderFormat.Symbols(m.Symbols)}"));
         if (v.Rule is not null) o.Line($"  rule:        {v.Rule}");
         o.Line($"  confidence:  {RenderFormat.Lower(v.Confidence)}");
         foreach (var reason in v.ConfidenceReasons) Wrapped(o, "               - ", reason);

@@ -24,7 +24,8 @@ public static class BatchMarkdownReport
             for (int i = 0; i < r.Buckets.Count; i++)
             {
                 var b = r.Buckets[i];
-                sb.Append($"| {i + 1} | {MdText(Owner(b.Owner, b.Detail))} | {MdText(b.ExceptionClass)} | {b.Count} | {MdText(b.Confidence)} | ")
+                sb.Append($"| {i + 1} | {MdText(Owner(b.Owner, b.Detail))} | {MdText(b.ExceptionClass)} | {b.Count} " +
+                    $"| {MdText(b.Confidence)} | ")
                   .Append(Md.Text(Seen(b.FirstSeen, b.LastSeen))).Append(" |\n");
             }
         }
@@ -36,7 +37,8 @@ public static class BatchMarkdownReport
             sb.Append("- bucket: ").Append(Md.Code(b.Bucket, inTable: false)).Append('\n');
             sb.Append("- seen: ").Append(Md.Text(Seen(b.FirstSeen, b.LastSeen))).Append('\n');
             if (b.Detail is { } d) Detail(sb, d, verbose: false);
-            sb.Append(b.AllDumps.Count == 1 ? "- dump: " : "- dumps: ").Append(string.Join(", ", b.AllDumps.Select(x => Md.Code(x, inTable: false))))
+            sb.Append(b.AllDumps.Count == 1 ? "- dump: " : "- dumps: ")
+                .Append(string.Join(", ", b.AllDumps.Select(x => Md.Code(x, inTable: false))))
               .Append('\n');
             if (b.Detail is { } withSteps) Steps(sb, withSteps);
         }
@@ -44,7 +46,8 @@ public static class BatchMarkdownReport
         if (failed.Count > 0)
         {
             sb.Append("\n## Could not be triaged\n\n");
-            foreach (var f in failed) sb.Append("- ").Append(Md.Code(f.Dump, inTable: false)).Append(": ").Append(MdText(f.Error)).Append('\n');
+            foreach (var f in failed)
+                sb.Append("- ").Append(Md.Code(f.Dump, inTable: false)).Append(": ").Append(MdText(f.Error)).Append('\n');
         }
         if (verbose)
             foreach (var dump in r.Dumps.Where(d => d.Triaged && d.Detail is not null))
@@ -110,7 +113,8 @@ public static class BatchMarkdownReport
         {
             sb.Append(n++).Append(". ").Append(Md.Text(step.Text)).Append('\n');
             if (step.Command is { } cmd)
-                sb.Append("   ").Append(step.Label is { } label ? Md.Text(label) + " " : "").Append(Md.Code(cmd, inTable: false)).Append('\n');
+                sb.Append("   ").Append(step.Label is { } label ? Md.Text(label) + " " : "").Append(Md.Code(cmd, inTable: false))
+                    .Append('\n');
         }
     }
 }

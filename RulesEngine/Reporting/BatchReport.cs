@@ -78,7 +78,8 @@ public sealed record BucketSummary
 
     /// <summary>The bucket id itself, with any character a URL fragment would need escaped replaced by '_'.</summary>
     public static string BucketAnchor(string bucket) =>
-        "bucket-" + new string(bucket.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '!' or '+' ? c : '_').ToArray());
+        "bucket-" + new string(bucket.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '!' or '+' ? c : '_')
+            .ToArray());
 }
 
 public sealed record BatchReport

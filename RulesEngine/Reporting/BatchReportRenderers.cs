@@ -13,7 +13,8 @@ public static class BatchReportRenderers
 
     /// <param name="verbose">-v: every dump's own block (stack with each frame's explanation), not only one per bucket.</param>
     /// <param name="width">Terminal columns for the text form (clamped to 80–160).</param>
-    public static string Render(BatchReport report, string format, bool verbose = false, int width = TextLayout.DefaultWidth) => format switch
+    public static string Render(BatchReport report, string format, bool verbose = false, int width = TextLayout.DefaultWidth)
+        => format switch
     {
         "text" => BatchTextReport.Render(report, verbose, width),
         "json" => BatchJsonReport.Render(report),

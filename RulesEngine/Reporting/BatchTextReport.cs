@@ -22,14 +22,16 @@ public static class BatchTextReport
         {
             sb.AppendLine("Buckets");
             sb.Append(TextLayout.Table(["#", "count", "owner", "class", "confidence"],
-                r.Buckets.Select((b, i) => new[] { Num(i + 1), Num(b.Count), OwnerText(b.Owner, b.Detail), b.ExceptionClass ?? "-", b.Confidence })
+                r.Buckets.Select((b, i) => new[] { Num(i + 1), Num(b.Count), OwnerText(b.Owner, b.Detail), b.ExceptionClass ?? "-",
+                    b.Confidence })
                     .ToList(), width, new HashSet<int> { 0, 1 }));
         }
         for (int i = 0; i < r.Buckets.Count; i++)
         {
             var b = r.Buckets[i];
             sb.AppendLine();
-            var title = $"[{i + 1}] {OwnerText(b.Owner, b.Detail)} — {b.ExceptionClass ?? "no exception"}, {Dumps(b.Count)}, confidence {b.Confidence}";
+            var title = $"[{i + 1}] {OwnerText(b.Owner, b.Detail)} — {b.ExceptionClass ?? "no exception"}, {Dumps(b.Count)}, " +
+                $"confidence {b.Confidence}";
             foreach (var line in TextLayout.Wrap(title, width)) sb.AppendLine(line);
             Field(sb, "bucket", b.Bucket, width);
             Field(sb, "seen", Seen(b.FirstSeen, b.LastSeen), width);
@@ -135,7 +137,8 @@ public static class BatchTextReport
 
     /// <summary>A frame's decision as a stack listing shows it: a run of frames skipped by one rule gives its reason once.</summary>
     public static string ShownDecision(IReadOnlyList<ReportFrame> frames, int i) =>
-        i > 0 && frames[i].Rule is { } rule && frames[i].Action == "ignore" && frames[i - 1].Rule == rule && frames[i - 1].Action == "ignore"
+        i > 0 && frames[i].Rule is { } rule && frames[i].Action == "ignore" && frames[i - 1].Rule == rule &&
+            frames[i - 1].Action == "ignore"
             ? $"skipped ({rule}, as above)" : frames[i].Decision;
 
     static string SymbolTag(string? symbols) => symbols switch

@@ -154,7 +154,8 @@ public sealed record DumpDetail
         string? frameOwner = Str(f, "owner");
         bool deciding = action is "owner" or "maybe" or "last" or "default" && Str(verdict, "owner_frame") == display
             && frameOwner == Str(verdict, "owner");
-        var module = Str(f, "module") is { } m ? modules.FirstOrDefault(x => string.Equals(Str(x, "name"), m, StringComparison.OrdinalIgnoreCase)) : null;
+        var module = Str(f, "module") is { } m
+            ? modules.FirstOrDefault(x => string.Equals(Str(x, "name"), m, StringComparison.OrdinalIgnoreCase)) : null;
         return new ReportFrame
         {
             Index = f["index"] is JsonValue v && v.TryGetValue<int>(out var i) ? i : 0,
@@ -266,7 +267,8 @@ public sealed record DumpDetail
         {
             Kind = Str(o, "kind") ?? "class", Text = text, Command = Str(o, "command"), Url = Str(o, "url"), Runs = Str(o, "runs"),
             Outside = o["outside"] is JsonObject outside && Str(outside, "text") is { } ot
-                ? new ReportStep { Kind = Str(o, "kind") ?? "class", Text = ot, Command = Str(outside, "command"), Runs = Str(outside, "runs") }
+                ? new ReportStep { Kind = Str(o, "kind") ?? "class", Text = ot, Command = Str(outside, "command"),
+                    Runs = Str(outside, "runs") }
                 : null,
         },
         _ => null,

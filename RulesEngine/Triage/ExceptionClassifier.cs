@@ -70,7 +70,8 @@ public static class ExceptionClassifier
             case ExceptionCodes.InPageError:
                 return new() { Class = InPageError, Name = "In-page I/O error",
                     Detail = ex.Parameters.Count >= 3
-                        ? $"the I/O failed with status 0x{ex.Parameters[2]:x8}{NameSuffix((uint)ex.Parameters[2])}; an image or mapped file could not be read (network share, disk)"
+                        ? $"the I/O failed with status 0x{ex.Parameters[2]:x8}{NameSuffix((uint)ex.Parameters[2])}; an image or mapped " +
+                            "file could not be read (network share, disk)"
                         : "an image or mapped file could not be read (network share, disk)" };
             case ExceptionCodes.StackOverflow:
                 return new() { Class = StackOverflow, Name = "Stack overflow",
@@ -83,7 +84,8 @@ public static class ExceptionClassifier
             case ExceptionCodes.InvalidParameter:
             case ExceptionCodes.InvalidCRuntimeParameter:
                 return new() { Class = InvalidParameter, Name = "Invalid parameter",
-                    Detail = $"{ExceptionCodes.NameOf(ex.Code)}: a function (often the C runtime) got an invalid argument and stopped the process" };
+                    Detail = $"{ExceptionCodes.NameOf(ex.Code)}: a function (often the C runtime) got an invalid argument and stopped " +
+                        "the process" };
             case ExceptionCodes.CppException:
                 return new() { Class = CppException, Name = "Unhandled C++ exception",
                     Detail = "a C++ throw nobody caught; `!analyze -v` or `.exr -1` name the thrown type" };
@@ -165,13 +167,15 @@ public static class ExceptionClassifier
             return new() { Class = NonCanonicalAddress + suffix,
                 Name = $"Access violation: {verb} a non-canonical address",
                 Detail = target == ulong.MaxValue
-                    ? "target 0xffffffffffffffff: a general-protection fault, the pointer was not a valid x64 address (the CPU does not report which)"
+                    ? "target 0xffffffffffffffff: a general-protection fault, the pointer was not a valid x64 address (the CPU does not " +
+                        "report which)"
                     : $"target {where} is not a canonical x64 address: the pointer is garbage" + AsciiNote(target) };
 
         return new() { Class = InvalidPointer + suffix,
             Name = $"Access violation: {verb} {where}",
             Detail = access == AccessKind.Execute && ex.Address == target
-                ? "the instruction pointer itself points to memory that is not executable code (a bad function pointer or a smashed return address)"
+                ? "the instruction pointer itself points to memory that is not executable code (a bad function pointer or a smashed " +
+                    "return address)"
                 : $"target {where} is not mapped or not accessible" };
     }
 

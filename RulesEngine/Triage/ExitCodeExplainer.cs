@@ -61,7 +61,8 @@ public static partial class ExitCodeExplainer
             return ParseDecimal(token[2..], out code, out reading, out error);
         if (token.StartsWith('-'))
         {
-            if (!long.TryParse(token, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long negative) || negative < int.MinValue)
+            if (!long.TryParse(token, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long negative) ||
+                negative < int.MinValue)
             { error = $"'{token}' is not a 32-bit code"; return false; }
             code = unchecked((uint)(int)negative);
             reading = "signed decimal (two's complement)";
@@ -69,7 +70,8 @@ public static partial class ExitCodeExplainer
         }
         bool hasHexLetters = token.Any(c => c is >= 'a' and <= 'f' or >= 'A' and <= 'F');
         if (hasHexLetters || token.Length == 8)
-            return ParseHex(token, token.Length == 8 && !hasHexLetters ? "hexadecimal (8 digits, as debuggers print codes)" : "hexadecimal", out code, out reading, out error);
+            return ParseHex(token, token.Length == 8 && !hasHexLetters ? "hexadecimal (8 digits, as debuggers print codes)" : "hexadecimal",
+                out code, out reading, out error);
         return ParseDecimal(token, out code, out reading, out error);
     }
 
@@ -114,8 +116,10 @@ public static partial class ExitCodeExplainer
             if (win32 is 109 or 233)
                 steps.AddRange(DumpCaptureSteps(process));
             else if (win32 == 258)
-                steps.Add(new NextStep { Kind = "class", Text = "Raise the timeouts if the script is legitimately slow, or find why it hangs:",
-                    Runs = NextStep.AtPrompt, Command = @"%windir%\system32\inetsrv\appcmd.exe list config -section:system.webServer/fastCgi" });
+                steps.Add(new NextStep { Kind = "class",
+                    Text = "Raise the timeouts if the script is legitimately slow, or find why it hangs:",
+                    Runs = NextStep.AtPrompt, Command = @"%windir%\system32\inetsrv\appcmd.exe list config " +
+                        @"-section:system.webServer/fastCgi" });
             return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "hresult", SymbolicName = name,
                 Class = name, Name = $"HRESULT of Windows error {win32} ({name})", Detail = meaning, NextSteps = steps };
         }
@@ -126,7 +130,8 @@ public static partial class ExitCodeExplainer
         {
             var cls = ExceptionClassifier.ClassifyCode(code);
             var steps = NextSteps.ForClass(cls.Class, process, null);
-            if (cls.Class is not ("DLL_NOT_FOUND" or "ENTRYPOINT_NOT_FOUND" or "ORDINAL_NOT_FOUND" or "INVALID_IMAGE_FORMAT" or "DLL_INIT_FAILED"))
+            if (cls.Class is not ("DLL_NOT_FOUND" or "ENTRYPOINT_NOT_FOUND" or "ORDINAL_NOT_FOUND" or "INVALID_IMAGE_FORMAT"
+                or "DLL_INIT_FAILED"))
                 steps.AddRange(DumpCaptureSteps(process));
             return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "exception",
                 SymbolicName = ExceptionCodes.NameOf(code), Class = cls.Class, Name = cls.Name, Detail = cls.Detail, NextSteps = steps };
@@ -137,32 +142,44 @@ public static partial class ExitCodeExplainer
         switch (exitCode)
         {
             case 0:
-                return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "exit-code", Class = ExceptionClassifier.Exit,
-                    Name = "Normal exit (0)", Detail = $"{process} ended itself normally; under IIS that is usually the worker's own request limit",
+                return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "exit-code",
+                    Class = ExceptionClassifier.Exit,
+                    Name = "Normal exit (0)", Detail = $"{process} ended itself normally; under IIS that is usually the worker's own " +
+                        "request limit",
                     NextSteps = NextSteps.ForClass(ExceptionClassifier.Exit, process, null) };
             case 3:
-                return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "exit-code", Class = ExceptionClassifier.Abort,
+                return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "exit-code",
+                    Class = ExceptionClassifier.Abort,
                     Name = "Exit code 3: abort()", Detail = "the Microsoft C runtime's abort() ends the process with 3",
                     NextSteps = [.. NextSteps.ForClass(ExceptionClassifier.Abort, process, null), .. DumpCaptureSteps(process)] };
             case 255 when isPhp:
                 return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "exit-code", Class = "EXIT_CODE_255",
                     Name = "Exit code 255: PHP fatal error",
-                    Detail = "PHP exits with 255 on a fatal error; a FastCGI worker doing so is usually failing at startup (a bad php.ini setting, an extension that does not load or initialise, a missing DLL) or hit a fatal error outside a request",
+                    Detail = "PHP exits with 255 on a fatal error; a FastCGI worker doing so is usually failing at startup (a bad " +
+                        "php.ini setting, an extension that does not load or initialise, a missing DLL) or hit a fatal error outside " +
+                        "a request",
                     NextSteps =
                     [
-                        new NextStep { Kind = "class", Text = "Run php-cgi.exe by hand in the PHP folder, with the same php.ini, to see the startup error:", Runs = NextStep.AtPrompt, Command = "php-cgi.exe -v" },
-                        new NextStep { Kind = "class", Text = "Look at PHP's error log (the error_log setting in php.ini; set log_errors=On) for the fatal error at the time of the 500." },
+                        new NextStep { Kind = "class", Text = "Run php-cgi.exe by hand in the PHP folder, with the same php.ini, to see " +
+                            "the startup error:", Runs = NextStep.AtPrompt, Command = "php-cgi.exe -v" },
+                        new NextStep { Kind = "class", Text = "Look at PHP's error log (the error_log setting in php.ini; set " +
+                            "log_errors=On) for the fatal error at the time of the 500." },
                     ] };
             case 1:
                 return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "exit-code", Class = "EXIT_CODE_1",
                     Name = "Exit code 1: generic failure",
                     Detail = "many programs exit with 1 on any error (Ruby does on an uncaught exception); it is not a crash",
-                    NextSteps = [new NextStep { Kind = "class", Text = $"Look at the application's own log and its stderr output for the error {process} reported before exiting." }] };
+                    NextSteps = [new NextStep { Kind = "class",
+                        Text = $"Look at the application's own log and its stderr output for the error {process} reported before " +
+                            "exiting." }] };
             default:
-                return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "exit-code", Class = $"EXIT_CODE_{exitCode}".Replace('-', 'M'),
+                return new CodeExplanation { Input = input, Code = code, Reading = reading, Kind = "exit-code",
+                    Class = $"EXIT_CODE_{exitCode}".Replace('-', 'M'),
                     Name = $"Exit code {exitCode}",
                     Detail = $"{process} called exit({exitCode}) or was terminated with that code; it is not an exception code",
-                    NextSteps = [new NextStep { Kind = "class", Text = $"Look at the application's own log for why {process} exited; to catch the moment, take a dump at exit (procdump -t) and run !fcgi on it." }] };
+                    NextSteps = [new NextStep { Kind = "class",
+                        Text = $"Look at the application's own log for why {process} exited; to catch the moment, take a dump at exit " +
+                            "(procdump -t) and run !fcgi on it." }] };
         }
     }
 
@@ -170,9 +187,12 @@ public static partial class ExitCodeExplainer
     static IEnumerable<NextStep> DumpCaptureSteps(string process)
     {
         yield return new NextStep { Kind = "dump",
-            Text = $"Have Windows write a full dump when {process} crashes next (WER LocalDumps; run as administrator, create C:\\dumps and let the application pool identity write there), then run `!fcgi` or `fcgi triage` on it:",
-            Runs = NextStep.AtPrompt, Command = $"reg add \"HKLM\\SOFTWARE\\Microsoft\\Windows\\Windows Error Reporting\\LocalDumps\\{process}\" /v DumpType /t REG_DWORD /d 2 /f" };
+            Text = $"Have Windows write a full dump when {process} crashes next (WER LocalDumps; run as administrator, create C:\\dumps " +
+                "and let the application pool identity write there), then run `!fcgi` or `fcgi triage` on it:",
+            Runs = NextStep.AtPrompt, Command = "reg add \"HKLM\\SOFTWARE\\Microsoft\\Windows\\Windows Error " +
+                $"Reporting\\LocalDumps\\{process}\" /v DumpType /t REG_DWORD /d 2 /f" };
         yield return new NextStep { Kind = "dump", Text = "… and the folder it writes to:",
-            Runs = NextStep.AtPrompt, Command = $"reg add \"HKLM\\SOFTWARE\\Microsoft\\Windows\\Windows Error Reporting\\LocalDumps\\{process}\" /v DumpFolder /t REG_EXPAND_SZ /d C:\\dumps /f" };
+            Runs = NextStep.AtPrompt, Command = "reg add \"HKLM\\SOFTWARE\\Microsoft\\Windows\\Windows Error " +
+                $"Reporting\\LocalDumps\\{process}\" /v DumpFolder /t REG_EXPAND_SZ /d C:\\dumps /f" };
     }
 }

@@ -72,8 +72,9 @@ public sealed record ModuleSymbolAdvice
     public required string Module { get; init; }         // image file name when known
     public bool OnFaultingStack { get; init; }
     public string? WhereToGet { get; init; }
+    // e.g. "php-debug-pack-8.3.14-Win32-vs16-x64.zip from https://windows.php.net/downloads/releases/"
     /// <summary>The owner's <see cref="Catalog.Owner.SymbolServer"/> ("microsoft"), null when the catalog names none.</summary>
-    public string? SymbolServer { get; init; }             // e.g. "php-debug-pack-8.3.14-Win32-vs16-x64.zip from https://windows.php.net/downloads/releases/"
+    public string? SymbolServer { get; init; }
 }
 
 public sealed record TriageResult

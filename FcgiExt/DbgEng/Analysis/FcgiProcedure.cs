@@ -189,7 +189,8 @@ public static class FcgiProcedure
             string? name = null;
             if (count == 1 || so.SetCurrentProcessId(ids[i]) >= 0)
                 name = Utf16.Read((b, n, needed) => so.GetCurrentProcessExecutableNameWide(b, n, needed));
-            list.Add(new SessionProcess(ids[i], sysIds[i], string.IsNullOrEmpty(name) ? null : ModuleNames.FileName(name), hasEvent && ids[i] == eventProcess));
+            list.Add(new SessionProcess(ids[i], sysIds[i], string.IsNullOrEmpty(name) ? null : ModuleNames.FileName(name),
+                hasEvent && ids[i] == eventProcess));
         }
         uint target = hasEvent ? eventProcess : original;
         if (count > 1 && target != DbgEng.DEBUG_ANY_ID) so.SetCurrentProcessId(target);

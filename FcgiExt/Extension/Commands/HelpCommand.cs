@@ -32,7 +32,8 @@ public sealed class HelpCommand : ExtensionCommand
         }
         o.Line();
         o.Line("Typical session:  .load fcgiext  then  !fcgi   (-v: why each frame was skipped or chosen; /D: DML links)");
-        o.Line("Site rules: YAML files in a `rules` folder next to fcgiext.dll, or named by FCGIEXT_RULES, layer over the built-in catalog.");
+        o.Line("Site rules: YAML files in a `rules` folder next to fcgiext.dll, or named by FCGIEXT_RULES, layer over the built-in " +
+            "catalog.");
         return Dbg.S_OK;
     }
 

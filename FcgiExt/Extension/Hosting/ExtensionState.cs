@@ -131,7 +131,8 @@ static unsafe partial class NativeModule
     public static string? PathOfThisModule()
     {
         delegate* unmanaged<uint*, uint*, int> anyExport = &Exports.DebugExtensionInitialize;
-        if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, (nint)anyExport, out var module))
+        if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, (nint)anyExport,
+            out var module))
             return null;
         char* buffer = stackalloc char[1024];
         uint n = GetModuleFileNameW(module, buffer, 1024);

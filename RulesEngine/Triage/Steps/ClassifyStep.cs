@@ -71,7 +71,8 @@ public static class ClassifyStep
                 architecture);
             return real with
             {
-                Detail = $"decoded from the faulting instruction `{d.Instruction}`: a {(d.Access == AccessKind.Write ? "write" : "read")} " +
+                Detail = $"decoded from the faulting instruction `{d.Instruction}`: " +
+                    $"a {(d.Access == AccessKind.Write ? "write" : "read")} " +
                          $"of 0x{d.Target:x} through {d.Operand} ({Reported}); {real.Detail}",
             };
         }
@@ -92,13 +93,15 @@ public static class ClassifyStep
         {
             var parts = $"exception 0x{ex.Code:x8}" + (ExceptionCodes.NameOf(ex.Code) is { } n ? $" {n}" : "");
             if (ex.Access != AccessKind.Unknown && ex.TargetAddress is { } t)
-                parts += ex.Access switch { AccessKind.Read => ", read from", AccessKind.Write => ", write to", _ => ", execute at" } + $" 0x{t:x}";
+                parts += ex.Access switch { AccessKind.Read => ", read from", AccessKind.Write => ", write to", _ => ", execute at" } +
+                    $" 0x{t:x}";
             return $"{parts} → {c?.Class}" + (c?.Detail is { } d ? $" ({d})" : "");
         }
         if (crash.Process.ExitCode is { } code && c is not null)
             return $"no exception recorded; the process exited with 0x{code:x8} → {c.Class}" + (c.Detail is { } cd ? $" ({cd})" : "");
         return c is null
             ? "no exception recorded and no exit call on the stack: the stack is the thread's state when the dump was taken"
-            : $"no exception recorded → {c.Class} ({c.Detail}; by the catalog's {(c.Class == ExceptionClassifier.Abort ? "abort" : "exit")} rules)";
+            : $"no exception recorded → {c.Class} ({c.Detail}; by the " +
+                $"catalog's {(c.Class == ExceptionClassifier.Abort ? "abort" : "exit")} rules)";
     }
 }

@@ -61,7 +61,8 @@ public static partial class NextStepsStep
                 Text = "Do not report it to the module that found the damage yet: the heap was damaged earlier, by code this stack " +
                        "may not show. The suspects list says where to look first; the dump taken with page heap on names the culprit." };
             if (NextSteps.ModuleInfoStep(engineName, "its vendor") is { } detectorInfo)
-                yield return detectorInfo with { Text = $"See the version and vendor of {owner.DecidingModule?.FileName ?? engineName}, the first suspect:" };
+                yield return detectorInfo with { Text = $"See the version and vendor of {owner.DecidingModule?.FileName ?? engineName}, " +
+                    "the first suspect:" };
         }
         else if (!IsUnknownOwner(verdict))
         {
@@ -76,20 +77,25 @@ public static partial class NextStepsStep
         {
             yield return new NextStep { Kind = "report",
                 Text = $"{unknownModule} decided the crash but the catalog does not know who ships it: its path, company and version " +
-                       "resource say; report it to that vendor, and add an owner and a rule for it in a site catalog (--rules) so the next " +
+                       "resource say; report it to that vendor, and add an owner and a rule for it in a site catalog (--rules) so " +
+                       "the next " +
                        "triage names it." };
-            if (NextSteps.ModuleInfoStep(engineName, "its vendor") is { } info) yield return info with { Text = $"See who ships {unknownModule}:" };
+            if (NextSteps.ModuleInfoStep(engineName, "its vendor") is { } info)
+                yield return info with { Text = $"See who ships {unknownModule}:" };
         }
         else
             yield return new NextStep { Kind = "report",
                 Text = "No rule knows the frames of this stack: read it from the top, skipping Windows and C runtime frames; the first " +
-                       "module of your own or a vendor's is the likely owner. `fcgi rules explain module!function` shows what the catalog " +
+                       "module of your own or a vendor's is the likely owner. `fcgi rules explain module!function` shows what the " +
+                       "catalog " +
                        "does with a frame, and a site catalog (--rules) can teach it." };
         var dump = NextSteps.DumpStep(Triager.NamedProcess(crash), cls.Name ?? BucketId.NoException,
             IsUnknownOwner(verdict) ? null : verdict.Owner, verdict.ReportUrl);
         // Stopped live, the dump is one command away: now, before the process goes.
-        yield return crash.Source.Live ? dump with { Text = "Write the full dump now, while the process is stopped here (create c:\\dumps first), " +
-            "and share it with this report's bucket and JSON" + dump.Text[dump.Text.LastIndexOf(", with ", StringComparison.Ordinal)..] } : dump;
+        yield return crash.Source.Live ? dump with { Text = "Write the full dump now, while the process is stopped here (create " +
+            "c:\\dumps first), " +
+            "and share it with this report's bucket and JSON" +
+            dump.Text[dump.Text.LastIndexOf(", with ", StringComparison.Ordinal)..] } : dump;
     }
 
     /// <summary>
@@ -114,7 +120,8 @@ public static partial class NextStepsStep
                 Command = @".symfix+ c:\symbols; .reload", Runs = NextStep.InDebugger,
                 Outside = new NextStep { Kind = "symbols",
                     Text = $"Symbols for {names}: fcgi triage gets them from Microsoft's public symbol server when it can reach it " +
-                           "(not with --offline); without network, put the PDBs in a folder (symchk /om on a machine with network) and pass it:",
+                           "(not with --offline); without network, put the PDBs in a folder (symchk /om on a machine with network) " +
+                           "and pass it:",
                     Command = FcgiTriage(crash, "--sympath <folder>"), Runs = NextStep.InFcgi } };
         }
         foreach (var (m, what) in problems.Where(x => x.m.SymbolServer != Owner.MicrosoftSymbolServer).Take(MaxSymbolSteps))
@@ -160,7 +167,8 @@ public static partial class NextStepsStep
     static string FcgiTriage(CrashReport crash, string options)
     {
         bool dump = crash.Source.Kind == "dbgeng";
-        string input = crash.Source.Path is { } p && SafePath().IsMatch(p) ? (p.Contains(' ') ? $"\"{p}\"" : p) : dump ? "<dump>" : "<file>";
+        string input = crash.Source.Path is { } p && SafePath().IsMatch(p)
+            ? (p.Contains(' ') ? $"\"{p}\"" : p) : dump ? "<dump>" : "<file>";
         return dump ? $"fcgi triage {options} {input}" : $"fcgi triage {options} --stack-text {input}";
     }
 

@@ -10,7 +10,8 @@ namespace FcgiExt.Tests.Extension;
 public class ExportTableTests
 {
     static readonly string[] Expected =
-        ["DebugExtensionInitialize", "DebugExtensionNotify", "DebugExtensionUninitialize", "DotNetRuntimeDebugHeader", "fcgi", "fcgirules", "fcgisym", "help"];
+        ["DebugExtensionInitialize", "DebugExtensionNotify", "DebugExtensionUninitialize", "DotNetRuntimeDebugHeader", "fcgi", "fcgirules",
+            "fcgisym", "help"];
 
     internal static string Root()
     {
@@ -70,7 +71,8 @@ public class ExportTableTests
             for (int i = 0; i < count; i++)
             {
                 int h = sections + i * 40;
-                uint va = BitConverter.ToUInt32(b, h + 12), size = Math.Max(BitConverter.ToUInt32(b, h + 8), BitConverter.ToUInt32(b, h + 16));
+                uint va = BitConverter.ToUInt32(b, h + 12),
+                    size = Math.Max(BitConverter.ToUInt32(b, h + 8), BitConverter.ToUInt32(b, h + 16));
                 if (rva >= va && rva < va + size) return (int)(rva - va + BitConverter.ToUInt32(b, h + 20));
             }
             throw new AssertionException($"{path}: RVA 0x{rva:x} is in no section");
@@ -116,8 +118,10 @@ public class CrtShimGuardTests
     public void The_shim_carries_the_marker_the_release_workflow_looks_for()
     {
         string root = ExportTableTests.Root();
-        Assert.That(File.ReadAllText(Path.Combine(root, "build", "crosswin", "test_crt_shim.c")), Does.Contain("FCGIEXT-TEST-GRADE-CRT-SHIM"));
-        Assert.That(File.ReadAllText(Path.Combine(root, ".github", "workflows", "release.yml")), Does.Contain("FCGIEXT-TEST-GRADE-CRT-SHIM"));
+        Assert.That(File.ReadAllText(Path.Combine(root, "build", "crosswin", "test_crt_shim.c")),
+            Does.Contain("FCGIEXT-TEST-GRADE-CRT-SHIM"));
+        Assert.That(File.ReadAllText(Path.Combine(root, ".github", "workflows", "release.yml")),
+            Does.Contain("FCGIEXT-TEST-GRADE-CRT-SHIM"));
     }
 }
 

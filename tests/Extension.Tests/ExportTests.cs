@@ -109,7 +109,8 @@ public unsafe class ExportTests
         Assert.That(e.SymbolPath, Does.StartWith(@"C:\mysyms;C:\php-debug-pack;"));
         Assert.That(e.SymbolPath, Does.Contain("*https://msdl.microsoft.com/download/symbols"));
         Assert.That(e.SymbolOptions & Dbg.SYMOPT_LOAD_LINES, Is.Not.Zero);
-        Assert.That(e.ImagePath, Is.EqualTo(@"C:\mysyms;C:\php-debug-pack"), "minidumps hold no images: local symbol folders double as the image path");
+        Assert.That(e.ImagePath, Is.EqualTo(@"C:\mysyms;C:\php-debug-pack"),
+            "minidumps hold no images: local symbol folders double as the image path");
         Assert.That(e.AllText, Does.Contain("export only").And.Contain("php_xdebug-3.3.1-8.3-vs16-x86_64.dll"));
     }
 
@@ -237,7 +238,8 @@ public unsafe class ExportTests
     {
         var e = FakeEngine.PhpXdebugCrash();
         for (int i = 0; i < 150; i++)
-            e.Frames.Insert(1, new FakeFrame(0x180020000UL + (ulong)i * 16, $"php8ts!execute_ex_helper_{i}", 8, @"C:\php-src\Zend\zend_vm_execute.h", (uint)i));
+            e.Frames.Insert(1, new FakeFrame(0x180020000UL + (ulong)i * 16, $"php8ts!execute_ex_helper_{i}", 8,
+                @"C:\php-src\Zend\zend_vm_execute.h", (uint)i));
         Assert.That(Fcgi(e, "-json -offline"), Is.EqualTo(Dbg.S_OK));
         Assert.That(e.Output, Has.All.Matches<FakeEngine.Printed>(o => o.Text.Length <= FcgiExt.Extension.Hosting.DebuggerOutput.MaxChunk));
         Assert.That(e.Output.Count, Is.GreaterThan(1));

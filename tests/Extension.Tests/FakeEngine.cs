@@ -40,7 +40,8 @@ public unsafe partial class FakeEngine : FakeEngineBase
         var e = new FakeEngine();
         e.Modules.Add(new FakeModule(0x140000000, 0x10000, "php_cgi", @"C:\php\php-cgi.exe"));
         e.Modules.Add(new FakeModule(0x180000000, 0x800000, "php8ts", @"C:\php\php8ts.dll"));
-        e.Modules.Add(new FakeModule(0x1c0000000, 0x100000, "php_xdebug_3_3_1_8_3_vs16_x86_64", @"C:\php\ext\php_xdebug-3.3.1-8.3-vs16-x86_64.dll", Dbg.DEBUG_SYMTYPE_EXPORT));
+        e.Modules.Add(new FakeModule(0x1c0000000, 0x100000, "php_xdebug_3_3_1_8_3_vs16_x86_64",
+            @"C:\php\ext\php_xdebug-3.3.1-8.3-vs16-x86_64.dll", Dbg.DEBUG_SYMTYPE_EXPORT));
         e.Modules.Add(new FakeModule(0x7ff800000000, 0x200000, "ntdll", @"C:\Windows\System32\ntdll.dll", Dbg.DEBUG_SYMTYPE_EXPORT));
         e.Frames.Add(new FakeFrame(0x1c0001234, "php_xdebug_3_3_1_8_3_vs16_x86_64!xdebug_execute_ex", 0x34));
         e.Frames.Add(new FakeFrame(0x180012000, "php8ts!execute_ex", 0x120, @"C:\php-src\Zend\zend_vm_execute.h", 55123));
@@ -82,9 +83,11 @@ public unsafe partial class FakeEngine : FakeEngineBase
     public override int GetInterrupt() => Interrupt ? Dbg.S_OK : Dbg.S_FALSE;
 
     // ---- symbols and paths ----
-    public override int GetSymbolPathWide(char* buffer, uint bufferSize, uint* pathSize) => Fail ?? CopyString(SymbolPath, buffer, bufferSize, pathSize);
+    public override int GetSymbolPathWide(char* buffer, uint bufferSize, uint* pathSize)
+        => Fail ?? CopyString(SymbolPath, buffer, bufferSize, pathSize);
     public override int SetSymbolPathWide(string path) { if (Fail is { } f) return f; SymbolPath = path; return Dbg.S_OK; }
-    public override int GetImagePathWide(char* buffer, uint bufferSize, uint* pathSize) => Fail ?? CopyString(ImagePath, buffer, bufferSize, pathSize);
+    public override int GetImagePathWide(char* buffer, uint bufferSize, uint* pathSize)
+        => Fail ?? CopyString(ImagePath, buffer, bufferSize, pathSize);
     public override int SetImagePathWide(string path) { if (Fail is { } f) return f; ImagePath = path; return Dbg.S_OK; }
     public override int AddSymbolOptions(uint options) { if (Fail is { } f) return f; SymbolOptions |= options; return Dbg.S_OK; }
     public override int GetSymbolOptions(out uint options) { options = SymbolOptions; return Fail ?? Dbg.S_OK; }
@@ -144,14 +147,18 @@ public unsafe partial class FakeEngine : FakeEngineBase
     public override int GetCurrentProcessId(out uint id) { id = 0; return Fail ?? Dbg.S_OK; }
     public override int SetCurrentProcessId(uint id) => Fail ?? Dbg.S_OK;
     public override int GetCurrentProcessSystemId(out uint sysId) { sysId = 0x1a2c; return Fail ?? Dbg.S_OK; }
-    public override int GetCurrentProcessExecutableNameWide(char* buffer, uint bufferSize, uint* exeSize) => Fail ?? CopyString(ProcessImage, buffer, bufferSize, exeSize);
+    public override int GetCurrentProcessExecutableNameWide(char* buffer, uint bufferSize, uint* exeSize)
+        => Fail ?? CopyString(ProcessImage, buffer, bufferSize, exeSize);
     public override int GetEventThread(out uint id) { id = 0; return Fail ?? Dbg.S_OK; }
     public override int GetCurrentThreadId(out uint id) { id = 0; return Fail ?? Dbg.S_OK; }
     public override int SetCurrentThreadId(uint id) => Fail ?? Dbg.S_OK;
     public override int GetCurrentThreadSystemId(out uint sysId) { sysId = 0x1d34; return Fail ?? Dbg.S_OK; }
     public override int GetEffectiveProcessorType(out uint type) { type = Dbg.IMAGE_FILE_MACHINE_AMD64; return Fail ?? Dbg.S_OK; }
     public override int GetActualProcessorType(out uint type) { type = Dbg.IMAGE_FILE_MACHINE_AMD64; return Fail ?? Dbg.S_OK; }
-    public override int GetDebuggeeType(out uint @class, out uint qualifier) { @class = 2; qualifier = Dbg.DEBUG_DUMP_SMALL; return Fail ?? Dbg.S_OK; }
+    public override int GetDebuggeeType(out uint @class, out uint qualifier)
+    {
+        @class = 2; qualifier = Dbg.DEBUG_DUMP_SMALL; return Fail ?? Dbg.S_OK;
+    }
 
     // ---- the event ----
     void FillException(void* extra, uint size, uint* used)
@@ -196,7 +203,8 @@ public unsafe partial class FakeEngine : FakeEngineBase
         void* frameContexts, uint frameContextsSize, uint frameContextsEntrySize, uint* framesFilled) =>
         GetStackTraceEx(0, 0, 0, frames, framesSize, framesFilled);
 
-    public override int GetStackTraceEx(ulong frameOffset, ulong stackOffset, ulong instructionOffset, DEBUG_STACK_FRAME_EX* frames, uint framesSize, uint* framesFilled)
+    public override int GetStackTraceEx(ulong frameOffset, ulong stackOffset, ulong instructionOffset, DEBUG_STACK_FRAME_EX* frames,
+        uint framesSize, uint* framesFilled)
     {
         if (Fail is { } f) return f;
         uint n = Math.Min(framesSize, (uint)Frames.Count);
@@ -223,7 +231,8 @@ public unsafe partial class FakeEngine : FakeEngineBase
         return CopyString(frame.Name, nameBuffer, nameBufferSize, nameSize);
     }
 
-    public override int GetLineByOffsetWide(ulong offset, uint* line, char* fileBuffer, uint fileBufferSize, uint* fileSize, ulong* displacement)
+    public override int GetLineByOffsetWide(ulong offset, uint* line, char* fileBuffer, uint fileBufferSize, uint* fileSize,
+        ulong* displacement)
     {
         if (Fail is { } f) return f;
         var frame = FrameAt(offset);
@@ -233,7 +242,10 @@ public unsafe partial class FakeEngine : FakeEngineBase
     }
 
     // ---- modules ----
-    public override int GetNumberModules(out uint loaded, out uint unloaded) { loaded = (uint)Modules.Count; unloaded = 0; return Fail ?? Dbg.S_OK; }
+    public override int GetNumberModules(out uint loaded, out uint unloaded)
+    {
+        loaded = (uint)Modules.Count; unloaded = 0; return Fail ?? Dbg.S_OK;
+    }
     public override int GetModuleByIndex(uint index, out ulong @base)
     {
         @base = index < Modules.Count ? Modules[(int)index].Base : 0;

@@ -14,7 +14,8 @@ public class LiveStopPolicyTests
     {
         var policy = new LiveStopPolicy(firstChance: false, captureExits: false);
         policy.Decide(Exception(LiveStopPolicy.Breakpoint, true));   // the initial break
-        Assert.That(policy.Decide(Exception(0xC0000005, true)), Is.EqualTo((LiveAction.Continue, DbgEng.DbgEng.DEBUG_STATUS_GO_NOT_HANDLED)));
+        Assert.That(policy.Decide(Exception(0xC0000005, true)),
+            Is.EqualTo((LiveAction.Continue, DbgEng.DbgEng.DEBUG_STATUS_GO_NOT_HANDLED)));
         Assert.That(policy.Decide(Exception(0xC0000005, false)).Action, Is.EqualTo(LiveAction.CaptureCrash));
     }
 
@@ -40,7 +41,8 @@ public class LiveStopPolicyTests
     public void Each_process_gets_its_exit_breakpoint_at_creation_or_at_its_first_break_only()
     {
         var policy = new LiveStopPolicy(firstChance: false, captureExits: true);
-        Assert.That(policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_CREATE_PROCESS, 7, 0, false)).Action, Is.EqualTo(LiveAction.SetExitBreakpoint));
+        Assert.That(policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_CREATE_PROCESS, 7, 0, false)).Action,
+            Is.EqualTo(LiveAction.SetExitBreakpoint));
         Assert.That(policy.Decide(Exception(LiveStopPolicy.Breakpoint, true, pid: 8)),
             Is.EqualTo((LiveAction.SetExitBreakpoint, DbgEng.DbgEng.DEBUG_STATUS_GO_HANDLED)));
         // A later breakpoint exception in the same process is the program's own: a crash at its second chance.
@@ -56,7 +58,8 @@ public class LiveStopPolicyTests
         Assert.That(workers.Decide(bp).Action, Is.EqualTo(LiveAction.Continue), "once per process");
         var plain = new LiveStopPolicy(firstChance: false, captureExits: false);
         Assert.That(plain.Decide(bp).Action, Is.EqualTo(LiveAction.Continue));
-        Assert.That(plain.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_EXIT_PROCESS, 9, 0, false)).Action, Is.EqualTo(LiveAction.ReportExited));
+        Assert.That(plain.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_EXIT_PROCESS, 9, 0, false)).Action,
+            Is.EqualTo(LiveAction.ReportExited));
     }
 }
 
@@ -68,7 +71,9 @@ public class LiveStopPolicyChildrenTests
         var policy = new LiveStopPolicy(firstChance: false, captureExits: true, spareTheRoot: true);
         policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_CREATE_PROCESS, 10, 0, false));   // w3wp.exe
         policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_CREATE_PROCESS, 11, 0, false));   // php-cgi.exe
-        Assert.That(policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_BREAKPOINT, 11, 0, false)).Action, Is.EqualTo(LiveAction.CaptureExit));
-        Assert.That(policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_BREAKPOINT, 10, 0, false)).Action, Is.EqualTo(LiveAction.Continue));
+        Assert.That(policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_BREAKPOINT, 11, 0, false)).Action,
+            Is.EqualTo(LiveAction.CaptureExit));
+        Assert.That(policy.Decide(new LiveStop(DbgEng.DbgEng.DEBUG_EVENT_BREAKPOINT, 10, 0, false)).Action,
+            Is.EqualTo(LiveAction.Continue));
     }
 }

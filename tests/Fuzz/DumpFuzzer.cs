@@ -61,7 +61,8 @@ public static class DumpFuzzer
             if (!outcomes.TryGetValue(name, out var o)) { t.Lost++; t.Fail($"dumps seed {seed} {name}: no result and no error"); continue; }
             if (o.Triaged) { t.Triaged++; continue; }
             string error = o.Error ?? "";
-            if (error.Contains("no answer within", StringComparison.Ordinal) || error.Contains("timed out", StringComparison.OrdinalIgnoreCase))
+            if (error.Contains("no answer within", StringComparison.Ordinal) ||
+                error.Contains("timed out", StringComparison.OrdinalIgnoreCase))
             { t.Hangs++; t.Fail($"dumps seed {seed} {name}: {error}"); }
             else if (error.Contains('\n') || !error.Contains(name, StringComparison.Ordinal))
             { t.Crashes++; t.Fail($"dumps seed {seed} {name}: not a one-line error naming the dump: {error}"); }

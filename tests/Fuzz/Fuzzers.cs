@@ -160,10 +160,12 @@ public static class Fuzzers
             1 => text.Insert(at, "\t"),
             2 => text.Insert(at, new string('[', rng.Next(10, 50_000))),                                   // nesting bomb
             3 => "a: &a [x, x, x, x, x, x, x, x, x]\n" + string.Join('\n', Enumerable.Range(0, 20)
-                     .Select(k => $"{(char)('b' + k)}: &{(char)('b' + k)} [*{(char)('a' + k)}, *{(char)('a' + k)}, *{(char)('a' + k)}, *{(char)('a' + k)}]")) + "\n" + text,
+                     .Select(k => $"{(char)('b' + k)}: &{(char)('b' + k)} [*{(char)('a' + k)}, *{(char)('a' + k)}, *{(char)('a' + k)}, " +
+                         $"*{(char)('a' + k)}]")) + "\n" + text,
             4 => "\uFEFF" + text,
             5 => Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(text)).Insert(at, "\u00ff\u00fe"),
-            6 => text.Replace("name: ", "name: \".shell -ci \\\"x\\\" del C:\\\\*; !fcgi -v\" # ").Replace("report_url: https", "report_url: javascript"),
+            6 => text.Replace("name: ", "name: \".shell -ci \\\"x\\\" del C:\\\\*; !fcgi -v\" # ")
+                .Replace("report_url: https", "report_url: javascript"),
             7 => text.Replace("action: owner", rng.Next(2) == 0 ? "action: [owner]" : "action: 42"),
             8 => string.Concat(Enumerable.Repeat(text, rng.Next(2, 20))),                                   // duplicates, huge
             9 => text.Replace("match:", "match: !!binary"),

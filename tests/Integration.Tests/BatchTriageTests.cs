@@ -19,7 +19,8 @@ public class BatchTriageTests
         foreach (var name in new[] { "xdebug-null-write", "curl-use-after-free", "ruby-nokogiri-null-read" })
         {
             var target = Directory.CreateDirectory(Path.Combine(_dir, "dumps", name)).FullName;
-            foreach (var f in Directory.EnumerateFiles(Path.Combine(TestPaths.Scenarios, name)).Where(f => Path.GetFileName(f) == "minidump.dmp" || f.EndsWith(".pdb")))
+            foreach (var f in Directory.EnumerateFiles(Path.Combine(TestPaths.Scenarios, name))
+                .Where(f => Path.GetFileName(f) == "minidump.dmp" || f.EndsWith(".pdb")))
                 File.Copy(f, Path.Combine(target, Path.GetFileName(f)));
         }
     }
@@ -78,7 +79,8 @@ public class BatchTriageTests
         var byName = report["dumps"]!.AsArray().Concat(report["failed"]!.AsArray())
             .ToDictionary(d => Path.GetRelativePath(dumps, d!["dump"]!.GetValue<string>()), d => d!);
         Assert.That(byName.Keys, Is.EquivalentTo(new[] { "xdebug-null-write/minidump.dmp", "curl-use-after-free/minidump.dmp",
-            "ruby-nokogiri-null-read/minidump.dmp", "notes.dmp", "truncated.dmp", "empty.mdmp", "debugdiag-pack.zip!w3wp/ruby__PID__42.dmp" }));
+            "ruby-nokogiri-null-read/minidump.dmp", "notes.dmp", "truncated.dmp", "empty.mdmp",
+            "debugdiag-pack.zip!w3wp/ruby__PID__42.dmp" }));
         Assert.That(byName["notes.dmp"]["error"]!.GetValue<string>(), Does.Contain("notes.dmp").And.Contain("not a Windows dump file"));
         Assert.That(byName["truncated.dmp"]["error"]!.GetValue<string>(), Does.Contain("truncated.dmp").And.Contain("truncated"));
         Assert.That(byName["empty.mdmp"]["error"]!.GetValue<string>(), Does.Contain("empty"));

@@ -85,11 +85,13 @@ public class CaptureTests
         string dump = capture["dump"]!.GetValue<string>();
         Assert.That(File.Exists(dump), Is.True, dump);
         Assert.That(new FileInfo(dump).Length, Is.GreaterThan(1_000_000), "a full dump (/ma), not a minidump");
-        Assert.That(Directory.EnumerateFiles(Path.GetDirectoryName(dump)!, "*.partial"), Is.Empty, "written under a temporary name, renamed");
+        Assert.That(Directory.EnumerateFiles(Path.GetDirectoryName(dump)!, "*.partial"), Is.Empty,
+            "written under a temporary name, renamed");
 
         await using var analyzer = new WineDumpAnalyzer(TestPaths.Wine, new EngineAnalysisOptions
         {
-            Offline = true, Rules = [Rules], SymbolPath = Path.Combine(_dir, "server", "php") + ";" + Path.Combine(_dir, "server", "php", "ext"),
+            Offline = true, Rules = [Rules], SymbolPath = Path.Combine(_dir, "server", "php") + ";" +
+                Path.Combine(_dir, "server", "php", "ext"),
         });
         var fromDump = await analyzer.AnalyzeAsync(dump, CancellationToken.None);
         Assert.That(fromDump["verdict"]!["bucket"]!.GetValue<string>(), Is.EqualTo(live["verdict"]!["bucket"]!.GetValue<string>()));
@@ -134,7 +136,8 @@ public class LiveExtensionTests
             var stdout = new StringWriter();
             int code = CaptureCommand.Run(new CaptureCommand.CaptureRequest
             {
-                CommandLine = [Path.Combine(php, "php-cgi.exe"), "-d", "extension=php_xdebug-3.3.1-8.3-vs16-x86_64.dll", "-d", "xdebug.mode=trace",
+                CommandLine = [Path.Combine(php, "php-cgi.exe"), "-d", "extension=php_xdebug-3.3.1-8.3-vs16-x86_64.dll", "-d",
+                    "xdebug.mode=trace",
                     Path.Combine(dir, "server", "request.php")],
                 Out = Path.Combine(dir, "captures"), Format = "json", Timeout = 120,
                 Rules = [Path.Combine(TestPaths.TestDumps, "rules", "testdumps.yaml")],
@@ -205,7 +208,8 @@ public class SecretsTests
                 [new FcgiExt.RulesEngine.Reporting.DumpOutcome { Dump = dump, Result = result }]);
             foreach (var format in new[] { "text", "json", "markdown", "html" })
                 foreach (bool verbose in new[] { false, true })
-                    Assert.That(FcgiExt.RulesEngine.Reporting.BatchReportRenderers.Render(report, format, verbose), Does.Not.Contain(Secret),
+                    Assert.That(FcgiExt.RulesEngine.Reporting.BatchReportRenderers.Render(report, format, verbose),
+                        Does.Not.Contain(Secret),
                         $"{format}{(verbose ? " -v" : "")}");
         }
         finally { try { Directory.Delete(dir, true); } catch (IOException) { } }

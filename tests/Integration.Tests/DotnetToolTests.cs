@@ -11,9 +11,11 @@ public class DotnetToolTests
 {
     string _dir = "";
 
-    static (int Code, string Out, string Err) Run(string file, string workingFolder, IDictionary<string, string?>? env, params string[] args)
+    static (int Code, string Out, string Err) Run(string file, string workingFolder, IDictionary<string, string?>? env,
+        params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = workingFolder, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = workingFolder, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("FCGI_REPO_ROOT");
         foreach (var (k, v) in env ?? new Dictionary<string, string?>()) psi.Environment[k] = v;

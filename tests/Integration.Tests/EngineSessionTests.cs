@@ -49,7 +49,8 @@ public class EngineSessionTests
     public static IEnumerable<TestCaseData> BadFiles()
     {
         yield return new TestCaseData("missing.dmp", null, "no such file").SetName("missing file");
-        yield return new TestCaseData("notes.dmp", "just some text, not a dump\n", "not a Windows dump file").SetName("text file named .dmp");
+        yield return new TestCaseData("notes.dmp", "just some text, not a dump\n", "not a Windows dump file")
+            .SetName("text file named .dmp");
         yield return new TestCaseData("empty.dmp", "", "empty file").SetName("empty file");
         yield return new TestCaseData("cut.dmp", "<truncated>", "truncated minidump").SetName("truncated minidump");
     }

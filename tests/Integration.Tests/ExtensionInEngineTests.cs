@@ -29,7 +29,8 @@ public class ExtensionInEngineTests
         ExtensionSession.BuildDllIfStale();
         // The batch over every scenario at once, through the same kind of long-lived engine sessions `fcgi triage` uses.
         var options = new EngineAnalysisOptions { Offline = true, Rules = [SiteRules] };
-        var runner = new BatchRunner(() => new WineDumpAnalyzer(TestPaths.Wine, options), new BatchOptions { Parallelism = 2, PerDumpTimeout = TimeSpan.FromMinutes(3) });
+        var runner = new BatchRunner(() => new WineDumpAnalyzer(TestPaths.Wine, options),
+            new BatchOptions { Parallelism = 2, PerDumpTimeout = TimeSpan.FromMinutes(3) });
         var dumps = new DumpFinder(Path.Combine(TestPaths.TempDir(), "unzipped")).Find([TestPaths.Scenarios], []).ToList();
         var results = runner.RunAsync(dumps, CancellationToken.None).GetAwaiter().GetResult();
         foreach (var r in results)
@@ -80,7 +81,8 @@ public class ExtensionInEngineTests
         var missing = json["symbols"]!["missing"]!.AsArray().Concat(json["symbols"]!["export_only"]!.AsArray())
             .Select(m => m!["module"]!.GetValue<string>()).ToList();
         foreach (var m in scenario.MissingSymbols)
-            Assert.That(missing.Select(x => FcgiExt.RulesEngine.Model.ModuleNames.EngineName(x)), Has.Member(FcgiExt.RulesEngine.Model.ModuleNames.EngineName(m)),
+            Assert.That(missing.Select(x => FcgiExt.RulesEngine.Model.ModuleNames.EngineName(x)),
+                Has.Member(FcgiExt.RulesEngine.Model.ModuleNames.EngineName(m)),
                 $"{m} must be listed with missing symbols");
         foreach (var p in scenario.PrivateSymbols)
             Assert.That(missing.Select(x => FcgiExt.RulesEngine.Model.ModuleNames.EngineName(x)), Has.No.Member(p), $"{p} has its PDB");
@@ -115,7 +117,8 @@ public class ExtensionInEngineTests
         Assert.That(File.Exists(dump), Is.True, $"{TestPaths.PublicDumps} has no dumps");
         string empty = TestPaths.TempDir();
         string dll = ExtensionSession.WineDll;
-        var parts = Session(dump, empty, ("LOAD", $".load {dll}"), ("JSON", "!fcgi -json -offline"), ("TEXT", "!fcgi -offline"), ("UNLOAD", $".unload {dll}"));
+        var parts = Session(dump, empty, ("LOAD", $".load {dll}"), ("JSON", "!fcgi -json -offline"), ("TEXT", "!fcgi -offline"),
+            ("UNLOAD", $".unload {dll}"));
         var json = Json(parts["JSON"]);
         Assert.That(json["verdict"]!["confidence"]!.GetValue<string>(), Is.Not.EqualTo("high"));
         Assert.That(json["verdict"]!["bucket"]!.GetValue<string>(), Is.Not.Empty);
@@ -132,7 +135,8 @@ public class ExtensionInEngineTests
         var withFull = Directory.EnumerateFiles(TestPaths.Scenarios, "expected.yaml", SearchOption.AllDirectories)
             .Where(f => File.ReadAllText(f).Contains("full_dump:")).Select(Scenario.Load).ToList();
         Assert.That(withFull, Is.Not.Empty, "no scenario declares a full_dump");
-        var psi = new ProcessStartInfo(Path.Combine(TestPaths.TestDumps, "make.sh"), "--full") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(Path.Combine(TestPaths.TestDumps, "make.sh"), "--full") { RedirectStandardOutput = true,
+            RedirectStandardError = true };
         using (var p = Process.Start(psi)!)
         {
             string err = p.StandardError.ReadToEndAsync().GetAwaiter().GetResult();
@@ -144,13 +148,16 @@ public class ExtensionInEngineTests
         foreach (var scenario in withFull)
         {
             string full = Path.Combine(scenario.Folder, "full.dmp");
-            Assert.That(new FileInfo(full).Length, Is.GreaterThan(new FileInfo(scenario.Dump).Length * 20), $"{full} is not a full-memory dump");
-            var parts = Session(full, scenario.Folder, ("LOAD", $".load {dll}"), ("RULES", $"!fcgirules -load {WineRunner.ToWinePath(SiteRules)}"),
+            Assert.That(new FileInfo(full).Length, Is.GreaterThan(new FileInfo(scenario.Dump).Length * 20),
+                $"{full} is not a full-memory dump");
+            var parts = Session(full, scenario.Folder, ("LOAD", $".load {dll}"),
+                ("RULES", $"!fcgirules -load {WineRunner.ToWinePath(SiteRules)}"),
                 ("JSON", "!fcgi -json -offline"), ("UNLOAD", $".unload {dll}"));
             var json = Json(parts["JSON"]);
             Assert.That(json["verdict"]!["owner"]!.GetValue<string>(), Is.EqualTo(scenario.Owner), scenario.Name);
             Assert.That(json["exception"]?["class"]?.GetValue<string>(), Is.EqualTo(scenario.ExceptionClass), scenario.Name);
-            Assert.That(json["verdict"]!["bucket"]!.GetValue<string>(), Is.EqualTo(_batch[Path.GetFullPath(scenario.Dump)]["verdict"]!["bucket"]!.GetValue<string>()),
+            Assert.That(json["verdict"]!["bucket"]!.GetValue<string>(),
+                Is.EqualTo(_batch[Path.GetFullPath(scenario.Dump)]["verdict"]!["bucket"]!.GetValue<string>()),
                 $"{scenario.Name}: the full dump lands in the minidump's bucket");
         }
     }

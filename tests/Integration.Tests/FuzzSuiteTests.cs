@@ -46,7 +46,8 @@ public class ExtensionSurvivesDamagedDumpsTests
     public void Fifty_damaged_dumps_and_the_engine_still_answers()
     {
         ExtensionSession.BuildDllIfStale();
-        var sources = Directory.EnumerateFiles(TestPaths.Scenarios, "minidump.dmp", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var sources = Directory.EnumerateFiles(TestPaths.Scenarios, "minidump.dmp", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal).ToList();
         string dir = TestPaths.TempDir();
         using var session = new ExtensionSession().AllowOpenErrors();
         int bangFcgiAnswered = 0, refused = 0;
@@ -66,7 +67,8 @@ public class ExtensionSurvivesDamagedDumpsTests
                     ("load", $".load {ExtensionSession.WineDll}"), ("fcgi", "!fcgi -offline"), ("alive", ".echo alive"));
                 if (parts.Count == 0) { refused++; continue; }   // the engine itself would not open it
                 i++;
-                Assert.That(parts["alive"], Does.Contain("alive"), $"case {i} ({source}): the session stopped answering after !fcgi:\n{parts["fcgi"]}");
+                Assert.That(parts["alive"], Does.Contain("alive"),
+                    $"case {i} ({source}): the session stopped answering after !fcgi:\n{parts["fcgi"]}");
                 if (parts["fcgi"].Contains("Bucket:") || parts["fcgi"].Contains("fcgi:")) bangFcgiAnswered++;
             }
         }

@@ -14,7 +14,8 @@ public class WorkflowLintTests
 
     static (int Code, string Output) Run(string file, string workingFolder, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = workingFolder, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = workingFolder, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
@@ -46,7 +47,8 @@ public class WorkflowLintTests
     public void The_linter_finds_a_broken_workflow()
     {
         string bad = Path.Combine(TestPaths.TempDir(), "bad.yml");
-        File.WriteAllText(bad, "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope.x }}\n      - uses: actions/checkout\n");
+        File.WriteAllText(bad, "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope.x }}\n  " +
+            "    - uses: actions/checkout\n");
         string script = Path.Combine(TestPaths.RepoRoot, "tests", "Integration.Tests", "lint-workflow.mjs");
         var (code, output) = Run("node", LintFolder, script, bad);
         Assert.That(code, Is.Not.Zero, output);

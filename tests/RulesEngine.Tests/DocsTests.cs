@@ -142,7 +142,8 @@ public class DocsTests
             using var json = JsonDocument.Parse(JsonRenderer.Render(result));
             var undeclared = new List<string>();
             Walk(json.RootElement.GetProperty("verdict"), declared, "verdict", undeclared);
-            Assert.That(undeclared, Is.Empty, $"properties JsonRenderer writes that docs/verdict.schema.json does not declare ({result.Verdict.Bucket})");
+            Assert.That(undeclared, Is.Empty, "properties JsonRenderer writes that docs/verdict.schema.json does not declare " +
+                $"({result.Verdict.Bucket})");
         }
     }
 

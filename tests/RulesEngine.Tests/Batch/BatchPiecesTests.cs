@@ -10,7 +10,12 @@ public class BatchPiecesTests
 {
     string _dir = "";
 
-    [SetUp] public void SetUp() { _dir = Path.Combine(Path.GetTempPath(), "fcgi-batch-" + Guid.NewGuid().ToString("n")); Directory.CreateDirectory(_dir); }
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "fcgi-batch-" + Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(_dir);
+    }
     [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 
     static byte[] FakeMinidump(uint time = 1_700_000_000)
@@ -27,8 +32,10 @@ public class BatchPiecesTests
     [Test]
     public void Header_time_is_read_from_a_minidump_and_absent_otherwise()
     {
-        Assert.That(MinidumpHeader.ReadTime(new MemoryStream(FakeMinidump())), Is.EqualTo(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000)));
-        Assert.That(MinidumpHeader.ReadTime(new MemoryStream(System.Text.Encoding.ASCII.GetBytes("not a dump at all, only some text here"))), Is.Null);
+        Assert.That(MinidumpHeader.ReadTime(new MemoryStream(FakeMinidump())),
+            Is.EqualTo(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000)));
+        Assert.That(MinidumpHeader.ReadTime(new MemoryStream(
+            System.Text.Encoding.ASCII.GetBytes("not a dump at all, only some text here"))), Is.Null);
         Assert.That(MinidumpHeader.ReadTime(new MemoryStream([0x4D, 0x44])), Is.Null);
     }
 
@@ -78,7 +85,8 @@ public class BatchPiecesTests
     static JsonObject Contract(string bucket, string owner, string confidence = "high") => new()
     {
         ["schema_version"] = 1,
-        ["verdict"] = new JsonObject { ["owner"] = owner, ["category"] = "php-extension", ["confidence"] = confidence, ["bucket"] = bucket, ["owner_module"] = "php_xdebug.dll" },
+        ["verdict"] = new JsonObject { ["owner"] = owner, ["category"] = "php-extension", ["confidence"] = confidence, ["bucket"] = bucket,
+            ["owner_module"] = "php_xdebug.dll" },
         ["exception"] = new JsonObject { ["code"] = "0xc0000005", ["class"] = "NULL_POINTER_WRITE" },
         ["next_steps"] = new JsonArray(new JsonObject { ["text"] = "Take a full dump", ["command"] = ".dump /ma x.dmp" }),
     };
@@ -96,7 +104,8 @@ public class BatchPiecesTests
         ]);
         Assert.That(report.Buckets.Select(b => (b.Bucket, b.Count)), Is.EqualTo(new[] { ("A_big", 2), ("B_small", 1) }));
         var big = report.Buckets[0];
-        Assert.That((big.Owner, big.Confidence, big.FirstSeen, big.LastSeen), Is.EqualTo(("Xdebug", "medium", (DateTimeOffset?)t1, (DateTimeOffset?)t2)));
+        Assert.That((big.Owner, big.Confidence, big.FirstSeen, big.LastSeen),
+            Is.EqualTo(("Xdebug", "medium", (DateTimeOffset?)t1, (DateTimeOffset?)t2)));
         Assert.That(big.ExampleDumps, Is.EqualTo(new[] { "d2.dmp", "d3.dmp" }));
         Assert.That(big.NextSteps, Is.EqualTo(new[] { "Take a full dump: .dump /ma x.dmp" }));
         Assert.That(report.Failed, Is.EqualTo(1));
@@ -121,7 +130,8 @@ public class BatchPiecesTests
     [Test]
     public void Html_escapes_text_from_dumps_and_catalogs()
     {
-        var report = BatchReport.Build([new DumpOutcome { Dump = "<script>alert(1)</script>.dmp", Result = Contract("B<img src=x>", "<b>evil</b>") }]);
+        var report = BatchReport.Build([new DumpOutcome { Dump = "<script>alert(1)</script>.dmp",
+            Result = Contract("B<img src=x>", "<b>evil</b>") }]);
         var html = BatchHtmlReport.Render(report);
         Assert.That(html, Does.Not.Contain("<script>").And.Not.Contain("<b>evil").And.Not.Contain("<img"));
     }
@@ -132,7 +142,8 @@ public class BatchPiecesTests
         var path = Path.Combine(_dir, "results.jsonl");
         using (var log = new ResultsLog(path, append: false))
         {
-            log.Append(new DumpOutcome { Dump = "a.dmp", Result = Contract("X", "Xdebug"), DumpTime = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000) });
+            log.Append(new DumpOutcome { Dump = "a.dmp", Result = Contract("X", "Xdebug"),
+                DumpTime = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000) });
             log.Append(new DumpOutcome { Dump = "b.dmp", Error = "b.dmp: timed out after 5 s" });
         }
         File.AppendAllText(path, "{\"dump\": \"c.dmp\", \"verd");

@@ -29,7 +29,8 @@ public class CatalogDiagnosticsTests
         var text = Only(Diagnose("rules:\n  - id: r1\n    match: { module: [a, b\n    action: ignore\n"));
         Assert.That(text, Is.EqualTo("bad.yaml:3:23: bad YAML: the parser could not continue after this point (an unclosed '[' or '{'?)"));
         Assert.That(Only(Diagnose("rules:\n  - id: 'r1\n")), Does.StartWith("bad.yaml:2:9: bad YAML: "));
-        Assert.That(Only(Diagnose("rules:\n\t- id: r1\n")), Is.EqualTo("bad.yaml:2:1: bad YAML: tab in indentation (YAML indents with spaces)"));
+        Assert.That(Only(Diagnose("rules:\n\t- id: r1\n")),
+            Is.EqualTo("bad.yaml:2:1: bad YAML: tab in indentation (YAML indents with spaces)"));
     }
 
     [TestCase(10_000, "[", "")]
@@ -72,7 +73,8 @@ public class CatalogDiagnosticsTests
         var yaml = OwnerA + "rules:\n" + string.Concat(Enumerable.Range(0, 1000).Select(i =>
             $"  - {{ id: same, match: {{ module: 'm{i}.dll' }}, action: owner, owner: a }}\n"));
         var text = Only(Diagnose(yaml));
-        Assert.That(text, Is.EqualTo("bad.yaml:5:5: duplicate rule id 'same' (first defined at bad.yaml:4:5; 999 copies, the last at bad.yaml:1003:5)"));
+        Assert.That(text, Is.EqualTo("bad.yaml:5:5: duplicate rule id 'same' (first defined at bad.yaml:4:5; 999 copies, the last at " +
+            "bad.yaml:1003:5)"));
     }
 
     [Test]
@@ -122,13 +124,16 @@ public class CatalogDiagnosticsTests
     [Test]
     public void UnknownKeysAreReportedAtTheKey()
     {
-        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: a\n    priority: 3\n")),
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: a\n    " +
+            "priority: 3\n")),
             Is.EqualTo("bad.yaml:8:5: unknown key 'priority' in a rule (expected: id, description, match, action, owner, tags, examples)"));
-        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll, symbol: f }\n    action: owner\n    owner: a\n")),
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll, symbol: f }\n    action: owner\n    " +
+            "owner: a\n")),
             Is.EqualTo("bad.yaml:5:29: unknown key 'symbol' in 'match' (expected: module, function, exception, process)"));
         Assert.That(Only(Diagnose(OwnerA + "rulez: []\n")),
             Is.EqualTo("bad.yaml:3:1: unknown key 'rulez' in the catalog (expected: owners, rules)"));
-        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: a\n    examples:\n      - { frames: [ 'm!f' ], expect: a, note: x }\n")),
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: a\n    " +
+            "examples:\n      - { frames: [ 'm!f' ], expect: a, note: x }\n")),
             Is.EqualTo("bad.yaml:9:41: unknown key 'note' in an example (expected: frames, exception, process, expect)"));
     }
 
@@ -138,8 +143,10 @@ public class CatalogDiagnosticsTests
     [TestCase("/(?>a+)b/", "atomic group")]
     public void A_regex_that_cannot_run_in_linear_time_is_an_error_at_its_value(string pattern, string construct)
     {
-        var text = Only(Diagnose(OwnerA + $"rules:\n  - id: r1\n    match:\n      module: m.dll\n      function: '{pattern}'\n    action: owner\n    owner: a\n"));
-        Assert.That(text, Does.StartWith($"bad.yaml:7:17: bad regex '{pattern}': it needs a construct that cannot run in linear time"), construct);
+        var text = Only(Diagnose(OwnerA + $"rules:\n  - id: r1\n    match:\n      module: m.dll\n      function: '{pattern}'\n    " +
+            "action: owner\n    owner: a\n"));
+        Assert.That(text, Does.StartWith($"bad.yaml:7:17: bad regex '{pattern}': it needs a construct that cannot run in linear " +
+            "time"), construct);
     }
 
     [Test]
@@ -163,9 +170,11 @@ public class CatalogDiagnosticsTests
     [Test]
     public void BadRegexIsReportedAtTheValue()
     {
-        var text = Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match:\n      module: m.dll\n      function: '/zend_(mm/'\n    action: owner\n    owner: a\n"));
+        var text = Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match:\n      module: m.dll\n      function: '/zend_(mm/'\n    " +
+            "action: owner\n    owner: a\n"));
         Assert.That(text, Does.StartWith("bad.yaml:7:17: bad regex '/zend_(mm/': "));
-        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, function: '/x/g' }, action: owner, owner: a }\n")),
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, function: '/x/g' }, action: owner, " +
+            "owner: a }\n")),
             Is.EqualTo("bad.yaml:4:49: bad regex '/x/g': unknown flag(s) 'g' (only 'i' is supported)"));
     }
 
@@ -183,7 +192,8 @@ public class CatalogDiagnosticsTests
     [Test]
     public void DuplicateIdsInOneLayerAreReportedAtTheSecond()
     {
-        var rules = OwnerA + "rules:\n  - { id: r1, match: { module: m.dll }, action: owner, owner: a }\n  - { id: r1, match: { module: n.dll }, action: owner, owner: a }\n";
+        var rules = OwnerA + "rules:\n  - { id: r1, match: { module: m.dll }, action: owner, owner: a }\n  - { id: r1, match: { module: " +
+            "n.dll }, action: owner, owner: a }\n";
         Assert.That(Only(Diagnose(rules)), Is.EqualTo("bad.yaml:5:5: duplicate rule id 'r1' (first defined at bad.yaml:4:5)"));
         var owners = "owners:\n  - { id: a, name: A, category: php-extension }\n  - { id: a, name: A2, category: php-core }\n" +
                      "rules:\n  - { id: r1, match: { module: m.dll }, action: owner, owner: a }\n";
@@ -195,7 +205,8 @@ public class CatalogDiagnosticsTests
     {
         Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: xdebg\n")),
             Is.EqualTo("bad.yaml:7:12: unknown owner 'xdebg' in rule 'r1'"));
-        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: a\n    examples:\n      - { frames: [ 'm!f' ], expect: b }\n")),
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - id: r1\n    match: { module: m.dll }\n    action: owner\n    owner: a\n    " +
+            "examples:\n      - { frames: [ 'm!f' ], expect: b }\n")),
             Is.EqualTo("bad.yaml:9:9: unknown owner 'b' expected by an example of rule 'r1' (use an owner id or 'unknown')"));
     }
 
@@ -225,7 +236,8 @@ public class CatalogDiagnosticsTests
             Is.EqualTo("bad.yaml:5:5: duplicate key 'id'"));
         Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, exception: 0xc00005 }, action: ignore }\n")),
             Is.EqualTo("bad.yaml:4:50: bad exception code '0xc00005': write 8 hex digits, e.g. 0xc0000374"));
-        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, exception: heap corruption }, action: ignore }\n")),
+        Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, exception: heap corruption }, action: " +
+            "ignore }\n")),
             Does.StartWith("bad.yaml:4:50: bad exception 'heap corruption': give a code"));
         Assert.That(Only(Diagnose(OwnerA + "rules:\n  - { id: r1, match: {}, action: owner, owner: a }\n")),
             Does.StartWith("bad.yaml:4:22: the rule matches every frame"));
@@ -238,15 +250,19 @@ public class CatalogDiagnosticsTests
                    "  - { id: wide, match: { module: 'php_*.dll' }, action: owner, owner: a }\n" +
                    "  - { id: same, match: { module: 'php_*.dll' }, action: ignore }\n";
         var text = Only(LintOf(yaml));
-        Assert.That(text, Is.EqualTo("bad.yaml:5:5: rule 'same' is shadowed by rule 'wide' (bad.yaml:4:5): it matches every frame 'same' matches and wins because equally specific, and it is declared first"));
+        Assert.That(text, Is.EqualTo("bad.yaml:5:5: rule 'same' is shadowed by rule 'wide' (bad.yaml:4:5): it matches every frame 'same' " +
+            "matches and wins because equally specific, and it is declared first"));
         // a narrower rule is not shadowed: it wins on precedence
-        var fine = OwnerA + "rules:\n  - { id: wide, match: { module: 'php_*.dll' }, action: owner, owner: a }\n  - { id: narrow, match: { module: 'php_x*.dll' }, action: ignore }\n";
+        var fine = OwnerA + "rules:\n  - { id: wide, match: { module: 'php_*.dll' }, action: owner, owner: a }\n  - { id: narrow, match: " +
+            "{ module: 'php_x*.dll' }, action: ignore }\n";
         Assert.That(LintOf(fine), Is.Empty);
         // the same match in another file of the same layer (a folder) is shadowed too
         var twoFiles = RuleCatalog.FromSources([
-            new CatalogSource("site/a.yaml", OwnerA + "rules:\n  - { id: x1, match: { module: m.dll, function: 'f*' }, action: owner, owner: a }\n", 1),
+            new CatalogSource("site/a.yaml", OwnerA +
+                "rules:\n  - { id: x1, match: { module: m.dll, function: 'f*' }, action: owner, owner: a }\n", 1),
             new CatalogSource("site/b.yaml", "rules:\n  - { id: x2, match: { module: M.DLL, function: 'F*' }, action: ignore }\n", 1)]);
-        Assert.That(Only([.. CatalogLinter.Lint(twoFiles)]), Does.StartWith("site/b.yaml:2:5: rule 'x2' is shadowed by rule 'x1' (site/a.yaml:4:5)"));
+        Assert.That(Only([.. CatalogLinter.Lint(twoFiles)]),
+            Does.StartWith("site/b.yaml:2:5: rule 'x2' is shadowed by rule 'x1' (site/a.yaml:4:5)"));
     }
 
     [Test]
@@ -264,9 +280,11 @@ public class CatalogDiagnosticsTests
     [Test]
     public void UnreachableRulesAreReported()
     {
-        Assert.That(Only(LintOf(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, process: php8ts.dll }, action: owner, owner: a }\n")),
+        Assert.That(Only(LintOf(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, process: php8ts.dll }, action: owner, " +
+            "owner: a }\n")),
             Does.StartWith("bad.yaml:4:5: rule 'r1' is unreachable: process 'php8ts.dll' is not an .exe"));
-        Assert.That(Only(LintOf(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, exception: 0x00000000 }, action: owner, owner: a }\n")),
+        Assert.That(Only(LintOf(OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, exception: 0x00000000 }, action: owner, " +
+            "owner: a }\n")),
             Does.StartWith("bad.yaml:4:5: rule 'r1' is unreachable: exception code 0x00000000 is never raised"));
     }
 
@@ -283,12 +301,16 @@ public class CatalogDiagnosticsTests
         var dir = Directory.CreateTempSubdirectory("fcgi-catalog-");
         try
         {
-            File.WriteAllText(Path.Combine(dir.FullName, "a-good.yaml"), OwnerA + "rules:\n  - { id: good, match: { module: good.dll }, action: owner, owner: a }\n");
+            File.WriteAllText(Path.Combine(dir.FullName, "a-good.yaml"),
+                OwnerA + "rules:\n  - { id: good, match: { module: good.dll }, action: owner, owner: a }\n");
             File.WriteAllText(Path.Combine(dir.FullName, "b-broken.yaml"), "rules:\n  - id: [\n");
-            File.WriteAllText(Path.Combine(dir.FullName, "c-halfbad.yml"), "rules:\n  - { id: ok2, match: { module: ok2.dll }, action: owner, owner: a }\n  - { id: bad, match: { module: x.dll }, action: owner, owner: nobody }\n");
+            File.WriteAllText(Path.Combine(dir.FullName, "c-halfbad.yml"),
+                "rules:\n  - { id: ok2, match: { module: ok2.dll }, action: owner, owner: a }\n  - { id: bad, match: { module: x.dll }, " +
+                    "action: owner, owner: nobody }\n");
             File.WriteAllText(Path.Combine(dir.FullName, "notes.txt"), "not a catalog");
             var catalog = RuleCatalog.Load([dir.FullName]);
-            Assert.That(catalog.Diagnostics.Select(d => Path.GetFileName(d.File)), Is.EquivalentTo(new[] { "b-broken.yaml", "c-halfbad.yml" }));
+            Assert.That(catalog.Diagnostics.Select(d => Path.GetFileName(d.File)),
+                Is.EquivalentTo(new[] { "b-broken.yaml", "c-halfbad.yml" }));
             Assert.That(catalog.Rules.Select(r => r.Id), Does.Contain("good").And.Contain("ok2").And.Not.Contain("bad"));
             Assert.That(catalog.Rules.Select(r => r.Id), Does.Contain("xdebug-any"), "built-in rules load too");
             Assert.That(RuleCatalog.Load(["/nonexistent/catalog.yaml"]).Diagnostics.Single().ToString(),
@@ -313,7 +335,8 @@ public class CatalogDiagnosticsTests
     public void LintCommandPrintsPositionsAndExitsOneOnErrors()
     {
         var file = Path.Combine(Path.GetTempPath(), $"fcgi-lint-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(file, OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, function: '/(/' }, action: owner, owner: a }\n  - { id: r2, match: { module: n.dll }, action: owner, owner: zz }\n");
+        File.WriteAllText(file, OwnerA + "rules:\n  - { id: r1, match: { module: m.dll, function: '/(/' }, action: owner, owner: a }\n  " +
+            "- { id: r2, match: { module: n.dll }, action: owner, owner: zz }\n");
         try
         {
             var output = new StringWriter();

@@ -14,7 +14,8 @@ public class TriageBatchCommandTests
     string _dir = "";
 
     [SetUp]
-    public void SetUp() => Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), "fcgi-batch-cmd-" + Guid.NewGuid().ToString("N")));
+    public void SetUp() => Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(),
+        "fcgi-batch-cmd-" + Guid.NewGuid().ToString("N")));
     [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 
     static byte[] FakeMinidump()
@@ -144,7 +145,8 @@ public class TriageBatchCommandTests
         var single = Path.Combine(_dir, "site", "w1", "minidump.dmp");
         var found = new DumpFinder(Path.Combine(_dir, "cache")).Find([Path.Combine(_dir, "site"), single], []).ToList();
         Assert.That(found.Select(f => f.Label),
-            Is.EqualTo(new[] { Path.Combine("w0", "minidump.dmp"), Path.Combine("w1", "minidump.dmp") }), "the file given again is found once");
+            Is.EqualTo(new[] { Path.Combine("w0", "minidump.dmp"), Path.Combine("w1", "minidump.dmp") }),
+            "the file given again is found once");
         var alone = new DumpFinder(Path.Combine(_dir, "cache")).Find([single], []).Single();
         Assert.That(alone.Label, Is.EqualTo(single), "a dump given as a file keeps the path as typed");
     }

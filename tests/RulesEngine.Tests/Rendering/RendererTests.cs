@@ -41,7 +41,8 @@ public class RendererTests
     {
         var text = TextRenderer.Render(Xdebug());
         int Pos(string s) { int i = text.IndexOf(s, StringComparison.Ordinal); Assert.That(i, Is.GreaterThanOrEqualTo(0), s); return i; }
-        Assert.That(new[] { Pos("[1] Symbols"), Pos("[2] Exception"), Pos("[3] Stack"), Pos("[4] Verdict"), Pos("[5] Next steps") }, Is.Ordered);
+        Assert.That(new[] { Pos("[1] Symbols"), Pos("[2] Exception"), Pos("[3] Stack"), Pos("[4] Verdict"), Pos("[5] Next steps") },
+            Is.Ordered);
         Assert.That(text, Does.Contain("php_xdebug!xdebug_execute_ex+0x1a").And.Contain("OWNER Xdebug (xdebug)"));
         Assert.That(text, Does.Contain("bucket:      NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex"));
         Assert.That(text, Does.Contain("confidence:  high"));
@@ -124,7 +125,8 @@ public class RendererTests
     }
 
     static string Errors(EvaluationResults r) =>
-        string.Join("\n", (r.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
+        string.Join("\n", (r.Details ?? []).Where(d => d.Errors is { Count: > 0 })
+            .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
 
     [Test]
     public void Json_has_the_contract_field_names_and_types()
@@ -159,7 +161,8 @@ public class RendererTests
         Assert.That(s.GetProperty("export_only")[0].GetProperty("module").GetString(), Is.EqualTo("php_xdebug.dll"));
         Assert.That(s.GetProperty("export_only")[0].GetProperty("on_faulting_stack").GetBoolean(), Is.True);
         var steps = root.GetProperty("next_steps");
-        Assert.That(steps.EnumerateArray().Select(x => x.GetProperty("command").ValueKind == JsonValueKind.String ? x.GetProperty("command").GetString() : null),
+        Assert.That(steps.EnumerateArray().Select(x => x.GetProperty("command").ValueKind == JsonValueKind.String
+                ? x.GetProperty("command").GetString() : null),
             Does.Contain("!fcgi -v"));
         Assert.That(root.GetProperty("explanation")[0].GetString(), Does.Contain("NULL_POINTER_WRITE"));
     }
@@ -182,7 +185,8 @@ public class RendererTests
         {
             Xdebug(), Xdebug(SymbolStatus.None), HostileResult(), Triager.Triage(PhpCgiExit(), FakeCatalog.Standard()),
             Triager.Triage(new CrashReport(), FakeCatalog.Standard()),
-            Triager.Triage(XdebugNullWrite() with { Exception = new ExceptionInfo { Code = 0xC0000409, Parameters = [2] } }, FakeCatalog.Standard()),
+            Triager.Triage(XdebugNullWrite() with { Exception = new ExceptionInfo { Code = 0xC0000409, Parameters = [2] } },
+                FakeCatalog.Standard()),
         };
         foreach (var r in cases)
         {
@@ -321,7 +325,8 @@ public class RendererTests
         var html = HtmlRenderer.Render(Xdebug(), verbose: true);
         Assert.That(html, Does.StartWith("<!DOCTYPE html>"));
         Assert.That(html, Does.Contain("<style>"));
-        Assert.That(html, Does.Not.Contain("<script").And.Not.Contain("<link").And.Not.Contain("src=").And.Not.Contain("@import").And.Not.Contain("url("));
+        Assert.That(html, Does.Not.Contain("<script").And.Not.Contain("<link").And.Not.Contain("src=").And.Not.Contain("@import")
+            .And.Not.Contain("url("));
         Assert.That(html, Does.Contain("<code>NULL_POINTER_WRITE_c0000005_php_xdebug!xdebug_execute_ex</code>"));
         Assert.That(html, Does.Contain("<a href=\"https://bugs.xdebug.org/\""));
         Assert.That(html, Does.Contain("<tr class=\"decided\">"));

@@ -34,7 +34,8 @@ public class ReportGoldenTests
             return;
         }
         Assert.That(File.Exists(file), Is.True, $"{name} missing: run with FCGIEXT_UPDATE_GOLDEN=1 once and read it");
-        Assert.That(actual, Is.EqualTo(File.ReadAllText(file)), $"{name} changed; read the diff, then accept it with FCGIEXT_UPDATE_GOLDEN=1");
+        Assert.That(actual, Is.EqualTo(File.ReadAllText(file)),
+            $"{name} changed; read the diff, then accept it with FCGIEXT_UPDATE_GOLDEN=1");
     }
 
     [TestCase("xdebug-null-write")]

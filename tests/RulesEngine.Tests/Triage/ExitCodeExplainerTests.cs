@@ -65,7 +65,8 @@ public class ExitCodeExplainerTests
     public void Heap_corruption_explains_page_heap_for_the_given_process()
     {
         var e = ExitCodeExplainer.Explain("0xc0000374", "ruby.exe");
-        Assert.That(e.NextSteps.Select(s => s.Command), Does.Contain("gflags /p /enable ruby.exe /full").And.Contain("gflags /p /disable ruby.exe").And.Contain("gflags /p"));
+        Assert.That(e.NextSteps.Select(s => s.Command),
+            Does.Contain("gflags /p /enable ruby.exe /full").And.Contain("gflags /p /disable ruby.exe").And.Contain("gflags /p"));
     }
 
     [Test]

@@ -65,7 +65,8 @@ public class NextStepsOrderTests
         Assert.That(microsoft.Runs, Is.EqualTo(NextStep.InDebugger));
         Assert.That(symbols.Where(s => s != microsoft).Select(s => s.Text), Has.One.StartWith("Get symbols for php_redis.dll"));
         // php8ts and php_curl lack symbols too, but only below the deciding frame: they cannot change the verdict.
-        Assert.That(symbols.Select(s => s.Text), Has.None.StartWith("Get symbols for php8ts").And.None.StartWith("Get symbols for php_curl"));
+        Assert.That(symbols.Select(s => s.Text),
+            Has.None.StartWith("Get symbols for php8ts").And.None.StartWith("Get symbols for php_curl"));
         // kernel32 is loaded without symbols but is on no frame at all.
         Assert.That(microsoft.Text, Does.Not.Contain("kernel32"));
     }

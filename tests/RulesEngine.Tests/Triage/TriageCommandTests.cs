@@ -8,7 +8,8 @@ public class TriageCommandTests
     string dir = "";
 
     [SetUp]
-    public void SetUp() => Directory.CreateDirectory(dir = Path.Combine(Path.GetTempPath(), "fcgi-triage-cmd-" + Guid.NewGuid().ToString("N")));
+    public void SetUp() => Directory.CreateDirectory(dir = Path.Combine(Path.GetTempPath(),
+        "fcgi-triage-cmd-" + Guid.NewGuid().ToString("N")));
 
     [TearDown]
     public void TearDown() => Directory.Delete(dir, recursive: true);
@@ -85,7 +86,8 @@ public class TriageCommandTests
         using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
         var verdict = doc.RootElement.GetProperty("verdict");
         Assert.That(verdict.GetProperty("owner").GetString(), Is.EqualTo("Xdebug"));
-        Assert.That(verdict.GetProperty("bucket").GetString(), Does.StartWith("NULL_POINTER_WRITE_c0000005_php_xdebug_3_3_1_8_3_vs16_x86_64"));
+        Assert.That(verdict.GetProperty("bucket").GetString(),
+            Does.StartWith("NULL_POINTER_WRITE_c0000005_php_xdebug_3_3_1_8_3_vs16_x86_64"));
         Assert.That(doc.RootElement.GetProperty("exception").GetProperty("class").GetString(), Is.EqualTo("NULL_POINTER_WRITE"));
     }
 

@@ -74,7 +74,8 @@ public class TriagerTests
         catalog.Rules.Insert(0, new FakeCatalog.Rule("zend-alloc", "php8ts", "zend_mm_alloc_heap", FrameAction.Prefix));
         var crash = XdebugNullWrite() with
         {
-            FaultingThread = new ThreadInfo { Frames = [Frame(0, "php8ts", "zend_mm_alloc_heap"), Frame(1, "php_xdebug", "xdebug_add_stack_frame")] },
+            FaultingThread = new ThreadInfo { Frames = [Frame(0, "php8ts", "zend_mm_alloc_heap"),
+                Frame(1, "php_xdebug", "xdebug_add_stack_frame")] },
         };
         Assert.That(Run(crash, catalog).Verdict.Bucket,
             Is.EqualTo("NULL_POINTER_WRITE_c0000005_php8ts!zend_mm_alloc_heap|php_xdebug!xdebug_add_stack_frame"));
@@ -91,8 +92,10 @@ public class TriagerTests
     [Test]
     public void Missing_and_mismatched_symbols_on_the_deciding_module_lower_confidence()
     {
-        Assert.That(Run(XdebugNullWrite(xdebugSymbols: SymbolStatus.None)).Verdict.ConfidenceReasons, Has.One.Contains("no symbols for php_xdebug.dll"));
-        Assert.That(Run(XdebugNullWrite(xdebugSymbols: SymbolStatus.Mismatched)).Verdict.ConfidenceReasons, Has.One.Contains("do not match"));
+        Assert.That(Run(XdebugNullWrite(xdebugSymbols: SymbolStatus.None)).Verdict.ConfidenceReasons,
+            Has.One.Contains("no symbols for php_xdebug.dll"));
+        Assert.That(Run(XdebugNullWrite(xdebugSymbols: SymbolStatus.Mismatched)).Verdict.ConfidenceReasons,
+            Has.One.Contains("do not match"));
         Assert.That(Run(XdebugNullWrite(xdebugSymbols: SymbolStatus.None)).Verdict.Confidence, Is.EqualTo(Confidence.Medium));
     }
 
@@ -159,7 +162,8 @@ public class TriagerTests
         catalog.Rules.RemoveAll(x => x.Action == FrameAction.Owner);
         var crash = XdebugNullWrite() with
         {
-            FaultingThread = new ThreadInfo { Frames = [Frame(0, "ntdll", "RtlpFreeHeap"), Frame(1, "acmehook", "Hook_NtCreateFile"), Frame(2, "php8ts", "zend_hash_find")] },
+            FaultingThread = new ThreadInfo { Frames = [Frame(0, "ntdll", "RtlpFreeHeap"), Frame(1, "acmehook", "Hook_NtCreateFile"),
+                Frame(2, "php8ts", "zend_hash_find")] },
         };
         var r = Run(crash, catalog);
         Assert.That(r.Verdict.Owner, Is.EqualTo("unknown"));
@@ -199,7 +203,8 @@ public class TriagerTests
         Assert.That(commands, Has.Some.Contains("appcmd.exe list config -section:system.webServer/fastCgi"));
         Assert.That(commands, Has.Some.Contains(@"[fullPath='C:\PHP\8.3\php-cgi.exe'].instanceMaxRequests:10000"));
         Assert.That(commands, Has.Some.Contains("name='PHP_FCGI_MAX_REQUESTS',value='10000'"));
-        Assert.That(r.NextSteps.First(s => s.Kind == "exit-config").Text, Does.Contain("instanceMaxRequests must be less than or equal to PHP_FCGI_MAX_REQUESTS"));
+        Assert.That(r.NextSteps.First(s => s.Kind == "exit-config").Text,
+            Does.Contain("instanceMaxRequests must be less than or equal to PHP_FCGI_MAX_REQUESTS"));
         Assert.That(r.NextSteps.Select(s => s.Kind), Does.Not.Contain("dump"), "no dump to share for a voluntary exit");
     }
 
@@ -248,7 +253,8 @@ public class TriagerTests
             ],
         };
         var s = Run(crash).Symbols;
-        Assert.That(s.Missing.Select(m => (m.Module, m.OnFaultingStack)), Is.EqualTo(new[] { ("php8ts.dll", true), ("php_curl.dll", false) }));
+        Assert.That(s.Missing.Select(m => (m.Module, m.OnFaultingStack)),
+            Is.EqualTo(new[] { ("php8ts.dll", true), ("php_curl.dll", false) }));
         Assert.That(s.Missing[0].WhereToGet, Does.Contain("php-debug-pack-8.3.14-Win32-vs16-x64.zip"));
         Assert.That(s.ExportOnly.Single().Module, Is.EqualTo("php_xdebug.dll"));
         Assert.That(s.ExportOnly.Single().WhereToGet, Is.EqualTo("the Xdebug release's PDB"));
@@ -311,12 +317,15 @@ public class TriagerTests
     {
         var crash = XdebugNullWrite() with
         {
-            FaultingThread = new ThreadInfo { Frames = [Frame(0, "ntdll", "KiUserExceptionDispatcher"), Frame(1, "php_xdebug", "xdebug_execute_ex")] },
+            FaultingThread = new ThreadInfo { Frames = [Frame(0, "ntdll", "KiUserExceptionDispatcher"),
+                Frame(1, "php_xdebug", "xdebug_execute_ex")] },
         };
         var catalog = new FixedWalkCatalog(c =>
         {
-            var sentinel = new FrameDecision { Frame = c.Frames[0], Action = FrameAction.Sentinel, RuleId = "s", Explanation = "walk starts here" };
-            var owner = new FrameDecision { Frame = c.Frames[1], Action = FrameAction.Owner, RuleId = "xdebug", Owner = "Xdebug", Explanation = "owner" };
+            var sentinel = new FrameDecision { Frame = c.Frames[0], Action = FrameAction.Sentinel, RuleId = "s",
+                Explanation = "walk starts here" };
+            var owner = new FrameDecision { Frame = c.Frames[1], Action = FrameAction.Owner, RuleId = "xdebug", Owner = "Xdebug",
+                Explanation = "owner" };
             return new StackWalkResult { Decisions = [sentinel, owner], Deciding = owner, Owner = FakeCatalog.Xdebug, RuleId = "xdebug",
                 Strength = FrameAction.Owner, SignatureFrames = [c.Frames[0], c.Frames[1]] };
         });
@@ -328,7 +337,8 @@ public class TriagerTests
     {
         var crash = XdebugNullWrite() with
         {
-            FaultingThread = new ThreadInfo { Frames = [new StackFrame { Index = 0, InstructionPointer = 0x1234_5678 }, Frame(1, "php_xdebug", "xdebug_execute_ex")] },
+            FaultingThread = new ThreadInfo { Frames = [new StackFrame { Index = 0, InstructionPointer = 0x1234_5678 },
+                Frame(1, "php_xdebug", "xdebug_execute_ex")] },
         };
         var r = Run(crash);
         Assert.That(r.Verdict.Owner, Is.EqualTo("Xdebug"));

@@ -128,7 +128,7 @@ internal sealed partial class DebugDiagReader : IBlockReader
         if (site.Module is not null && site.Function is null && site.Displacement is null) return null;
         var rest = string.Join(' ', tokens.Skip(k + siteTokens));
         string? file = null; int? line = null;
-        var src = Regex.Match(rest, @"(?<file>(?:[A-Za-z]:)?[\\/][^@]*?\.\w{1,4})\s*(?:@\s*(?<line>\d+)|\((?<line>\d+)\)|:(?<line>\d+))?\s*$");
+        var src = SourceColumn.Match(rest);
         if (src.Success) { file = src.Groups["file"].Value.Trim(); if (src.Groups["line"].Success) line = int.Parse(src.Groups["line"].Value, CultureInfo.InvariantCulture); }
         return new StackFrame
         {
@@ -144,6 +144,11 @@ internal sealed partial class DebugDiagReader : IBlockReader
         };
     }
 
+    // NonBacktracking: unanchored with a lazy loop, the backtracking engine rescanned the rest of the row from every
+    // slash, minutes on a row line of a megabyte.
+    static readonly Regex SourceColumn = new(
+        @"(?<file>(?:[A-Za-z]:)?[\\/][^@]*?\.\w{1,4})\s*(?:@\s*(?<line>\d+)|\((?<line>\d+)\)|:(?<line>\d+))?\s*$",
+        RegexOptions.NonBacktracking);
     [GeneratedRegex(@"^Thread (?<n>\d+) - System ID (?<id>\d+)", RegexOptions.IgnoreCase)] private static partial Regex ThreadHeader();
     [GeneratedRegex(@"^(?:#\s+)?(?:Function|Frame|Entry point|Create time|Time spent in (?:user|kernel) mode|Call Stack|Full Call Stack|Thread type|Arg \d|Source|Instruction Pointer|Return Address|Stack Address)\b", RegexOptions.IgnoreCase)]
     private static partial Regex TableChrome();

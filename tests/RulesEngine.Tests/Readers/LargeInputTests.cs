@@ -63,6 +63,18 @@ public class LargeInputTests
     }
 
     [Test]
+    public void A_DebugDiag_row_of_a_megabyte_with_many_paths_finishes_and_keeps_its_frame()
+    {
+        // The source-column regex once rescanned the rest of the row from every slash: minutes on this row.
+        var text = "Thread 0 - System ID 4120\nFunction     Arg 1     Arg 2     Arg 3   Source\n" +
+                   "php5ts!zend_hash_find+1f     00000128     00000000     00000000 " +
+                   string.Concat(Enumerable.Repeat("C:\\x\\y ", 150_000)) +
+                   "\nphp5ts!execute_ex+44     00000128     00000000     00000000\n";
+        var crash = Bounded(() => DebuggerText.Read(text));
+        Assert.That(crash.Frames.Select(f => f.Function), Is.EqualTo(new[] { "zend_hash_find", "execute_ex" }));
+    }
+
+    [Test]
     public void A_file_over_64_MB_is_refused_in_one_line_with_its_size()
     {
         var path = Path.Combine(Path.GetTempPath(), "fcgiext-large-" + Guid.NewGuid() + ".txt");

@@ -20,10 +20,19 @@ internal static partial class InputText
     public static List<TextLine> Split(string text)
     {
         if (LooksLikeHtml(text)) text = HtmlToText(text);
-        var raw = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
-        var lines = new List<TextLine>(raw.Length);
-        for (int i = 0; i < raw.Length; i++)
-            lines.Add(Clean(i + 1, raw[i]));
+        // Lines end at CRLF, CR or LF. Cut straight from the text: normalizing the line ends first and splitting
+        // after held two more copies of the whole input at once.
+        var lines = new List<TextLine>();
+        int start = 0;
+        while (true)
+        {
+            int end = text.AsSpan(start).IndexOfAny('\r', '\n');
+            if (end < 0) break;
+            end += start;
+            lines.Add(Clean(lines.Count + 1, text[start..end]));
+            start = end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
+        }
+        lines.Add(Clean(lines.Count + 1, text[start..]));
         return lines;
     }
 

@@ -52,7 +52,11 @@ try
                 string pk = ok ? $"{peak / 1048576.0,8:F1}" : $"{"-",8}";
                 string ratio = ok ? $"{peak / (double)bytes,10:F2}" : $"{"-",10}";
                 Console.WriteLine($"{name,-16} {shape,-9} {mb,4} {sec} {rate} {pk} {ratio}");
-                if (ok) { worstRate = Math.Min(worstRate, inMb / Math.Max(seconds, 1e-6)); worstRatio = Math.Max(worstRatio, peak / (double)bytes); }
+                if (ok)
+                {
+                    worstRate = Math.Min(worstRate, inMb / Math.Max(seconds, 1e-6));
+                    worstRatio = Math.Max(worstRatio, peak / (double)bytes);
+                }
                 else worstRate = 0;
             }
     }
@@ -93,7 +97,8 @@ static long Write(string path, string fixture, string shape, int mb)
     var sb = new StringBuilder((int)target + fixture.Length);
     // Unclosed: every repeat opens a comment, a row, a cell and a script that never close (a report cut mid-tag,
     // many times over), the case where each opener used to rescan the rest of the text.
-    while (sb.Length < target) sb.Append(shape == "unclosed" ? "<!-- cut\n<tr><td class=\"x\"\n<script>\n" : "").Append(fixture).Append('\n');
+    var opener = shape == "unclosed" ? "<!-- cut\n<tr><td class=\"x\"\n<script>\n" : "";
+    while (sb.Length < target) sb.Append(opener).Append(fixture).Append('\n');
     if (shape == "one line") sb.Replace('\r', ' ').Replace('\n', ' ');
     sb.Length = (int)target;
     var encoded = Encoding.UTF8.GetBytes(sb.ToString());

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 using FcgiExt.RulesEngine.Readers;
 
 // Debugger-text readers on large and malformed inputs: for each format (a real fixture repeated to the size), each
@@ -98,6 +99,8 @@ static long Write(string path, string fixture, string shape, int mb)
     // Unclosed: every repeat opens a comment, a row, a cell and a script that never close (a report cut mid-tag,
     // many times over), the case where each opener used to rescan the rest of the text.
     var opener = shape == "unclosed" ? "<!-- cut\n<tr><td class=\"x\"\n<script>\n" : "";
+    // And nothing closes them: a fixture's own "-->" or "</tr>" would end the previous repeat's opener.
+    if (shape == "unclosed") fixture = Regex.Replace(fixture, @"-->|</(?:script|style|tr)\s*>", "", RegexOptions.IgnoreCase);
     while (sb.Length < target) sb.Append(opener).Append(fixture).Append('\n');
     if (shape == "one line") sb.Replace('\r', ' ').Replace('\n', ' ');
     sb.Length = (int)target;

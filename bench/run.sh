@@ -5,6 +5,7 @@
 #   bench/run.sh batch      fcgi triage throughput -j1 vs -j2 vs bare sessions (see bench/batch.sh)
 #   bench/run.sh capture    fcgi capture: crash to verdict and dump write time per scenario (see bench/capture.sh)
 #   bench/run.sh fuzz [N]   the fuzz suite, N cases of each kind (see bench/fuzz.sh)
+#   bench/run.sh text [MB,MB,..]  debugger-text readers: MB/s and peak memory per format and shape (bench/TextBench)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 case "${1:-rules}" in
@@ -13,5 +14,6 @@ case "${1:-rules}" in
   batch) exec "$root/bench/batch.sh" ;;
   capture) exec "$root/bench/capture.sh" ;;
   fuzz) shift; exec "$root/bench/fuzz.sh" "$@" ;;
-  *) echo "usage: bench/run.sh rules|engine|batch|capture|fuzz" >&2; exit 2 ;;
+  text) dotnet run -c Release --project "$root/bench/TextBench" -- "${@:2}" ;;
+  *) echo "usage: bench/run.sh rules|engine|batch|capture|fuzz|text" >&2; exit 2 ;;
 esac

@@ -105,30 +105,32 @@ internal sealed partial class DebugDiagReader : IBlockReader
     /// <summary>A call stack row: optional frame number and address columns, the function, an optional source.</summary>
     internal static StackFrame? ParseRow(string t)
     {
-        var tokens = t.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // The first few tokens only (number, columns, a site wrapped over up to three): splitting a whole row cost a
+        // string per token on a pasted line of megabytes. The rest is joined the way Split and Join would have.
+        var tokens = new RowTokens(t);
         int k = 0;
-        if (tokens.Length > 1 && Regex.IsMatch(tokens[0], @"^\d{1,4}$")) k = 1;
+        if (tokens.Has(2) && Regex.IsMatch(tokens[0], @"^\d{1,4}$")) k = 1;
         var columns = new List<ulong>();
-        while (k < tokens.Length && Hex.IsAddressToken(tokens[k]) && !tokens[k].StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        while (tokens.Has(k + 1) && Hex.IsAddressToken(tokens[k]) && !tokens[k].StartsWith("0x", StringComparison.OrdinalIgnoreCase))
         {
             columns.Add(Hex.Parse(tokens[k])!.Value);
             k++;
         }
-        if (k >= tokens.Length) return null;
+        if (!tokens.Has(k + 1)) return null;
         var site = CallSiteParser.Parse(tokens[k]);
         int siteTokens = 1;
         // A cell wrapped mid-word by the mail or forum it was pasted from: "php5ts!zend_hash_fi nd+1f". Join the next
         // token or two when the site alone lacks its displacement and the joined one has it.
-        for (int more = 1; more <= 2 && k + more < tokens.Length && site is not { Displacement: not null }; more++)
+        for (int more = 1; more <= 2 && tokens.Has(k + more + 1) && site is not { Displacement: not null }; more++)
         {
-            var joined = CallSiteParser.Parse(string.Concat(tokens[k..(k + more + 1)]));
+            var joined = CallSiteParser.Parse(string.Concat(tokens.Taken.Skip(k).Take(more + 1)));
             if (joined is { Module: not null, Displacement: not null }) { site = joined; siteTokens = more + 1; }
         }
         if (site is null) return null;
         if (site.Module is not null && site.Function is null && site.Displacement is null) return null;
-        var rest = string.Join(' ', tokens.Skip(k + siteTokens));
+        var rest = tokens.RestAfter(k + siteTokens);
         string? file = null; int? line = null;
-        var src = Regex.Match(rest, @"(?<file>(?:[A-Za-z]:)?[\\/][^@]*?\.\w{1,4})\s*(?:@\s*(?<line>\d+)|\((?<line>\d+)\)|:(?<line>\d+))?\s*$");
+        var src = SourceColumn.Match(rest);
         if (src.Success) { file = src.Groups["file"].Value.Trim(); if (src.Groups["line"].Success) line = int.Parse(src.Groups["line"].Value, CultureInfo.InvariantCulture); }
         return new StackFrame
         {
@@ -144,6 +146,51 @@ internal sealed partial class DebugDiagReader : IBlockReader
         };
     }
 
+    /// <summary>A row's space-separated tokens as Split(' ', RemoveEmptyEntries) gives them, taken as they are asked
+    /// for; the rest as string.Join(' ', …) of the tokens not taken would give it.</summary>
+    sealed class RowTokens(string text)
+    {
+        public readonly List<string> Taken = [];
+        int pos;
+
+        public string this[int i] => Taken[i];
+
+        /// <summary>True when the row has at least <paramref name="count"/> tokens.</summary>
+        public bool Has(int count)
+        {
+            while (Taken.Count < count)
+            {
+                while (pos < text.Length && text[pos] == ' ') pos++;
+                if (pos == text.Length) return false;
+                int end = text.IndexOf(' ', pos);
+                if (end < 0) end = text.Length;
+                Taken.Add(text[pos..end]);
+                pos = end;
+            }
+            return true;
+        }
+
+        /// <summary>The tokens from <paramref name="first"/> on, joined by one space.</summary>
+        public string RestAfter(int first)
+        {
+            var sb = new System.Text.StringBuilder();
+            foreach (var token in Taken.Skip(first)) sb.Append(sb.Length > 0 ? " " : "").Append(token);
+            bool space = sb.Length > 0;
+            for (int i = pos; i < text.Length; i++)
+            {
+                if (text[i] == ' ') { space = sb.Length > 0; continue; }
+                if (space) { sb.Append(' '); space = false; }
+                sb.Append(text[i]);
+            }
+            return sb.ToString();
+        }
+    }
+
+    // NonBacktracking: unanchored with a lazy loop, the backtracking engine rescanned the rest of the row from every
+    // slash, minutes on a row line of a megabyte.
+    static readonly Regex SourceColumn = new(
+        @"(?<file>(?:[A-Za-z]:)?[\\/][^@]*?\.\w{1,4})\s*(?:@\s*(?<line>\d+)|\((?<line>\d+)\)|:(?<line>\d+))?\s*$",
+        RegexOptions.NonBacktracking);
     [GeneratedRegex(@"^Thread (?<n>\d+) - System ID (?<id>\d+)", RegexOptions.IgnoreCase)] private static partial Regex ThreadHeader();
     [GeneratedRegex(@"^(?:#\s+)?(?:Function|Frame|Entry point|Create time|Time spent in (?:user|kernel) mode|Call Stack|Full Call Stack|Thread type|Arg \d|Source|Instruction Pointer|Return Address|Stack Address)\b", RegexOptions.IgnoreCase)]
     private static partial Regex TableChrome();

@@ -71,20 +71,59 @@ public static class DebuggerText
         report.Source.Kind == "unknown" && report.Frames.Count == 0 && report.Exception is null && report.Modules.Count == 0
         && report.Process.ExitCode is null;
 
+    /// <summary>The largest text ReadFile reads: a whole DebugDiag report or event-log export is far smaller, and a
+    /// bigger file is a log someone should cut to the crash's part rather than wait on.</summary>
+    public const long MaxFileBytes = 64L * 1024 * 1024;
+
+    /// <summary>How much of the start of a file decides whether it is text.</summary>
+    const int TextSniffChars = 64 * 1024;
+
     /// <summary>
     /// Reads a file, decoding UTF-16 LE/BE and UTF-8 by their byte order marks (Report.wer is UTF-16 LE with
     /// a BOM) and UTF-16 LE without one when every other byte is zero. Throws <see cref="DebuggerTextException"/>
-    /// with a one-line message naming the file when it cannot be read.
+    /// with a one-line message naming the file when it cannot be read, is over <see cref="MaxFileBytes"/> or is not
+    /// text (see <see cref="LooksBinary"/>).
     /// </summary>
     public static CrashReport ReadFile(string path)
     {
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
+        try
+        {
+            long length = new FileInfo(path).Length;
+            if (length > MaxFileBytes)
+            {
+                // Rounded up, so a file just over the limit never reads "64 MB is more than 64 MB".
+                long mb = (length + 1024 * 1024 - 1) / (1024 * 1024);
+                throw new DebuggerTextException(
+                    $"{path}: {mb} MB of text is more than the {MaxFileBytes / (1024 * 1024)} MB FcgiExt reads; " +
+                    "cut it to the crash's part");
+            }
+            bytes = File.ReadAllBytes(path);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new DebuggerTextException($"{path}: cannot read the file ({e.Message.TrimEnd('.')}).", e);
         }
-        return Read(Decode(bytes), path);
+        var text = Decode(bytes);
+        if (LooksBinary(text))
+            throw new DebuggerTextException($"{path}: not text (NUL bytes or control characters near the start); " +
+                "give debugger output as text, or the dump itself to fcgi triage without --stack-text");
+        return Read(text, path);
+    }
+
+    /// <summary>
+    /// Not text: after decoding (so UTF-16's zero bytes are gone), the first 64 K characters hold a NUL, or more than
+    /// one in ten are other C0 control characters. Tab, line breaks, form feed and ESC (colour codes in a pasted
+    /// terminal) are text; so are bytes that are not UTF-8 (a text saved in a legacy code page is still text).
+    /// </summary>
+    public static bool LooksBinary(string text)
+    {
+        var sample = text.AsSpan(0, Math.Min(text.Length, TextSniffChars));
+        if (sample.Contains('\0')) return true;
+        int controls = 0;
+        foreach (var c in sample)
+            if (c < ' ' && c is not '\t' and not '\n' and not '\r' and not '\f' and not '\v' and not '\u001b') controls++;
+        return controls * 10 > sample.Length;
     }
 
     /// <summary>Plain text of an HTML paste (tags and scripts removed, entities decoded, one table row a line).</summary>

@@ -20,10 +20,19 @@ internal static partial class InputText
     public static List<TextLine> Split(string text)
     {
         if (LooksLikeHtml(text)) text = HtmlToText(text);
-        var raw = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
-        var lines = new List<TextLine>(raw.Length);
-        for (int i = 0; i < raw.Length; i++)
-            lines.Add(Clean(i + 1, raw[i]));
+        // Lines end at CRLF, CR or LF. Cut straight from the text: normalizing the line ends first and splitting
+        // after held two more copies of the whole input at once.
+        var lines = new List<TextLine>();
+        int start = 0;
+        while (true)
+        {
+            int end = text.AsSpan(start).IndexOfAny('\r', '\n');
+            if (end < 0) break;
+            end += start;
+            lines.Add(Clean(lines.Count + 1, text[start..end]));
+            start = end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
+        }
+        lines.Add(Clean(lines.Count + 1, text[start..]));
         return lines;
     }
 
@@ -89,12 +98,24 @@ internal static partial class InputText
         return string.Join('\n', lines);
     }
 
-    [GeneratedRegex(@"<(script|style)\b[^>]*>.*?</\1\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)] private static partial Regex ScriptOrStyle();
-    [GeneratedRegex(@"<!--.*?-->", RegexOptions.Singleline)] private static partial Regex Comment();
-    [GeneratedRegex(@"<tr\b.*?</tr\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)] private static partial Regex TableRow();
-    [GeneratedRegex(@"</t[dh]\s*>", RegexOptions.IgnoreCase)] private static partial Regex CellEnd();
-    [GeneratedRegex(@"<br\s*/?>|</?(?:tr|p|div|h[1-6]|li|table|thead|tbody|pre|ul|ol)\b[^>]*>", RegexOptions.IgnoreCase)] private static partial Regex LineBreak();
-    [GeneratedRegex(@"</?[a-zA-Z][^<>]*>")] private static partial Regex AnyTag();
+    // These run over the whole input, so they are NonBacktracking (linear): with the backtracking engine every
+    // unclosed "<!--", "<tr" or "<script" of a truncated report rescanned the rest of the text. Script and style
+    // are two alternatives instead of a backreference (NonBacktracking has none); at one position only one can match.
+    const RegexOptions Linear = RegexOptions.NonBacktracking;
+    static readonly Regex ScriptOrStyleRegex = new(@"<script\b[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>",
+        RegexOptions.IgnoreCase | RegexOptions.Singleline | Linear);
+    static readonly Regex CommentRegex = new(@"<!--.*?-->", RegexOptions.Singleline | Linear);
+    static readonly Regex TableRowRegex = new(@"<tr\b.*?</tr\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | Linear);
+    static readonly Regex CellEndRegex = new(@"</t[dh]\s*>", RegexOptions.IgnoreCase | Linear);
+    static readonly Regex LineBreakRegex = new(@"<br\s*/?>|</?(?:tr|p|div|h[1-6]|li|table|thead|tbody|pre|ul|ol)\b[^>]*>",
+        RegexOptions.IgnoreCase | Linear);
+    static readonly Regex AnyTagRegex = new(@"</?[a-zA-Z][^<>]*>", Linear);
+    static Regex ScriptOrStyle() => ScriptOrStyleRegex;
+    static Regex Comment() => CommentRegex;
+    static Regex TableRow() => TableRowRegex;
+    static Regex CellEnd() => CellEndRegex;
+    static Regex LineBreak() => LineBreakRegex;
+    static Regex AnyTag() => AnyTagRegex;
     [GeneratedRegex(@"[ ]{2,}")] private static partial Regex MultiSpace();
 }
 

@@ -23,8 +23,9 @@ internal sealed partial class StackTextReader : IBlockReader
         var t = first.Text.Trim();
         if (StackTextHeader().IsMatch(t)) { analyze = true; header = true; }
         else if (ColumnHeader().IsMatch(t) || CallSiteOnlyHeader().IsMatch(t)) header = true;
-        else if (ParseStrict(t) is null && !StartsBareList(lines, start)) return 0;
-        bool bare = !header && ParseStrict(t) is null;
+        bool strict = !header && ParseStrict(t) is not null;
+        if (!header && !strict && !StartsBareList(lines, start)) return 0;
+        bool bare = !header && !strict;
 
         int i = header ? start + 1 : start;
         var parsed = new List<(FrameLine Frame, bool Scan)>();
@@ -197,28 +198,37 @@ internal sealed partial class StackTextReader : IBlockReader
     internal static FrameLine? Parse(string text, bool inBlock)
     {
         text = WithoutNote(text);
-        var tokens = Tokens().Matches(text);
-        if (tokens.Count == 0) return null;
-        int k = 0;
+        // Tokens are taken one at a time up to the call site: a frame needs only its first few, and matching all of
+        // them at once cost a Match object per token of a pasted line that can be megabytes long.
+        int pos = 0;
+        var token = NextToken(text, ref pos);
+        if (token is null) return null;
         int? number = null;
+        int tokenAt = pos - token.Length;
         // kn/kc frame number: 2+ hex digits, shorter than an address.
-        if (tokens.Count > 1 && FrameNumber().IsMatch(tokens[0].Value))
+        if (FrameNumber().IsMatch(token) && SkipWhite(text, pos) < text.Length)
         {
-            number = Convert.ToInt32(tokens[0].Value, 16);
-            k = 1;
+            number = Convert.ToInt32(token, 16);
+            token = NextToken(text, ref pos);
+            tokenAt = pos - (token?.Length ?? 0);
         }
         var columns = new List<string>();
         bool inline = false;
         int callSiteAt = -1;
-        for (; k < tokens.Count; k++)
+        for (; token is not null; token = NextToken(text, ref pos), tokenAt = pos - (token?.Length ?? 0))
         {
-            var v = tokens[k].Value;
+            var v = token;
             if (v == ":") continue;
-            if (v.StartsWith("(Inline", StringComparison.OrdinalIgnoreCase)) { inline = true; if (v == "(Inline") k++; continue; }
+            if (v.StartsWith("(Inline", StringComparison.OrdinalIgnoreCase))
+            {
+                inline = true;
+                if (v == "(Inline") NextToken(text, ref pos);
+                continue;
+            }
             if (v.Equals("Function)", StringComparison.OrdinalIgnoreCase)) { inline = true; continue; }
             if (Dashes().IsMatch(v)) { columns.Add(v); continue; }
             if (!v.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.IsAddressToken(v)) { columns.Add(v); continue; }
-            callSiteAt = tokens[k].Index;
+            callSiteAt = tokenAt;
             break;
         }
         CallSite? site;
@@ -243,6 +253,22 @@ internal sealed partial class StackTextReader : IBlockReader
 if (number is not null && (symbolic || (inBlock && (site.Module is not null || site.Address is not null)))) return new FrameLine(number, columns, inline, site);
         if (inBlock && columns.Count == 0 && symbolic && callSiteAt == 0) return new FrameLine(number, columns, inline, site);
         return null;
+    }
+
+    /// <summary>The next run of non-white characters from <paramref name="pos"/> (as \S+ matches), or null at the end.</summary>
+    static string? NextToken(string text, ref int pos)
+    {
+        int start = SkipWhite(text, pos);
+        int end = start;
+        while (end < text.Length && !char.IsWhiteSpace(text[end])) end++;
+        pos = end;
+        return end > start ? text[start..end] : null;
+    }
+
+    static int SkipWhite(string text, int pos)
+    {
+        while (pos < text.Length && char.IsWhiteSpace(text[pos])) pos++;
+        return pos;
     }
 
     /// <summary>
@@ -303,7 +329,6 @@ if (number is not null && (symbolic || (inBlock && (site.Module is not null || s
     [GeneratedRegex(@"^STACK_TEXT:", RegexOptions.IgnoreCase)] private static partial Regex StackTextHeader();
     [GeneratedRegex(@"^(?:#\s+)?(?:Child-SP|ChildEBP)\s+RetAddr\b", RegexOptions.IgnoreCase)] private static partial Regex ColumnHeader();
     [GeneratedRegex(@"^#?\s*Call Site$", RegexOptions.IgnoreCase)] private static partial Regex CallSiteOnlyHeader();
-    [GeneratedRegex(@"\S+")] private static partial Regex Tokens();
     [GeneratedRegex(@"^[0-9a-fA-F]{2,4}$")] private static partial Regex FrameNumber();
     [GeneratedRegex(@"^-{8}(?:`-{8})?$")] private static partial Regex Dashes();
     [GeneratedRegex(@"^[0-9a-fA-F`]+$")] private static partial Regex OnlyHex();

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using FcgiExt.RulesEngine.Readers;
+
+// Debugger-text readers on large and malformed inputs: for each format (a real fixture repeated to the size), each
+// shape (clean; unclosed `<!--`, `<tr`, `<td` and `<script` in every repeat; the whole input on one line; binary garbage) and each
+// size, one fresh process reads the file and reports time and memory. Fresh processes so one input's heap and JIT
+// never flatter the next. Peak memory is the process's peak working set (VmHWM) while reading, minus its working
+// set just before (runtime, JIT'ed readers): what reading this input cost, garbage not yet collected included.
+//   TextBench [sizes MB, default 1,4,16] [timeout s, default 120]
+//   TextBench --one <file>   (the child: prints "seconds peakBytes")
+
+if (args.Length == 2 && args[0] == "--one") return One(args[1]);
+
+var sizes = (args.Length > 0 ? args[0] : "1,4,16").Split(',').Select(int.Parse).ToArray();
+int timeout = args.Length > 1 ? int.Parse(args[1]) : 120;
+var root = FindRoot();
+var fixtures = Path.Combine(root, "tests/RulesEngine.Tests/Fixtures/text");
+(string Name, string File)[] formats =
+[
+    ("windbg k/lm/.exr", "synthetic-windbg-x64-session-xdebug.txt"),
+    ("!analyze -v", "php-src-16449-analyze-opcache-jit-fragment.txt"),
+    ("event 1000", "php-src-10692-event1000-php8-fastcgi.txt"),
+    ("Report.wer", "msphpsql-82-Report.wer"),
+    ("lmv", "electron-21614-lmv-oleaut32.txt"),
+    ("ruby crash", "grpc-34706-ruby32-grpc-segv.txt"),
+    ("debugdiag html", "synthetic-debugdiag-report.html"),
+    ("debugdiag text", "synthetic-debugdiag-text.txt"),
+    ("vs call stack", "zeroc-ice-79-visual-studio-call-stack.txt"),
+];
+string[] shapes = ["clean", "unclosed", "one line", "binary"];
+var self = Environment.ProcessPath!;
+var selfArgs = self.EndsWith("dotnet", StringComparison.Ordinal) ? [typeof(Program).Assembly.Location] : Array.Empty<string>();
+var tmp = Directory.CreateTempSubdirectory("fcgi-textbench-");
+try
+{
+    Console.WriteLine($"{"format",-16} {"shape",-9} {"MB",4} {"seconds",8} {"MB/s",8} {"peak MB",8} {"peak/input",10}");
+    double worstRate = double.MaxValue, worstRatio = 0;
+    foreach (var (name, file) in formats)
+    {
+        var text = DebuggerText.Decode(File.ReadAllBytes(Path.Combine(fixtures, file)));
+        foreach (var shape in shapes)
+            foreach (var mb in sizes)
+            {
+                if (shape == "binary" && name != formats[0].Name) continue; // garbage is the same whatever the format
+                var path = Path.Combine(tmp.FullName, "input");
+                long bytes = Write(path, text, shape, mb);
+                var (ok, seconds, peak) = RunChild(self, selfArgs, path, timeout);
+                double inMb = bytes / 1048576.0;
+                string sec = ok ? $"{seconds,8:F2}" : $"{(seconds < 0 ? "error" : ">" + timeout),8}";
+                string rate = ok ? $"{inMb / Math.Max(seconds, 1e-6),8:F1}" : $"{"-",8}";
+                string pk = ok ? $"{peak / 1048576.0,8:F1}" : $"{"-",8}";
+                string ratio = ok ? $"{peak / (double)bytes,10:F2}" : $"{"-",10}";
+                Console.WriteLine($"{name,-16} {shape,-9} {mb,4} {sec} {rate} {pk} {ratio}");
+                if (ok)
+                {
+                    worstRate = Math.Min(worstRate, inMb / Math.Max(seconds, 1e-6));
+                    worstRatio = Math.Max(worstRatio, peak / (double)bytes);
+                }
+                else worstRate = 0;
+            }
+    }
+    Console.WriteLine($"slowest {worstRate:F1} MB/s (goal >= 5); largest peak {worstRatio:F2}x the input (goal <= 4)");
+}
+finally { tmp.Delete(true); }
+return 0;
+
+static int One(string path)
+{
+    // Warm-up on a small text of every format, so the JIT and the regex construction are in the baseline.
+    DebuggerText.Read("0:000> k\nChild-SP RetAddr Call Site\n00000000`0012f8a8 00007ffb`1234abcd php8ts!zend_call+0x1f\n<td>x</td>");
+    GC.Collect();
+    using var process = Process.GetCurrentProcess();
+    process.Refresh();
+    long before = process.WorkingSet64;
+    var sw = Stopwatch.StartNew();
+    // Decode + Read, not ReadFile: ReadFile refuses binary files, and the readers' cost on garbage is what is measured.
+    var report = DebuggerText.Read(DebuggerText.Decode(File.ReadAllBytes(path)), path);
+    sw.Stop();
+    GC.KeepAlive(report);
+    process.Refresh();
+    Console.WriteLine($"{sw.Elapsed.TotalSeconds:R} {Math.Max(0, process.PeakWorkingSet64 - before)}");
+    return 0;
+}
+
+static long Write(string path, string fixture, string shape, int mb)
+{
+    long target = mb * 1048576L;
+    if (shape == "binary")
+    {
+        var random = new Random(15);
+        var data = new byte[target];
+        random.NextBytes(data);
+        File.WriteAllBytes(path, data);
+        return target;
+    }
+    var sb = new StringBuilder((int)target + fixture.Length);
+    // Unclosed: every repeat opens a comment, a row, a cell and a script that never close (a report cut mid-tag,
+    // many times over), the case where each opener used to rescan the rest of the text.
+    var opener = shape == "unclosed" ? "<!-- cut\n<tr><td class=\"x\"\n<script>\n" : "";
+    // And nothing closes them: a fixture's own "-->" or "</tr>" would end the previous repeat's opener.
+    if (shape == "unclosed") fixture = Regex.Replace(fixture, @"-->|</(?:script|style|tr)\s*>", "", RegexOptions.IgnoreCase);
+    while (sb.Length < target) sb.Append(opener).Append(fixture).Append('\n');
+    if (shape == "one line") sb.Replace('\r', ' ').Replace('\n', ' ');
+    sb.Length = (int)target;
+    var encoded = Encoding.UTF8.GetBytes(sb.ToString());
+    File.WriteAllBytes(path, encoded);
+    return encoded.Length;
+}
+
+static (bool Ok, double Seconds, long Peak) RunChild(string self, string[] selfArgs, string path, int timeout)
+{
+    var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true };
+    foreach (var a in selfArgs) start.ArgumentList.Add(a);
+    start.ArgumentList.Add("--one");
+    start.ArgumentList.Add(path);
+    using var child = Process.Start(start)!;
+    var output = child.StandardOutput.ReadToEndAsync();
+    _ = child.StandardError.ReadToEndAsync();
+    if (!child.WaitForExit(timeout * 1000))
+    {
+        child.Kill(entireProcessTree: true);
+        child.WaitForExit();
+        return (false, timeout, 0);
+    }
+    var parts = output.Result.Trim().Split(' ');
+    if (child.ExitCode != 0 || parts.Length != 2) return (false, -1, 0);
+    return (true, double.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1]));
+}
+
+static string FindRoot()
+{
+    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        if (File.Exists(Path.Combine(d.FullName, "FcgiExt.sln"))) return d.FullName;
+    throw new InvalidOperationException("run from inside the FcgiExt checkout");
+}

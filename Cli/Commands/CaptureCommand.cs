@@ -147,11 +147,8 @@ public static class CaptureCommand
         try
         {
             var wine = new WineRunner { Progress = m => stderr.WriteLine($"fcgi capture: {m}") };
-            var environment = new Dictionary<string, string>();
-            // The worker inherits the host's environment: pass the caller's FastCGI settings on.
-            foreach (var v in new[] { "PHP_FCGI_MAX_REQUESTS", "PHP_FCGI_CHILDREN", "PHPRC", "_FCGI_X_PIPE_", "FCGIEXT_TRACE" })
-                if (Environment.GetEnvironmentVariable(v) is { Length: > 0 } value) environment[v] = value;
-            var run = wine.StreamHost(args, environment, line =>
+            // The host, and the worker it starts, inherit this process's environment (the caller's FastCGI settings).
+            var run = wine.StreamHost(args, new Dictionary<string, string>(), line =>
             {
                 if (Print(line, r.Format, stdout, stderr)) captured++;
             }, cancel.Token);

@@ -232,15 +232,7 @@ public sealed class WineRunner
         string outFile = Path.Combine(Path.GetTempPath(), $"fcgihost-{id}.out");
         string errFile = Path.Combine(Path.GetTempPath(), $"fcgihost-{id}.err");
         var watch = Stopwatch.StartNew();
-        var sh = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = psi.WorkingDirectory };
-        sh.ArgumentList.Add("-c");
-        sh.ArgumentList.Add("out=$1; err=$2; shift 2; exec \"$@\" >\"$out\" 2>\"$err\" </dev/null");
-        sh.ArgumentList.Add("sh");
-        sh.ArgumentList.Add(outFile);
-        sh.ArgumentList.Add(errFile);
-        sh.ArgumentList.Add(psi.FileName);
-        foreach (var a in psi.ArgumentList) sh.ArgumentList.Add(a);
-        foreach (var (k, v) in psi.Environment) sh.Environment[k] = v;
+        var sh = ToFiles(psi, outFile, errFile);
         try
         {
             using var p = Process.Start(sh) ?? throw new InvalidOperationException("cannot start the engine host");
@@ -309,11 +301,11 @@ public sealed class WineRunner
         return new EngineServer(Wine("wine", HostExe, "serve"));
     }
 
-    /// <summary>Starts a process with stdout/stderr in files (never pipes: see the class comment) and waits for it.</summary>
-    internal static int RunToFiles(ProcessStartInfo psi, string stdoutFile, string stderrFile, TimeSpan timeout, out bool timedOut)
+    /// <summary>The start of <paramref name="psi"/> through sh, which does the redirection so the child's descriptors are
+    /// the files themselves (never pipes: see the class comment); stdin is /dev/null.</summary>
+    static ProcessStartInfo ToFiles(ProcessStartInfo psi, string stdoutFile, string stderrFile)
     {
-        // sh does the redirection so the child's descriptors are the files themselves.
-        var sh = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        var sh = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = psi.WorkingDirectory };
         sh.ArgumentList.Add("-c");
         sh.ArgumentList.Add(stdoutFile == stderrFile
             ? "out=$1; shift 2; exec \"$@\" >\"$out\" 2>&1 </dev/null"
@@ -324,6 +316,13 @@ public sealed class WineRunner
         sh.ArgumentList.Add(psi.FileName);
         foreach (var a in psi.ArgumentList) sh.ArgumentList.Add(a);
         foreach (var (k, v) in psi.Environment) sh.Environment[k] = v;
+        return sh;
+    }
+
+    /// <summary>Starts a process with stdout/stderr in files (never pipes: see the class comment) and waits for it.</summary>
+    internal static int RunToFiles(ProcessStartInfo psi, string stdoutFile, string stderrFile, TimeSpan timeout, out bool timedOut)
+    {
+        var sh = ToFiles(psi, stdoutFile, stderrFile);
         using var p = Process.Start(sh) ?? throw new InvalidOperationException($"cannot start {psi.FileName}");
         timedOut = !p.WaitForExit(timeout);
         if (timedOut)

@@ -167,15 +167,20 @@ public static partial class NextSteps
 
     /// <summary>The `.dump /ma` step: a full dump the owner can debug, with a name that says what it holds.</summary>
     /// <param name="processName">The process the input names; null when it names none.</param>
-    public static NextStep DumpStep(string? processName, string exceptionClass, string? ownerName, string? reportUrl)
+    /// <param name="live">The process is stopped in the debugger now: the dump is one command away, before it goes.</param>
+    public static NextStep DumpStep(string? processName, string exceptionClass, string? ownerName, string? reportUrl, bool live = false)
     {
         var stem = DumpStem(processName);
         var cls = new string(exceptionClass.Where(c => char.IsAsciiLetterOrDigit(c) || c == '_').ToArray());
         if (cls.Length == 0) cls = "crash";
         var who = ownerName is null or "unknown" ? "the owner" : ownerName;
+        string share = $"with {who}" + (reportUrl is null ? "." : $": {reportUrl}");
         return new() { Kind = "dump",
-            Text = "Save a full dump at the crash (in the debugger; create c:\\dumps first) and share it, with this report's bucket and " +
-                $"JSON, with {who}" + (reportUrl is null ? "." : $": {reportUrl}"),
+            Text = live
+                ? $"Write the full dump now, while the process is stopped here (create c:\\dumps first), and share it with this report's " +
+                  $"bucket and JSON, {share}"
+                : $"Save a full dump at the crash (in the debugger; create c:\\dumps first) and share it, with this report's bucket and " +
+                  $"JSON, {share}",
             Runs = NextStep.InDebugger, Command = $@".dump /ma /u c:\dumps\{stem}_{cls}.dmp", Url = reportUrl };
     }
 

@@ -112,6 +112,6 @@ public class IisConfigurationTests
     {
         Assert.That(WindowsPath.DirectoryOf(@"C:\Program Files\PHP\php-cgi.exe"), Is.EqualTo(@"C:\Program Files\PHP"));
         Assert.That(WindowsPath.Join(@"C:\PHP\", "php.ini"), Is.EqualTo(@"C:\PHP\php.ini"));
-        Assert.That(WindowsPath.Join("/tmp/php", "php.ini"), Is.EqualTo("/tmp/php/php.ini"));
+        Assert.That(WindowsPath.Join("srv/php", "php.ini"), Is.EqualTo("srv/php/php.ini"));
     }
 }

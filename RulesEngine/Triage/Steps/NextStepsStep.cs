@@ -89,13 +89,8 @@ public static partial class NextStepsStep
                        "module of your own or a vendor's is the likely owner. `fcgi rules explain module!function` shows what the " +
                        "catalog " +
                        "does with a frame, and a site catalog (--rules) can teach it." };
-        var dump = NextSteps.DumpStep(Triager.NamedProcess(crash), cls.Name ?? BucketId.NoException,
-            IsUnknownOwner(verdict) ? null : verdict.Owner, verdict.ReportUrl);
-        // Stopped live, the dump is one command away: now, before the process goes.
-        yield return crash.Source.Live ? dump with { Text = "Write the full dump now, while the process is stopped here (create " +
-            "c:\\dumps first), " +
-            "and share it with this report's bucket and JSON" +
-            dump.Text[dump.Text.LastIndexOf(", with ", StringComparison.Ordinal)..] } : dump;
+        yield return NextSteps.DumpStep(Triager.NamedProcess(crash), cls.Name ?? BucketId.NoException,
+            IsUnknownOwner(verdict) ? null : verdict.Owner, verdict.ReportUrl, live: crash.Source.Live);
     }
 
     /// <summary>

@@ -8,8 +8,8 @@
 #   --full        write only the full-memory dumps (full.dmp, not in git) of the scenarios that have one,
 #                 leaving the committed minidumps alone (what tests call when they need a full dump)
 #   --list        print the scenario names and stop
-#   --live        build only the live-debugging helpers into TestDumps/live (w3wp.exe, php_wait_debugger.dll; see
-#                 TestDumps/README.md) and stop: no scenario image, dump or build stamp is touched
+#   --live        build only the live-debugging helpers into TestDumps/live (w3wp.exe, php_wait_debugger.dll,
+#                 fcgi/php-cgi.exe; see TestDumps/README.md) and stop: no scenario image, dump or build stamp is touched
 # Environment: FCGIEXT_CACHE (default <repo>/.cache) holds the build, the Wine prefix and the package
 # restore project; DBGENG_VERSION (default 20260109.1235.0).
 # Needs wine, mingw-w64, clang, lld, llvm and a .NET SDK (scripts/ensure-tools.sh installs the first).
@@ -152,7 +152,7 @@ link() {
     objects+=("$object")
   done
   # the version resource the real module carries (src/versions.txt), as lmv and the engine's version calls show it
-  if version_resource "$out" "$build/obj/$(basename "$out").rc.o"; then objects+=("obj/$(basename "$out").rc.o"); fi
+  if version_resource "$(basename "$out")" "$build/obj/$(basename "$out").rc.o"; then objects+=("obj/$(basename "$out").rc.o"); fi
   local shared=()
   if [[ $out != *.exe ]]; then
     # each DLL its own preferred base, as shipped DLLs have: all at lld's default base, every DLL but
@@ -177,8 +177,16 @@ build_live() {
   image_base=0x1a0000000
   link w3wp.exe w3wp.pdb src/iis/w3wp.c -- -lshell32
   link php_wait_debugger.dll php_wait_debugger.pdb src/php/ext/wait_debugger.c
-  mkdir -p "$live"
-  for file in w3wp.exe w3wp.pdb php_wait_debugger.dll php_wait_debugger.pdb; do
+  # php-cgi.exe serving FastCGI over IIS's named pipe (fcgi repro's Windows worker; TestDumps/repro-layout.sh lays it
+  # out with the xdebug scenario's php8ts.dll and extension). php8ts.dll's import library from its exports, so that
+  # --live never rebuilds the scenario images.
+  mkdir -p "$bin/fcgi"
+  printf '%s\n' 'LIBRARY php8ts.dll' EXPORTS php_module_startup php_module_shutdown php_request_startup php_request_shutdown \
+    php_execute_script > "$build/obj/php8ts-fcgi.def"
+  llvm-dlltool -m i386:x86-64 -d "$build/obj/php8ts-fcgi.def" -l "$bin/fcgi/libphp8ts.a"
+  link fcgi/php-cgi.exe fcgi/php-cgi.pdb src/php/cgi_main.c src/php/fastcgi.c -- -Lbin/fcgi -lphp8ts
+  mkdir -p "$live/fcgi"
+  for file in w3wp.exe w3wp.pdb php_wait_debugger.dll php_wait_debugger.pdb fcgi/php-cgi.exe fcgi/php-cgi.pdb; do
     cmp -s "$bin/$file" "$live/$file" || cp "$bin/$file" "$live/$file"
   done
 }

@@ -123,9 +123,9 @@ public static class ReproDriver
                     }
                     live.DropConnection();
                     // Past the request timeout IIS terminates the process outright (no waiting to see whether it leaves).
-                    if (result is null && record.Failure == TimeoutText) live.Process.Signal(Signals.Kill);
+                    if (result is null && record.Failure == TimeoutText) live.Process.Kill();
                     var died = await Task.WhenAny(live.Process.Exit, Task.Delay(options.ExitWait, cancel)) == live.Process.Exit
-                               && live.Process.SignalSent is null;
+                               && !live.Process.EndedByDriver;
                     await EndAsync(live, died ? WorkerEnd.Died : WorkerEnd.Killed,
                         (number, record.Step, record.Failure ?? result?.Failure));
                     live = null;
@@ -149,7 +149,7 @@ public static class ReproDriver
         Live Spawn(int slot)
         {
             int index = Interlocked.Increment(ref nextWorker);
-            var process = WorkerProcess.Start(options.Worker, options.WorkerArguments, env);
+            var process = options.Launcher(options.Worker, options.WorkerArguments, env);
             return new Live(index, slot, process);
         }
 
@@ -174,14 +174,13 @@ public static class ReproDriver
             }
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             timeout.CancelAfter(options.RequestTimeout);
-            if (live.Connection is null)
+            if (live.Stream is null)
             {
                 try
                 {
-                    live.Connection = await live.Process.ConnectAsync(timeout.Token);
-                    live.Stream = new NetworkStream(live.Connection, ownsSocket: false);
+                    live.Stream = await live.Process.ConnectAsync(timeout.Token);
                 }
-                catch (Exception e) when (e is SocketException or OperationCanceledException && !cancel.IsCancellationRequested)
+                catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancel.IsCancellationRequested)
                 {
                     string why = e is OperationCanceledException ? TimeoutText : FastCgiClient.Describe(e) ?? e.Message;
                     return (Record(FastCgiStep.Connect, why, null), null);
@@ -211,19 +210,21 @@ public static class ReproDriver
             else exit = await live.Process.StopAsync(TimeSpan.FromSeconds(2));
             // Gone by itself before the driver retired it: a death when IIS would still have sent it requests, and
             // harmless when its own limit and instanceMaxRequests agree (IIS retires it at that moment anyway).
-            if (end == WorkerEnd.Stopped && live.Process.SignalSent is null)
+            if (end == WorkerEnd.Stopped && !live.Process.EndedByDriver)
                 end = live.Served < options.InstanceMaxRequests ? WorkerEnd.Died : WorkerEnd.Recycled;
             string stderr = await live.Process.StderrTextAsync(TimeSpan.FromMilliseconds(500));
             var exited = live.Process.Exited ?? DateTime.UtcNow;
+            var debug = options.DebugCaptureOf is { } capture ? await capture(live.Process.Pid) : null;
             Workers.Add(new WorkerRecord
             {
                 Index = live.Index, Slot = live.Slot, Pid = live.Process.Pid, End = end, ExitCode = exit.ExitCode,
-                Signal = exit.Signal is null ? null : exit.SignalName, CoreDumped = exit.CoreDumped, RequestsServed = live.Served,
+                Signal = exit.Signal is null ? null : exit.SignalName, Exception = exit.ExceptionName, CoreDumped = exit.CoreDumped,
+                RequestsServed = live.Served,
                 FirstRequest = live.First, LastCompletedRequest = live.LastCompleted, RequestAtEnd = inFlight?.Request,
                 StepAtEnd = inFlight?.Step ?? (live.LastCompleted is null ? null : StepName(FastCgiStep.AfterEndRequest)),
                 FailureAtEnd = inFlight?.Failure, LifetimeMs = (exited - live.Process.Started).TotalMilliseconds,
                 ExitAfterLastEndRequestMs = live.LastEndRequest is { } t ? (exited - t).TotalMilliseconds : null,
-                ProcessStderr = stderr.Length == 0 ? null : stderr,
+                ProcessStderr = stderr.Length == 0 ? null : stderr, Debug = debug,
             });
             live.Dispose();
         }
@@ -238,13 +239,12 @@ public static class ReproDriver
         _ => "after_end_request",
     };
 
-    sealed class Live(int index, int slot, WorkerProcess process) : IDisposable
+    sealed class Live(int index, int slot, IFastCgiWorker process) : IDisposable
     {
         public int Index { get; } = index;
         public int Slot { get; } = slot;
-        public WorkerProcess Process { get; } = process;
-        public Socket? Connection { get; set; }
-        public NetworkStream? Stream { get; set; }
+        public IFastCgiWorker Process { get; } = process;
+        public Stream? Stream { get; set; }
         public int Served { get; set; }
         public int? First { get; set; }
         public int? LastCompleted { get; set; }
@@ -254,8 +254,6 @@ public static class ReproDriver
         {
             Stream?.Dispose();
             Stream = null;
-            Connection?.Dispose();
-            Connection = null;
         }
 
         public void Dispose()

@@ -46,6 +46,20 @@ public sealed record ReproOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(90);
     /// <summary>How long a worker whose connection broke gets to be seen exiting before it counts as alive.</summary>
     public TimeSpan ExitWait { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>How workers start: a Unix socket as fd 0 (the default) or IIS's named pipe (<see cref="PipeWorkerProcess"/>).</summary>
+    [JsonIgnore] public WorkerLauncher Launcher { get; init; } = WorkerProcess.Launch;
+    /// <summary>What a debugger saw of a worker (fcgi repro --debug): asked for each worker when it has ended.</summary>
+    [JsonIgnore] public Func<int, Task<DebugCapture?>>? DebugCaptureOf { get; init; }
+}
+
+/// <summary>A worker's crash as the debugger engine caught it: the full dump written at the stop and the !fcgi verdict of
+/// that moment (the JSON of `!fcgi -json`), or why there is none.</summary>
+public sealed record DebugCapture
+{
+    public string? Dump { get; init; }
+    public string? Code { get; init; }
+    public System.Text.Json.JsonElement? Verdict { get; init; }
+    public string? Error { get; init; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<WorkerEnd>))]
@@ -91,6 +105,9 @@ public sealed record WorkerRecord
     public required WorkerEnd End { get; init; }
     public int? ExitCode { get; init; }
     public string? Signal { get; init; }
+    /// <summary>The exception a Windows worker died of ("0xc0000005 STATUS_ACCESS_VIOLATION"): its exit code was an NTSTATUS
+    /// error.</summary>
+    public string? Exception { get; init; }
     public bool CoreDumped { get; init; }
     public int RequestsServed { get; init; }
     public int? FirstRequest { get; init; }
@@ -104,6 +121,8 @@ public sealed record WorkerRecord
     public double? ExitAfterLastEndRequestMs { get; init; }
     /// <summary>What the worker wrote on its own stderr, outside FastCGI.</summary>
     public string? ProcessStderr { get; init; }
+    /// <summary>Under --debug: the dump and verdict of its crash.</summary>
+    public DebugCapture? Debug { get; init; }
 }
 
 public sealed record Finding
@@ -123,6 +142,10 @@ public sealed record Finding
     public IReadOnlyList<int>? Requests { get; init; }
     /// <summary>The signal of a crash.</summary>
     public string? Signal { get; init; }
+    /// <summary>The exception of a Windows worker's crash ("0xc0000005 STATUS_ACCESS_VIOLATION").</summary>
+    public string? Exception { get; init; }
+    /// <summary>Under --debug: the dump of that crash.</summary>
+    public string? Dump { get; init; }
 }
 
 public sealed record ReproSettings

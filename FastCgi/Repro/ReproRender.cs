@@ -8,18 +8,31 @@ namespace FcgiExt.FastCgi.Repro;
 /// <summary>The report as text for a terminal, or as the JSON of docs/repro.schema.json.</summary>
 public static class ReproRender
 {
+    /// <summary>Source-generated (the engine host that drives Windows workers is NativeAOT, without reflection).</summary>
     static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, TypeInfoResolver = ReproJson.Default,
     };
 
     public static string ToJson(ReproReport report, string toolVersion)
     {
-        var node = JsonSerializer.SerializeToNode(report, Json)!.AsObject();
+        var node = JsonSerializer.SerializeToNode(report, Json.GetTypeInfo(typeof(ReproReport)))!.AsObject();
         node.Insert(1, "tool_version", toolVersion);
         return node.ToJsonString(Json);
     }
+
+    /// <summary>The report back from its JSON (what the engine host prints for a Windows worker).</summary>
+    public static ReproReport FromJson(string json) =>
+        (ReproReport?)JsonSerializer.Deserialize(json, Json.GetTypeInfo(typeof(ReproReport)))
+        ?? throw new JsonException("the repro report is empty");
+
+    /// <summary>The options as the engine host reads them (the launcher and the debugger hook stay on each side).</summary>
+    public static string OptionsToJson(ReproOptions options) => JsonSerializer.Serialize(options, Json.GetTypeInfo(typeof(ReproOptions)));
+
+    public static ReproOptions OptionsFromJson(string json) =>
+        (ReproOptions?)JsonSerializer.Deserialize(json, Json.GetTypeInfo(typeof(ReproOptions)))
+        ?? throw new JsonException("the repro options are empty");
 
     public static string ToText(ReproReport report)
     {
@@ -55,7 +68,7 @@ public static class ReproRender
         t.AppendLine("Workers");
         foreach (var w in report.Workers)
         {
-            string exit = w.Signal is { } sig ? sig + (w.CoreDumped ? " (core)" : "") : $"status {w.ExitCode}";
+            string exit = w.Signal is { } sig ? sig + (w.CoreDumped ? " (core)" : "") : w.Exception ?? $"status {w.ExitCode}";
             string range = w.FirstRequest is null ? "no requests"
                 : $"requests {w.FirstRequest}–{w.LastCompletedRequest?.ToString() ?? "none"}";
             string at = w.RequestAtEnd is { } n ? $", at request {n} ({ReproVerdicts.Step(w.StepAtEnd)}: {w.FailureAtEnd})" : "";
@@ -79,3 +92,8 @@ public static class ReproRender
         return t.ToString();
     }
 }
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ReproReport))]
+[JsonSerializable(typeof(ReproOptions))]
+internal sealed partial class ReproJson : JsonSerializerContext;

@@ -22,10 +22,11 @@ public static partial class ReproVerdicts
         {
             var inFlight = w.RequestAtEnd is { } n && byNumber.TryGetValue(n, out var r) ? r : null;
             var f = w.End == WorkerEnd.Killed ? Killed(w, inFlight, settings) : Died(w, inFlight, settings);
-            f = f with { Signal = w.Signal };
+            f = f with { Signal = w.Signal, Exception = w.Exception, Dump = w.Debug?.Dump };
             // Under load the same death repeats for many workers (each recycle, each replacement that cannot start, each
             // crash of one script): said once, with how often and at which requests.
             int same = findings.FindIndex(o => o.Kind == f.Kind && o.Fix == f.Fix && o.Script == f.Script && o.Signal == f.Signal
+                                               && o.Exception == f.Exception && o.Dump is null && f.Dump is null
                                                && (f.Kind != "startup_failure" || o.Message == f.Message));
             if (same < 0)
             {
@@ -67,14 +68,19 @@ public static partial class ReproVerdicts
                                        : $"during request {inFlight.Number} ({Step(inFlight.Step)})";
         string failed = inFlight is null ? "" : $"; request {inFlight.Number} failed at {Step(inFlight.Step)}: {inFlight.Failure}";
         string stderr = w.ProcessStderr is { } e ? $"; its stderr: \"{FirstLine(e)}\"" : "";
-        if (w.Signal is { } signal)
+        if ((w.Signal ?? w.Exception) is { } killer)
             return new Finding
             {
                 Kind = "crash", Worker = w.Index, Request = inFlight?.Number, Step = inFlight?.Step, Script = inFlight?.Script,
-                Message = $"{worker} crashed ({signal}{(w.CoreDumped ? ", core dumped" : "")}) {when}" +
+                Message = $"{worker} crashed ({killer}{(w.CoreDumped ? ", core dumped" : "")}) {when}" +
                           (inFlight is null ? "" : $", script {inFlight.Script}{Query(inFlight)}") +
                           $"; under IIS: '{IisError}'" + stderr,
-                Fix = "a crash is a bug in PHP or an extension: reproduce it with this script, get a core dump (ulimit -c unlimited) " +
+                Fix = w.Debug is { Dump: { } dump } ? $"a crash is a bug in PHP or an extension: the dump {dump} and its verdict " +
+                                                      "below say whose; send both to the owner"
+                    : w.Exception is not null ? "a crash is a bug in PHP or an extension: run the same requests with --debug for the " +
+                                                "dump and its verdict, or on the server `fcgi capture --name php-cgi.exe`, and triage " +
+                                                "it with `fcgi triage`"
+                    : "a crash is a bug in PHP or an extension: reproduce it with this script, get a core dump (ulimit -c unlimited) " +
                       "or, on the Windows server, a full dump with `fcgi capture --name php-cgi.exe`, and triage it with `fcgi triage`",
             };
         int served = w.RequestsServed;

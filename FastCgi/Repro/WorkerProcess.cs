@@ -3,17 +3,27 @@ using System.Runtime.InteropServices;
 
 namespace FcgiExt.FastCgi.Repro;
 
-/// <summary>How a worker process ended, as waitpid(2) tells it.</summary>
-public sealed record WorkerExit(int? ExitCode, int? Signal, bool CoreDumped)
+/// <summary>How a worker process ended: as waitpid(2) tells it on Unix, or as GetExitCodeProcess does on Windows, where an
+/// unhandled exception ends the process with its exception code (an NTSTATUS of error severity, 0xC…).</summary>
+public sealed record WorkerExit(int? ExitCode, int? Signal, bool CoreDumped, uint? Exception = null)
 {
     public static WorkerExit FromWaitStatus(int status) =>
         (status & 0x7f) == 0 ? new WorkerExit((status >> 8) & 0xff, null, false)
                              : new WorkerExit(null, status & 0x7f, (status & 0x80) != 0);
 
+    /// <summary>A Windows exit code: 0xC0000000 and up is an NTSTATUS error — the exception that killed it (0xc0000005, a
+    /// fail-fast's 0xc0000409) — which no program returns as a status of its own.</summary>
+    public static WorkerExit FromWindowsExitCode(uint code) =>
+        code >= 0xC0000000 ? new WorkerExit(null, null, false, code) : new WorkerExit(unchecked((int)code), null, false);
+
     public string SignalName => Signal is { } s ? Signals.Name(s) : "";
 
+    /// <summary>"0xc0000005 STATUS_ACCESS_VIOLATION", or the hex code alone when it has no name.</summary>
+    public string? ExceptionName => Exception is { } code
+        ? RulesEngine.Triage.ExceptionCodes.Hex(code) + (RulesEngine.Triage.ExceptionCodes.NameOf(code) is { } n ? " " + n : "") : null;
+
     public override string ToString() => Signal is { } s ? $"killed by {Signals.Name(s)}{(CoreDumped ? " (core dumped)" : "")}"
-                                                         : $"exit status {ExitCode}";
+        : ExceptionName is { } e ? $"ended by exception {e}" : $"exit status {ExitCode}";
 }
 
 public static class Signals
@@ -36,7 +46,7 @@ public static class Signals
 /// only. The child is reaped with waitpid on a thread of its own: the runtime's SIGCHLD handler reaps only the children
 /// Process started.
 /// </summary>
-public sealed class WorkerProcess : IDisposable
+public sealed class WorkerProcess : IFastCgiWorker
 {
     readonly Socket listener;
     readonly Task<WorkerExit> exit;
@@ -58,6 +68,7 @@ public sealed class WorkerProcess : IDisposable
     }
     /// <summary>The signal this side sent (recycling, the end of the run), so that exit is not taken for a crash.</summary>
     public int? SignalSent => signalled == 0 ? null : signalled;
+    public bool EndedByDriver => signalled != 0;
 
     WorkerProcess(int pid, string socketPath, Socket listener, Stream stderr)
     {
@@ -127,13 +138,16 @@ public sealed class WorkerProcess : IDisposable
         return null;
     }
 
-    public async Task<Socket> ConnectAsync(CancellationToken cancel)
+    public static IFastCgiWorker Launch(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment) =>
+        Start(executable, arguments, environment);
+
+    public async Task<Stream> ConnectAsync(CancellationToken cancel)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancel);
-            return socket;
+            return new NetworkStream(socket, ownsSocket: true);
         }
         catch
         {
@@ -149,6 +163,8 @@ public sealed class WorkerProcess : IDisposable
         Interlocked.CompareExchange(ref signalled, signal, 0);
         Native.Kill(Pid, signal);
     }
+
+    public void Kill() => Signal(Signals.Kill);
 
     /// <summary>Ends the worker: SIGTERM, then SIGKILL if it is still there after the grace period.</summary>
     public async Task<WorkerExit> StopAsync(TimeSpan grace)

@@ -314,7 +314,7 @@ public static class EngineHost
     }
 
     /// <summary>One loaded catalog per set of site catalog paths, kept for the life of the server.</summary>
-    sealed class CatalogCache
+    public sealed class CatalogCache
     {
         readonly Dictionary<string, RuleCatalog> _byPaths = new(StringComparer.Ordinal);
 

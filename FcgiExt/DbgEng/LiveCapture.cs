@@ -14,6 +14,12 @@ public sealed record LiveTarget
     public string? ProcessName { get; init; }
     /// <summary>Debug the processes the target creates too (php-cgi.exe under w3wp.exe).</summary>
     public bool Children { get; init; }
+    /// <summary>Processes handed over while the session runs (fcgi repro --debug: each worker, spawned suspended), attached on
+    /// the engine's thread; the session lasts until the feed is completed and no process is left.</summary>
+    public System.Threading.Channels.ChannelReader<uint>? Feed { get; init; }
+    /// <summary>Told each process's system id once the engine has it (its initial or attach break): the moment a suspended
+    /// worker may run.</summary>
+    public Action<uint>? Attached { get; init; }
 }
 
 public sealed record LiveOptions
@@ -24,6 +30,9 @@ public sealed record LiveOptions
     public bool FirstChance { get; init; }
     /// <summary>Capture every exit through ExitProcess, not only a FastCGI worker's.</summary>
     public bool Exits { get; init; }
+    /// <summary>False: capture exits only when <see cref="Exits"/> says so, whatever this process's environment holds (fcgi
+    /// repro reports its workers' exits itself).</summary>
+    public bool ExitsOfWorkers { get; init; } = true;
     public TimeSpan? Timeout { get; init; }
     public SessionOptions Session { get; init; } = new();
     public FcgiOptions Procedure { get; init; } = new() { KeepSymbolPath = true };
@@ -64,7 +73,7 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
 {
     public const string ExitBreakpoint = "ntdll!RtlExitUserProcess";
 
-    LiveStopPolicy _policy = new(options.FirstChance, options.Exits || IsFastCgiWorker());
+    LiveStopPolicy _policy = new(options.FirstChance, options.Exits || options.ExitsOfWorkers && IsFastCgiWorker());
     int _captures;
 
     /// <summary>Environment variables that make a process a FastCGI worker whose exit is unexpected by its server.</summary>
@@ -77,9 +86,25 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
         var deadline = options.Timeout is { } t ? Stopwatch.StartNew() : null;
         // Under --children the processes are the server's workers: their exits are what "exited unexpectedly" means
         // (the server process itself is not a worker: its exit is only reported).
-        _policy = new LiveStopPolicy(options.FirstChance, options.Exits || IsFastCgiWorker() || target.Children,
+        _policy = new LiveStopPolicy(options.FirstChance, options.Exits || options.ExitsOfWorkers && IsFastCgiWorker() || target.Children,
             spareTheRoot: target.Children && !options.Exits);
         bool TimeUp() => deadline is not null && deadline.Elapsed >= options.Timeout!.Value;
+        _onAttached = target.Attached;
+        if (target.Feed is { } feed)
+        {
+            // One session per run of fed processes: it ends when the last one is gone, and the next one fed starts another.
+            while (true)
+            {
+                while (AttachFed(feed) == 0)
+                {
+                    if (TimeUp()) { report(new LiveEvent { Event = "timeout" }); return; }
+                    if (feed.Completion.IsCompleted) { report(new LiveEvent { Event = "end" }); return; }
+                    feed.WaitToReadAsync().AsTask().Wait(500);
+                }
+                if (!Session(target, catalog, TimeUp)) return;
+                try { engine.EndSession(); } catch (DbgEngException) { /* nothing left to end */ }
+            }
+        }
         if (target.ProcessName is { } name)
         {
             // --name watches until the time is up: when every attached process has ended, wait for the next one.
@@ -120,12 +145,14 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
                 report(new LiveEvent { Event = "timeout" });
                 return false;
             }
-            int hr = control.WaitForEvent(DbgEng.DEBUG_WAIT_DEFAULT, 1000);
+            // Fed processes wait suspended for their attach: a short slice keeps that wait short.
+            int hr = control.WaitForEvent(DbgEng.DEBUG_WAIT_DEFAULT, target.Feed is null ? 1000u : 50u);
             FcgiProcedure.Trace($"live wait: {Hresult.Describe(hr)}");
             if (hr == DbgEng.S_FALSE)
             {
-                // Nothing within the slice: the moment to look for new processes of the watched name.
+                // Nothing within the slice: the moment to look for new processes of the watched name, or fed ones.
                 if (target.ProcessName is { } watched) AttachNew(watched);
+                if (target.Feed is { } feed) AttachFed(feed);
                 continue;
             }
             if (hr < 0)
@@ -200,7 +227,11 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
         var (action, status) = _policy.Decide(stop);
         switch (action)
         {
-            case LiveAction.SetExitBreakpoint: SetExitBreakpoint(e.SystemPid); break;
+            case LiveAction.SetExitBreakpoint:
+                SetExitBreakpoint(e.SystemPid);
+                // The initial (attach) break: the engine has the process; a worker waiting suspended may run now.
+                if (e.Type == DbgEng.DEBUG_EVENT_EXCEPTION) _onAttached?.Invoke(e.SystemPid);
+                break;
             case LiveAction.CaptureCrash: Capture("crash", e, catalog); break;
             case LiveAction.CaptureExit: Capture("exit", e, catalog); break;
             case LiveAction.ReportExited:
@@ -211,6 +242,24 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
     }
 
     readonly HashSet<int> _attached = [];
+
+    /// <summary>Attaches to the processes fed so far; returns how many it attached. A process that cannot be attached to is
+    /// told as attached all the same (it must not stay suspended) and reported.</summary>
+    int AttachFed(System.Threading.Channels.ChannelReader<uint> feed)
+    {
+        int added = 0;
+        while (feed.TryRead(out uint pid))
+        {
+            int hr = engine.Interfaces.Client.AttachProcess(0, pid, DbgEng.DEBUG_ATTACH_DEFAULT);
+            FcgiProcedure.Trace($"live attach {pid} (fed): {Hresult.Describe(hr)}");
+            if (hr >= 0) { added++; engine.MarkSessionOpen(); continue; }
+            report(new LiveEvent { Event = "error", Pid = pid, Error = $"cannot attach to process {pid}: {Hresult.Describe(hr)}" });
+            _onAttached?.Invoke(pid);
+        }
+        return added;
+    }
+
+    Action<uint>? _onAttached;
 
     /// <summary>Attaches to the processes of that image name not attached yet; returns how many it attached.</summary>
     int AttachNew(string imageName)

@@ -123,14 +123,10 @@ public static class CaptureCommand
         if (r.Timeout is { } t) args.AddRange(["--timeout", t.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         // The symbol path: the given one, and the worker's own folder (its PDBs usually sit beside the images).
         var sympath = new List<string>();
-        if (r.SymbolPath is { Length: > 0 } sp) sympath.Add(WineRunner.ToWinePathList(sp));
-        if (r.CommandLine.Count > 0 && File.Exists(r.CommandLine[0]))
-        {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(r.CommandLine[0]))!;
-            sympath.Add(WineRunner.ToWinePath(folder));
-            if (Directory.Exists(Path.Combine(folder, "ext"))) sympath.Add(WineRunner.ToWinePath(Path.Combine(folder, "ext")));
-        }
-        if (sympath.Count > 0) args.AddRange(["--sympath", string.Join(';', sympath)]);
+        if (r.SymbolPath is { Length: > 0 } sp) sympath.Add(sp);
+        if (r.CommandLine.Count > 0 && File.Exists(r.CommandLine[0])) sympath.AddRange(WorkerSymbolFolders(r.CommandLine[0]));
+        string? triageSympath = sympath.Count > 0 ? string.Join(';', sympath) : null;
+        if (triageSympath is not null) args.AddRange(["--sympath", WineRunner.ToWinePathList(triageSympath)]);
         foreach (var rule in r.Rules) args.AddRange(["--rules", WineRunner.ToWinePath(rule)]);
         if (r.Commands is { Length: > 0 } commands) args.AddRange(["-c", commands]);
         if (r.CommandLine.Count > 0)
@@ -150,7 +146,7 @@ public static class CaptureCommand
             // The host, and the worker it starts, inherit this process's environment (the caller's FastCGI settings).
             var run = wine.StreamHost(args, new Dictionary<string, string>(), line =>
             {
-                if (Print(line, r.Format, stdout, stderr)) captured++;
+                if (Print(line, r.Format, stdout, stderr, triageSympath)) captured++;
             }, cancel.Token);
             // 2: the target could not be started or attached to (the host's error line is printed already).
             if (run.ExitCode == UsageError) return UsageError;
@@ -170,10 +166,39 @@ public static class CaptureCommand
         return captured > 0 ? Captured : NothingCaptured;
     }
 
+    /// <summary>The symbol folders of a worker's dumps: its own folder and its ext folder, where PHP's PDBs sit beside the
+    /// DLLs (the live session uses them; the dump's triage needs them too to give the same verdict).</summary>
+    public static List<string> WorkerSymbolFolders(string worker)
+    {
+        string folder = Path.GetDirectoryName(Path.GetFullPath(worker))!;
+        var folders = new List<string> { folder };
+        if (Directory.Exists(Path.Combine(folder, "ext"))) folders.Add(Path.Combine(folder, "ext"));
+        return folders;
+    }
+
+    /// <summary>The command that gives the dump's full report with the symbols the live session had.</summary>
+    public static string FullReportLine(string dump, string? sympath) =>
+        $"  The full report: fcgi triage {(sympath is null ? "" : $"--sympath {Quote(sympath)} ")}{Quote(dump)}";
+
+    static string Quote(string s) => s.IndexOfAny([' ', ';', '\'', '"']) < 0 ? s : $"'{s.Replace("'", "'\\''")}'";
+
+    /// <summary>The verdict of a live stop (the !fcgi -json contract): owner, confidence, bucket, exception, the top of the stack.</summary>
+    public static void WriteVerdict(TextWriter stdout, JsonObject verdict, string? dump)
+    {
+        var detail = DumpDetail.FromContract(verdict, dump);
+        stdout.WriteLine($"  Owner:      {(detail.IsExit ? RenderFormat.NotACrash : detail.Owner)}" +
+                         (verdict["verdict"]?["owner_module"]?.GetValue<string>() is { } m && !detail.IsExit ? $", {m}" : ""));
+        stdout.WriteLine($"  Confidence: {detail.Confidence}");
+        stdout.WriteLine($"  Bucket:     {detail.Bucket}");
+        if (detail.ExceptionLine is { } ex) stdout.WriteLine($"  Exception:  {ex}");
+        foreach (var f in detail.Stack.Take(6))
+            stdout.WriteLine($"    {(f.Deciding ? ">" : " ")} {f.Index:d2} {f.Display}  {f.Decision}");
+    }
+
     static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Prints one host event; true when it is a capture (a crash or a voluntary exit with its dump).</summary>
-    public static bool Print(string line, string format, TextWriter stdout, TextWriter stderr)
+    public static bool Print(string line, string format, TextWriter stdout, TextWriter stderr, string? triageSympath = null)
     {
         JsonObject? e;
         try { e = JsonNode.Parse(line) as JsonObject; }
@@ -200,22 +225,12 @@ public static class CaptureCommand
                 stdout.WriteLine(kind == "crash"
                     ? $"{who} crashed: {e["code"]} ({(e["firstChance"]?.GetValue<bool>() == true ? "first" : "second")} chance)"
                     : $"{who} is ending itself through ExitProcess: a voluntary exit");
-                if (e["verdict"] is JsonObject verdict)
-                {
-                    var detail = DumpDetail.FromContract(verdict, e["dump"]?.GetValue<string>());
-                    stdout.WriteLine($"  Owner:      {(detail.IsExit ? RenderFormat.NotACrash : detail.Owner)}" +
-                                     (verdict["verdict"]?["owner_module"]?.GetValue<string>() is { } m && !detail.IsExit ? $", {m}" : ""));
-                    stdout.WriteLine($"  Confidence: {detail.Confidence}");
-                    stdout.WriteLine($"  Bucket:     {detail.Bucket}");
-                    if (detail.ExceptionLine is { } ex) stdout.WriteLine($"  Exception:  {ex}");
-                    foreach (var f in detail.Stack.Take(6))
-                        stdout.WriteLine($"    {(f.Deciding ? ">" : " ")} {f.Index:d2} {f.Display}  {f.Decision}");
-                }
+                if (e["verdict"] is JsonObject verdict) WriteVerdict(stdout, verdict, e["dump"]?.GetValue<string>());
                 if (e["dump"]?.GetValue<string>() is { } path)
                     stdout.WriteLine($"  Dump:       {path}  (written in {e["dumpSeconds"]} s; verdict in {e["verdictSeconds"]} s)");
                 if (e["error"]?.GetValue<string>() is { } error) stdout.WriteLine($"  Error:      {error}");
                 if (e["output"]?.GetValue<string>() is { Length: > 0 } output) stdout.Write(output.EndsWith('\n') ? output : output + "\n");
-                if (e["dump"]?.GetValue<string>() is { } full) stdout.WriteLine($"  The full report: fcgi triage {full}");
+                if (e["dump"]?.GetValue<string>() is { } full) stdout.WriteLine(FullReportLine(full, triageSympath));
                 stdout.WriteLine();
                 break;
             case "exited":

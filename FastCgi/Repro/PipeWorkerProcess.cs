@@ -53,9 +53,9 @@ public sealed partial class PipeWorkerProcess : IFastCgiWorker
         string pipeName = $@"\\.\pipe\IISFCGI-{Guid.NewGuid()}";
         var env = new Dictionary<string, string>(environment, StringComparer.OrdinalIgnoreCase) { ["_FCGI_X_PIPE_"] = pipeName };
         using var serverEnd = Native.CreateNamedPipe(pipeName);
-        var commandLine = new StringBuilder(Quote(executable));
-        foreach (var a in arguments) commandLine.Append(' ').Append(Quote(a));
-        var (pid, processHandle, threadHandle) = Native.CreateSuspended(executable, commandLine.ToString(), EnvironmentBlock(env), serverEnd);
+        var commandLine = new StringBuilder(WindowsCommandLine.Quote(executable));
+        foreach (var a in arguments) commandLine.Append(' ').Append(WindowsCommandLine.Quote(a));
+        var (pid, processHandle, threadHandle) = Native.CreateSuspended(executable, commandLine.ToString(), WindowsCommandLine.EnvironmentBlock(env), serverEnd);
         var job = Native.KillOnCloseJob(processHandle);
         // The rule the Unix socket taught (FastCgi/README.md): while the driver holds the server end too, the pipe outlives
         // the worker and an open after its exit waits (ERROR_PIPE_BUSY) instead of failing, hiding the very exit watched for.
@@ -115,30 +115,6 @@ public sealed partial class PipeWorkerProcess : IFastCgiWorker
     {
         job?.Dispose();
         process.Dispose();
-    }
-
-    /// <summary>CreateProcess's quoting rules (CommandLineToArgvW): quotes around an argument with spaces or quotes,
-    /// backslashes doubled before a quote.</summary>
-    public static string Quote(string arg)
-    {
-        if (arg.Length > 0 && arg.IndexOfAny([' ', '\t', '"']) < 0) return arg;
-        var s = new StringBuilder("\"");
-        int slashes = 0;
-        foreach (char c in arg)
-        {
-            if (c == '\\') { slashes++; continue; }
-            s.Append('\\', c == '"' ? slashes * 2 + 1 : slashes).Append(c);
-            slashes = 0;
-        }
-        return s.Append('\\', slashes * 2).Append('"').ToString();
-    }
-
-    /// <summary>NAME=VALUE\0…\0\0 in UTF-16, sorted by name as Windows expects of an environment block.</summary>
-    public static string EnvironmentBlock(IReadOnlyDictionary<string, string> env)
-    {
-        var s = new StringBuilder();
-        foreach (var (k, v) in env.OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase)) s.Append(k).Append('=').Append(v).Append('\0');
-        return s.Append('\0').ToString();
     }
 
     static partial class Native
@@ -298,5 +274,33 @@ public sealed partial class PipeWorkerProcess : IFastCgiWorker
             job.Dispose();
             return null;
         }
+    }
+}
+
+/// <summary>The text CreateProcessW takes: a command line and an environment block (pure, tested on any system).</summary>
+public static class WindowsCommandLine
+{
+    /// <summary>CreateProcess's quoting rules (CommandLineToArgvW): quotes around an argument with spaces or quotes,
+    /// backslashes doubled before a quote.</summary>
+    public static string Quote(string arg)
+    {
+        if (arg.Length > 0 && arg.IndexOfAny([' ', '\t', '"']) < 0) return arg;
+        var s = new StringBuilder("\"");
+        int slashes = 0;
+        foreach (char c in arg)
+        {
+            if (c == '\\') { slashes++; continue; }
+            s.Append('\\', c == '"' ? slashes * 2 + 1 : slashes).Append(c);
+            slashes = 0;
+        }
+        return s.Append('\\', slashes * 2).Append('"').ToString();
+    }
+
+    /// <summary>NAME=VALUE\0…\0\0 in UTF-16, sorted by name as Windows expects of an environment block.</summary>
+    public static string EnvironmentBlock(IReadOnlyDictionary<string, string> env)
+    {
+        var s = new StringBuilder();
+        foreach (var (k, v) in env.OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase)) s.Append(k).Append('=').Append(v).Append('\0');
+        return s.Append('\0').ToString();
     }
 }

@@ -22,11 +22,32 @@ public class ReproCommandTests
     }
 
     [Test]
-    public void Debug_says_it_is_not_available_on_Linux_yet()
+    public void Debug_of_a_Linux_worker_says_it_needs_a_Windows_one()
     {
-        var (code, err) = Fcgi("repro", "--script", AScript(), "--debug");
+        var (code, err) = Fcgi("repro", "--script", AScript(), "--worker", "/bin/sh", "--debug", "--out", Path.GetTempPath());
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(err, Does.Contain("--debug is not available on Linux yet").And.Contain("Usage: fcgi repro"));
+        Assert.That(err, Does.Contain("--debug runs a Windows worker (php-cgi.exe) under the debugger engine; /bin/sh is not one")
+            .And.Contain("Usage: fcgi repro"));
+    }
+
+    [Test]
+    public void Debug_needs_the_out_folder_for_its_dumps()
+    {
+        string exe = Path.Combine(Directory.CreateTempSubdirectory("fcgi-repro-exe-").FullName, "php-cgi.exe");
+        File.WriteAllBytes(exe, "MZ"u8.ToArray());
+        var (code, err) = Fcgi("repro", "--script", AScript(), "--worker", exe, "--debug");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("--debug needs --out <dir> (the dumps go there)"));
+    }
+
+    [TestCase("php-cgi.exe", "", true)]
+    [TestCase("worker", "MZ\x90\x00", true)]
+    [TestCase("php-cgi", "#!/bin/sh", false)]
+    public void A_Windows_worker_is_a_PE_image_or_an_exe(string name, string start, bool windows)
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("fcgi-repro-kind-").FullName, name);
+        File.WriteAllText(path, System.Text.RegularExpressions.Regex.Unescape(start));
+        Assert.That(Cli.Commands.ReproCommand.IsWindowsImage(path), Is.EqualTo(windows));
     }
 
     [Test]

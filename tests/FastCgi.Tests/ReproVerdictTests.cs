@@ -130,6 +130,57 @@ public class ReproVerdictTests
     }
 
     [Test]
+    public void A_Windows_worker_ended_by_an_exception_is_a_crash_named_by_its_NTSTATUS()
+    {
+        var exit = WorkerExit.FromWindowsExitCode(0xC0000005);
+        var worker = Worker(1, WorkerEnd.Died, 2, 1, 2, exitCode: exit.ExitCode, atRequest: 3, atStep: "reading_stdout")
+            with { Exception = exit.ExceptionName };
+        var (report, f) = Report(Settings(instanceMax: 200, phpMax: null),
+            [Served(1, 1), Served(2, 1), Failed(3, 1, "reading_stdout", "EOF (the worker closed the connection)", Crash)], [worker],
+            new() { [Hello] = "", [Crash] = "" });
+        Assert.That((f.Kind, f.Exception, f.Request), Is.EqualTo(("crash", "0xc0000005 STATUS_ACCESS_VIOLATION", (int?)3)));
+        Assert.That(f.Message, Does.StartWith("php-cgi crashed (0xc0000005 STATUS_ACCESS_VIOLATION) during request 3 (reading stdout)"));
+        Assert.That(f.Fix, Does.Contain("with --debug for the dump and its verdict"));
+        Assert.That(ReproRender.ToText(report), Does.Contain("died, 0xc0000005 STATUS_ACCESS_VIOLATION, 2 served"));
+        var valid = Validate(ReproRender.ToJson(report, "1.0.0-test"));
+        Assert.That(valid.IsValid, Is.True, Errors(valid));
+    }
+
+    [Test]
+    public void Under_debug_each_crash_names_its_dump_and_is_not_merged_with_another()
+    {
+        WorkerRecord Crashed(int index, int request, string dump) =>
+            Worker(index, WorkerEnd.Died, 0, request, null, exitCode: null, atRequest: request, atStep: "reading_stdout") with
+            {
+                Exception = "0xc0000005 STATUS_ACCESS_VIOLATION", Debug = new DebugCapture { Dump = dump, Code = "0xc0000005" },
+            };
+        var requests = new List<RequestRecord> { Failed(1, 1, "reading_stdout", "EOF", Crash), Failed(2, 2, "reading_stdout", "EOF", Crash) };
+        var workers = new List<WorkerRecord> { Crashed(1, 1, "/dumps/php-cgi_1.dmp"), Crashed(2, 2, "/dumps/php-cgi_2.dmp") };
+        var findings = ReproVerdicts.Find(Settings(instanceMax: 200, phpMax: null), requests, workers,
+            new Dictionary<string, string> { [Crash] = "" });
+        Assert.That(findings.Select(f => (f.Kind, f.Dump)),
+            Is.EqualTo(new[] { ("crash", "/dumps/php-cgi_1.dmp"), ("crash", (string?)"/dumps/php-cgi_2.dmp") }));
+        Assert.That(findings[0].Fix, Does.Contain("the dump /dumps/php-cgi_1.dmp and its verdict below say whose"));
+        var report = new ReproReport
+        {
+            Settings = Settings(instanceMax: 200, phpMax: null), Requests = requests, Workers = workers, Findings = findings,
+        };
+        var valid = Validate(ReproRender.ToJson(report, "1.0.0-test"));
+        Assert.That(valid.IsValid, Is.True, Errors(valid));
+    }
+
+    [TestCase(0xC0000005u, null, "0xc0000005 STATUS_ACCESS_VIOLATION")]
+    [TestCase(0xC0000409u, null, "0xc0000409 STATUS_STACK_BUFFER_OVERRUN")]
+    [TestCase(0xC0DEDEADu, null, "0xc0dedead")]
+    [TestCase(0u, 0, null)]
+    [TestCase(255u, 255, null)]
+    public void Windows_exit_codes_of_error_severity_are_exceptions(uint code, int? exitCode, string? exception)
+    {
+        var exit = WorkerExit.FromWindowsExitCode(code);
+        Assert.That((exit.ExitCode, exit.ExceptionName), Is.EqualTo((exitCode, exception)));
+    }
+
+    [Test]
     public void A_clean_exit_short_of_PHP_FCGI_MAX_REQUESTS_is_not_taken_for_the_recycle_race()
     {
         var (_, f) = Report(Settings(instanceMax: 200, phpMax: "100"), [Served(1, 1), Failed(2, 1, "reading_stdout", "EOF")],

@@ -94,7 +94,7 @@ public sealed class BatchTriageJob(BatchTriageRequest request, Func<IDumpAnalyze
 
     /// <summary>The text report's width: COLUMNS when set, else the console's when it is a terminal, else 100
     /// (clamped to 80–160 by the renderer).</summary>
-    static int TerminalWidth()
+    public static int TerminalWidth()
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0) return columns;
         try { if (!Console.IsOutputRedirected && Console.WindowWidth > 0) return Console.WindowWidth; }

@@ -172,7 +172,7 @@ public static class ReproCommand
             stderr.WriteLine($"fcgi repro: {e.Message}");
             return e.Usage ? UsageError : WorkerDied;
         }
-        string text = ReproRender.ToText(report) + DebugText(report, string.Join(';', CaptureCommand.WorkerSymbolFolders(worker)));
+        string text = ReproRender.ToText(report, Batch.BatchTriageJob.TerminalWidth()) + DebugText(report, string.Join(';', CaptureCommand.WorkerSymbolFolders(worker)));
         string json = ReproRender.ToJson(report, BatchJsonReport.ToolVersion) + "\n";
         stdout.Write(r.Format == "json" ? json : text);
         if (r.Out is { } dir)

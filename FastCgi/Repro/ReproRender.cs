@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FcgiExt.RulesEngine.Rendering;
 
 namespace FcgiExt.FastCgi.Repro;
 
@@ -34,35 +35,46 @@ public static class ReproRender
         (ReproOptions?)JsonSerializer.Deserialize(json, Json.GetTypeInfo(typeof(ReproOptions)))
         ?? throw new JsonException("the repro options are empty");
 
-    public static string ToText(ReproReport report)
+    /// <summary>The report for a terminal, wrapped at <paramref name="width"/> columns (80–160; 100 when unknown), continuation
+    /// lines indented under their first.</summary>
+    public static string ToText(ReproReport report, int? width = null)
     {
+        int columns = TextLayout.ClampWidth(width);
         var s = report.Settings;
         var t = new StringBuilder();
-        t.AppendLine($"fcgi repro: {report.Requests.Count} requests to {s.Worker} over {s.Concurrency} worker(s), " +
-                     $"instanceMaxRequests={s.InstanceMaxRequests}, " +
-                     (s.PhpFcgiMaxRequests is null ? "PHP_FCGI_MAX_REQUESTS unset (500)"
-                                                   : $"PHP_FCGI_MAX_REQUESTS={s.PhpFcgiMaxRequests}") +
-                     (s.KeepConn ? ", FCGI_KEEP_CONN" : ""));
+        void Line(string text, int indent = 0, int hang = 4)
+        {
+            string flat = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            string first = TextLayout.Wrap(flat, columns - indent)[0];
+            t.Append(' ', indent).AppendLine(first);
+            string rest = flat[first.Length..].TrimStart();
+            if (rest.Length > 0)
+                foreach (var l in TextLayout.Wrap(rest, columns - indent - hang)) t.Append(' ', indent + hang).AppendLine(l);
+        }
+        Line($"fcgi repro: {report.Requests.Count} requests to {s.Worker} over {s.Concurrency} worker(s), " +
+             $"instanceMaxRequests={s.InstanceMaxRequests}, " +
+             (s.PhpFcgiMaxRequests is null ? "PHP_FCGI_MAX_REQUESTS unset (500)" : $"PHP_FCGI_MAX_REQUESTS={s.PhpFcgiMaxRequests}") +
+             (s.KeepConn ? ", FCGI_KEEP_CONN" : ""));
         var durations = report.Requests.Where(r => r.Completed).Select(r => r.DurationMs).Order().ToList();
-        t.AppendLine($"served {report.Served}, failed {report.Failed}; workers started {report.Workers.Count}, recycled by the driver " +
-                     $"{report.Workers.Count(w => w.End == WorkerEnd.Recycled)}, died unexpectedly {report.UnexpectedExits}" +
-                     (durations.Count == 0 ? "" : $"; request time min {durations[0]:0.0} ms, " +
-                                                  $"median {durations[durations.Count / 2]:0.0} ms, max {durations[^1]:0.0} ms") +
-                     $"; {report.ElapsedMs:0} ms in all");
+        Line($"served {report.Served}, failed {report.Failed}; workers started {report.Workers.Count}, recycled by the driver " +
+             $"{report.Workers.Count(w => w.End == WorkerEnd.Recycled)}, died unexpectedly {report.UnexpectedExits}" +
+             (durations.Count == 0 ? "" : $"; request time min {durations[0]:0.0} ms, " +
+                                          $"median {durations[durations.Count / 2]:0.0} ms, max {durations[^1]:0.0} ms") +
+             $"; {report.ElapsedMs:0} ms in all");
         var statuses = report.Requests.Where(r => r.HttpStatus is not null).GroupBy(r => r.HttpStatus!.Value).OrderBy(g => g.Key)
             .Select(g => $"{g.Key} ×{g.Count()}").ToList();
-        if (statuses.Count > 0) t.AppendLine($"responses: {string.Join(", ", statuses)}");
+        if (statuses.Count > 0) Line($"responses: {string.Join(", ", statuses)}");
         t.AppendLine();
         if (report.Findings.Count == 0)
-            t.AppendLine("No worker died: every request completed with END_REQUEST.");
+            Line("No worker died: every request completed with END_REQUEST.");
         foreach (var f in report.Findings)
         {
             string more = f.Count <= 1 ? ""
                 : f.Requests is { Count: > 1 } hits
                     ? $" (×{f.Count}, at requests {string.Join(", ", hits.Take(8))}{(hits.Count > 8 ? ", …" : "")})"
                     : $" (×{f.Count})";
-            t.AppendLine($"[{f.Kind}] {f.Message}{more}");
-            if (f.Fix is not null) t.AppendLine($"    fix: {f.Fix}");
+            Line($"[{f.Kind}] {f.Message}{more}");
+            if (f.Fix is not null) Line($"fix: {f.Fix}", indent: 4, hang: 5);
         }
         t.AppendLine();
         t.AppendLine("Workers");
@@ -78,8 +90,8 @@ public static class ReproRender
                 { } => ", already gone when its last END_REQUEST was read",
                 null => "",
             };
-            t.AppendLine($"  #{w.Index} pid {w.Pid}: {w.End.ToString().ToLowerInvariant()}, {exit}, {w.RequestsServed} served " +
-                         $"({range}){at}{gap}, lived {w.LifetimeMs:0} ms");
+            Line($"#{w.Index} pid {w.Pid}: {w.End.ToString().ToLowerInvariant()}, {exit}, {w.RequestsServed} served " +
+                 $"({range}){at}{gap}, lived {w.LifetimeMs:0} ms", indent: 2);
         }
         var failed = report.Requests.Where(r => !r.Completed).ToList();
         if (failed.Count > 0)
@@ -87,7 +99,7 @@ public static class ReproRender
             t.AppendLine();
             t.AppendLine("Failed requests");
             foreach (var r in failed)
-                t.AppendLine($"  {r.Number} on worker #{r.Worker}: {ReproVerdicts.Step(r.Step)}: {r.Failure} ({r.DurationMs:0.0} ms)");
+                Line($"{r.Number} on worker #{r.Worker}: {ReproVerdicts.Step(r.Step)}: {r.Failure} ({r.DurationMs:0.0} ms)", indent: 2);
         }
         return t.ToString();
     }

@@ -143,9 +143,22 @@ public sealed class FastCgiClient(Stream stream)
         EndOfStreamException => "EOF (the worker closed the connection)",
         SocketException s => SocketName(s),
         IOException { InnerException: SocketException s } => SocketName(s),
+        IOException io when PipeName(io.HResult) is { } pipe => pipe,
         IOException io => io.Message,
         ObjectDisposedException => "the connection was closed",
         FormatException f => $"malformed record: {f.Message}",
+        _ => null,
+    };
+
+    /// <summary>A Win32 error of a named pipe (HRESULT 0x8007xxxx, as IIS logs it): .NET's own message can be a bare resource
+    /// key in a trimmed build ("IO_PipeBroken").</summary>
+    static string? PipeName(int hresult) => (uint)hresult switch
+    {
+        0x8007006D => "ERROR_BROKEN_PIPE (0x8007006d: the pipe has been ended)",
+        0x800700E8 => "ERROR_NO_DATA (0x800700e8: the pipe is being closed)",
+        0x800700E9 => "ERROR_PIPE_NOT_CONNECTED (0x800700e9: no process is on the other end of the pipe)",
+        0x800700E7 => "ERROR_PIPE_BUSY (0x800700e7: all pipe instances are busy)",
+        0x80070002 => "ERROR_FILE_NOT_FOUND (0x80070002: nobody holds the pipe; the worker is gone)",
         _ => null,
     };
 

@@ -267,6 +267,8 @@ public static class ReproCommand
             // Every request may take IIS's request timeout; beyond that the driver itself has hung.
             var limit = TimeSpan.FromMinutes(5) + options.RequestTimeout * Math.Max(1, options.Count / Math.Max(1, options.Concurrency));
             var run = wine.RunHost(args, limit);
+            // FCGIEXT_TRACE=1: the engine host's trace of the live sessions, for whoever debugs the debugging.
+            if (Environment.GetEnvironmentVariable("FCGIEXT_TRACE") == "1") stderr.Write(run.Stderr);
             string lastError = run.Stderr.Split('\n').Select(l => l.Trim())
                 .LastOrDefault(l => l.StartsWith("fcgihost", StringComparison.Ordinal)) ?? run.Stderr.Trim().Split('\n')[^1].Trim();
             if (run.TimedOut) throw new WorkerHostException($"the engine host did not finish within {limit.TotalMinutes:0} min", false);

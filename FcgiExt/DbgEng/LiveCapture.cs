@@ -138,6 +138,7 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
         // Every exception reaches WaitForEvent and is sorted in Decide, so no filter decides for us; process creation
         // and exit break so that each process gets its exit breakpoint and each exit its code.
         FcgiProcedure.Trace("live filters: " + Hresult.Describe(engine.Execute("sxe cpr; sxe epr; sxe ibp; sxe *")));
+        int unexpected = 0;
         while (true)
         {
             if (timeUp())
@@ -157,6 +158,16 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
             }
             if (hr < 0)
             {
+                // Fed processes: when one is gone (it exited, or the driver terminated it) while another's attach is pending
+                // or it runs on, Wine's engine answers E_UNEXPECTED or E_ACCESSDENIED for a while; ending the session then
+                // would kill the others, so wait on while the engine still counts processes.
+                if (target.Feed is not null && ++unexpected < 200
+                    && engine.Interfaces.SystemObjects.GetNumberProcesses(out uint left) >= 0 && left > 0)
+                {
+                    FcgiProcedure.Trace($"live wait: {Hresult.Describe(hr)} with {left} process(es) left: waiting on");
+                    Thread.Sleep(10);
+                    continue;
+                }
                 // E_UNEXPECTED: the last process is gone (Wine's engine says so instead of NO_DEBUGGEE).
                 if (hr == unchecked((int)0x8000FFFF)
                     || control.GetExecutionStatus(out uint status) >= 0 && status == DbgEng.DEBUG_STATUS_NO_DEBUGGEE)
@@ -164,16 +175,30 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
                 report(new LiveEvent { Event = "end", Error = $"the engine stopped waiting: {Hresult.Describe(hr)}" });
                 return false;
             }
+            unexpected = 0;
             var e = LastEvent();
             FcgiProcedure.Trace($"live event 0x{e.Type:x} pid {e.SystemPid} code 0x{e.Code:x8} first {e.FirstChance}");
             uint next = Decide(e, catalog);
             if (control.GetExecutionStatus(out uint now) >= 0 && now == DbgEng.DEBUG_STATUS_NO_DEBUGGEE) return true;
             int go = control.SetExecutionStatus(next);
+            if (_attachedNow is { } attached)
+            {
+                _attachedNow = null;
+                _onAttached?.Invoke(attached);
+            }
             // After a process's exit event the engine refuses to go on while that process is the current one
             // (0x8007001F under Wine), even when others are left: w3wp.exe after its php-cgi.exe child ended. Going
             // on from one of the others keeps the session (and the parent, which the session's end would kill).
             if (go < 0 && e.Type == DbgEng.DEBUG_EVENT_EXIT_PROCESS && MakeAnotherProcessCurrent(e.SystemPid))
                 go = control.SetExecutionStatus(next);
+            // A fed process whose attach is still pending cannot be made current yet (no create-process event so far):
+            // waiting again delivers its events, where ending the session would kill it.
+            if (go < 0 && e.Type == DbgEng.DEBUG_EVENT_EXIT_PROCESS && target.Feed is not null
+                && engine.Interfaces.SystemObjects.GetNumberProcesses(out uint pending) >= 0 && pending > 1)
+            {
+                FcgiProcedure.Trace($"live: {e.SystemPid} exited, {pending - 1} other(s) pending: waiting on ({Hresult.Describe(go)})");
+                continue;
+            }
             if (go < 0)
             {
                 // After the last process's exit event the engine has nothing left to run.
@@ -229,8 +254,9 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
         {
             case LiveAction.SetExitBreakpoint:
                 SetExitBreakpoint(e.SystemPid);
-                // The initial (attach) break: the engine has the process; a worker waiting suspended may run now.
-                if (e.Type == DbgEng.DEBUG_EVENT_EXCEPTION) _onAttached?.Invoke(e.SystemPid);
+                // The initial (attach) break: the engine has the process; a worker waiting suspended may run once the
+                // engine has let it go on (resumed while still stopped, Wine's engine loses the session now and then).
+                if (e.Type == DbgEng.DEBUG_EVENT_EXCEPTION) _attachedNow = e.SystemPid;
                 break;
             case LiveAction.CaptureCrash: Capture("crash", e, catalog); break;
             case LiveAction.CaptureExit: Capture("exit", e, catalog); break;
@@ -260,6 +286,7 @@ public sealed class LiveCapture(DebugEngine engine, LiveOptions options, Action<
     }
 
     Action<uint>? _onAttached;
+    uint? _attachedNow;
 
     /// <summary>Attaches to the processes of that image name not attached yet; returns how many it attached.</summary>
     int AttachNew(string imageName)

@@ -80,7 +80,15 @@ public sealed class ReproDebugger : IDisposable
 
     /// <summary>Starts the worker suspended, feeds it to the engine and lets it run once attached (or after 30 s without
     /// an attach, reported as the capture's error: a worker must not hang because its debugger did).</summary>
-    public IFastCgiWorker Launch(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> env) =>
+    public IFastCgiWorker Launch(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> env)
+    {
+        // One attach at a time: the engine copes badly with a process exiting while several attaches are pending.
+        lock (_launching) return Spawn(executable, arguments, env);
+    }
+
+    readonly object _launching = new();
+
+    IFastCgiWorker Spawn(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> env) =>
         PipeWorkerProcess.Start(executable, arguments, env, pid =>
         {
             var attached = Of(_attached, (uint)pid);

@@ -25,6 +25,12 @@ public class PipeWorkerProcessTests
         Assert.That(block, Is.EqualTo("APPL_PHYSICAL_PATH=C:\\inetpub\\\0PHP_FCGI_MAX_REQUESTS=3\0_FCGI_X_PIPE_=\\\\.\\pipe\\IISFCGI-x\0\0"));
     }
 
+    [TestCase(unchecked((int)0x8007006D), "ERROR_BROKEN_PIPE (0x8007006d: the pipe has been ended)")]
+    [TestCase(unchecked((int)0x80070002), "ERROR_FILE_NOT_FOUND (0x80070002: nobody holds the pipe; the worker is gone)")]
+    [TestCase(unchecked((int)0x80131620), "IO_PipeBroken")]
+    public void Pipe_errors_are_named_as_IIS_logs_them_whatever_the_message(int hresult, string described) =>
+        Assert.That(FastCgiClient.Describe(new IOException("IO_PipeBroken", hresult)), Is.EqualTo(described));
+
     [Test]
     public void The_options_survive_the_trip_to_the_engine_host()
     {

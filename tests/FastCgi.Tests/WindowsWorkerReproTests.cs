@@ -118,6 +118,27 @@ public class WindowsWorkerReproTests
     }
 
     [Test]
+    public void Under_debug_with_three_workers_and_recycling_every_crash_has_its_dump_and_no_worker_is_lost()
+    {
+        string dumps = Path.Combine(_root, "dumps-load");
+        var (code, report, err) = RunJson(new()
+        {
+            Requests = Requests("ok.php", "crash.php", "ok.php"), Count = 12, Concurrency = 3, InstanceMaxRequests = 4,
+            Env = ["PHP_FCGI_MAX_REQUESTS=3"], Debug = true, Out = dumps,
+        });
+        Assert.That(code, Is.EqualTo(ReproCommand.WorkerDied), err);
+        var workers = report.GetProperty("workers").EnumerateArray().ToList();
+        var crashed = workers.Where(w => w.TryGetProperty("exception", out _)).ToList();
+        Assert.That(crashed, Has.Count.EqualTo(4), "requests 2, 5, 8 and 11 run crash.php");
+        foreach (var w in crashed)
+            Assert.That(File.Exists(w.GetProperty("debug").GetProperty("dump").GetString()), Is.True, w.ToString());
+        // A worker the debugger held or lost would show as a death without an exception, or as a debugger error.
+        Assert.That(workers.Where(w => w.GetProperty("end").GetString() == "died" && !w.TryGetProperty("exception", out _)), Is.Empty);
+        Assert.That(workers.Where(w => w.TryGetProperty("debug", out var d) && d.TryGetProperty("error", out _)), Is.Empty);
+        Assert.That(report.GetProperty("requests").EnumerateArray().Count(r => r.GetProperty("completed").GetBoolean()), Is.EqualTo(8));
+    }
+
+    [Test]
     public void Under_debug_the_crash_is_dumped_and_the_live_verdict_is_the_dump_s_verdict()
     {
         string dumps = Path.Combine(_root, "dumps");

@@ -190,7 +190,8 @@ public static class CaptureCommand
                          (verdict["verdict"]?["owner_module"]?.GetValue<string>() is { } m && !detail.IsExit ? $", {m}" : ""));
         stdout.WriteLine($"  Confidence: {detail.Confidence}");
         stdout.WriteLine($"  Bucket:     {detail.Bucket}");
-        if (detail.ExceptionLine is { } ex) stdout.WriteLine($"  Exception:  {ex}");
+        if (detail.ExceptionLine is { } ex)
+            foreach (var line in TextLayout.Hanging("  Exception:  ", ex, Batch.BatchTriageJob.TerminalWidth())) stdout.WriteLine(line);
         foreach (var f in detail.Stack.Take(6))
             stdout.WriteLine($"    {(f.Deciding ? ">" : " ")} {f.Index:d2} {f.Display}  {f.Decision}");
     }

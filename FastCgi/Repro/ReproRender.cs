@@ -51,7 +51,7 @@ public static class ReproRender
             if (rest.Length > 0)
                 foreach (var l in TextLayout.Wrap(rest, columns - indent - hang)) t.Append(' ', indent + hang).AppendLine(l);
         }
-        Line($"fcgi repro: {report.Requests.Count} requests to {s.Worker} over {s.Concurrency} worker(s), " +
+        Line($"fcgi repro: {report.Requests.Count} request{(report.Requests.Count == 1 ? "" : "s")} to {s.Worker} over {s.Concurrency} worker(s), " +
              $"instanceMaxRequests={s.InstanceMaxRequests}, " +
              (s.PhpFcgiMaxRequests is null ? "PHP_FCGI_MAX_REQUESTS unset (500)" : $"PHP_FCGI_MAX_REQUESTS={s.PhpFcgiMaxRequests}") +
              (s.KeepConn ? ", FCGI_KEEP_CONN" : ""));

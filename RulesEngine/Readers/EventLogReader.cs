@@ -155,6 +155,15 @@ internal sealed partial class EventLogReader : IBlockReader
             ("Faulting ścieżka aplikacji", "Faulting application path"), ("Faulting ścieżka modułu", "Faulting module path"),
             // Dutch: only these three labels were found in a real text (a public GitHub file found by content search).
             ("Naam van foutmodule", "Faulting module name"), ("Uitzonderingscode", "Exception code"), ("Foutoffset", "Fault offset"),
+            // Italian: https://github.com/files-community/Files/issues/8728 (Event Viewer copy; "Offset errore" has no colon).
+            ("Nome dell'applicazione che ha generato l'errore", "Faulting application name"),
+            ("Nome del modulo che ha generato l'errore", "Faulting module name"), ("Codice eccezione", "Exception code"),
+            ("Offset errore", "Fault offset"), ("ID processo che ha generato l'errore", "Faulting process id"),
+            ("Ora di avvio dell'applicazione che ha generato l'errore", "Faulting application start time"),
+            ("Percorso dell'applicazione che ha generato l'errore", "Faulting application path"),
+            ("Percorso del modulo che ha generato l'errore", "Faulting module path"), ("ID segnalazione", "Report Id"),
+            ("Nome completo pacchetto che ha generato l'errore", "Faulting package full name"),
+            ("ID applicazione relativo al pacchetto che ha generato l'errore", "Faulting package-relative application ID"),
         ];
 
         public static string ToEnglish(string line)
@@ -171,11 +180,11 @@ internal sealed partial class EventLogReader : IBlockReader
                     // Japanese and Chinese separate the fields with an ideographic or a full-width comma.
                     s = english + ": " + rest.TrimStart().Replace('\u3001', ',').Replace('\uFF0C', ',').Replace('\uFF1A', ':');
                     // ", Version: …, Zeitstempel: 0x…" / ", version : …, horodatage : 0x…" / ", versão: …, carimbo de data/hora: 0x…"
-                    s = Regex.Replace(s, @",\s*(?:version|versão|versión|версия|バージョン|版本|버전|wersja|versie)\s*:", ", version:",
+                    s = Regex.Replace(s, @",\s*(?:version|versão|versión|versione|версия|バージョン|版本|버전|wersja|versie)\s*:", ", version:",
                         RegexOptions.IgnoreCase);
                     // Russian writes the module line's time stamp without a colon.
                     s = Regex.Replace(s, @",\s*(?:Zeitstempel|horodatage|carimbo de data/hora|marca de tiempo|" +
-                        @"отметка времени|метка времени|タイム スタンプ|时间戳|타임스탬프|sygnatura czasowa|tijdstempel)\s*:?\s*(?=0x)", ", time stamp: ", RegexOptions.IgnoreCase);
+                        @"отметка времени|метка времени|タイム スタンプ|时间戳|타임스탬프|sygnatura czasowa|tijdstempel|timestamp)\s*:?\s*(?=0x)", ", time stamp: ", RegexOptions.IgnoreCase);
                     return s;
                 }
             return line;
@@ -270,7 +279,7 @@ internal sealed partial class WerReportReader : IBlockReader
         }
         // Look back a few lines for "Event Name: APPCRASH" (event 1001 puts it above the signature).
         for (int b = Math.Max(0, start - 4); b < start && eventName is null; b++)
-            if (Regex.Match(lines[b].Text.Trim(), @"^(?:(?:Problem )?Event Name|Nome do Evento|Ereignisname|Nom d['\u2019]événement)\s*:\s*(\S+)", RegexOptions.IgnoreCase) is { Success: true } en) eventName = en.Groups[1].Value;
+            if (Regex.Match(lines[b].Text.Trim(), @"^(?:(?:Problem )?Event Name|Nome do Evento|Nome evento|Ereignisname|Nom d['\u2019]événement)\s*:\s*(\S+)", RegexOptions.IgnoreCase) is { Success: true } en) eventName = en.Groups[1].Value;
         if (positional.Count >= 4 && sig.Count == 0)
         {
             bool bex = eventName?.StartsWith("BEX", StringComparison.OrdinalIgnoreCase) == true;
@@ -337,6 +346,13 @@ internal sealed partial class WerReportReader : IBlockReader
             ("Sygnatura czasowa aplikacji", "Application Timestamp"), ("Nazwa modułu z błędem", "Fault Module Name"),
             ("Wersja modułu z błędem", "Fault Module Version"), ("Sygnatura czasowa modułu z błędem", "Fault Module Timestamp"),
             ("Kod wyjątku", "Exception Code"), ("Przesunięcie wyjątku", "Exception Offset"),
+            // Chinese (Windows 8.1 dialog): https://github.com/Physton/RapidOCRServer/issues/1
+            ("问题事件名称", "Problem Event Name"), ("应用程序名", "Application Name"), ("应用程序版本", "Application Version"),
+            ("应用程序时间戳", "Application Timestamp"), ("故障模块名称", "Fault Module Name"), ("故障模块版本", "Fault Module Version"),
+            ("故障模块时间戳", "Fault Module Timestamp"), ("异常代码", "Exception Code"), ("异常偏移", "Exception Offset"),
+            ("OS 版本", "OS Version"), ("区域设置 ID", "Locale ID"), ("其他信息 1", "Additional Information 1"),
+            ("其他信息 2", "Additional Information 2"), ("其他信息 3", "Additional Information 3"),
+            ("其他信息 4", "Additional Information 4"),
         ];
 
         /// <summary>The English name of a localized one; the name itself otherwise.</summary>
@@ -364,8 +380,10 @@ internal sealed partial class WerReportReader : IBlockReader
     [GeneratedRegex(@"^(?<k>Problem Event Name|Application Name|Application Version|Application Timestamp|Fault Module Name|Fault Module Version|Fault Module Timestamp|Exception Code|Exception Offset|OS Version|Locale ID|Additional Information \d+)\s*:\s*(?<v>.*)$", RegexOptions.IgnoreCase)]
     private static partial Regex Named();
     [GeneratedRegex(@"^Problem Event Name\s*:\s*\S+", RegexOptions.IgnoreCase)] private static partial Regex ProblemDetailStart();
-    // English, Portuguese, German, French, Spanish, Russian (https://github.com/dragokas/hijackthis/issues/102).
+    // English, Portuguese, German, French, Spanish, Russian (https://github.com/dragokas/hijackthis/issues/102), Italian
+    // (https://github.com/winsiderss/systeminformer/issues/2571), Chinese (https://github.com/Physton/RapidOCRServer/issues/1).
     [GeneratedRegex(
-        @"^(?:Problem signature|Assinatura do problema|Problemsignatur|Signature du problème|Firma con problemas|Сигнатура проблемы)\s*:?\s*$",
+        @"^(?:Problem signature|Assinatura do problema|Problemsignatur|Signature du problème|Firma con problemas|Сигнатура проблемы|" +
+        @"Firma problema|问题签名)\s*:?\s*$",
         RegexOptions.IgnoreCase)] private static partial Regex SignatureHeader();
 }

@@ -10,6 +10,7 @@ public class LocalizedEventLogTests
     [TestCase("snegopat-19-event1000-russian.txt", "starter.exe", "KERNELBASE", 0xC0000005u, 0xdf15UL, Architecture.X86)]
     [TestCase("umaumacruise-18-event1000-japanese.txt", "UmaUmaCruise.exe", "ucrtbase", 0xC0000409u, 0x7286eUL, Architecture.X64)]
     [TestCase("xplist-37-event1000-chinese.txt", "Xplist.exe", "ntdll", 0xC00000FDu, 0x3ec71UL, Architecture.X64)]
+    [TestCase("files-8728-event1000-italian.txt", "ShellExperienceHost.exe", "ucrtbase", 0xC0000409u, 0x7dd7eUL, Architecture.X64)]
     public void Real_localized_events(string file, string app, string module, uint code, ulong offset, Architecture arch)
     {
         var r = Fixture.Read(file);
@@ -24,6 +25,17 @@ public class LocalizedEventLogTests
         Assert.That(m.Timestamp, Is.Not.Null, "the module's time stamp is read in every language");
         Assert.That(m.Path, Does.EndWith(m.FileName!).IgnoreCase);
         Assert.That(r.Source.SkippedLines, Is.Empty);
+    }
+
+    [TestCase("systeminformer-2571-event1001-italian.txt", "SystemInformer.exe", "SystemInformer", 0x54660UL)]
+    [TestCase("rapidocrserver-1-problem-signature-chinese.txt", "RapidOCRServer.exe", "ntdll", 0x2aabbUL)]
+    public void Real_localized_problem_signatures(string file, string app, string module, ulong offset)
+    {
+        var r = Fixture.Read(file);
+        Assert.That(r.Process.Name, Is.EqualTo(app));
+        Assert.That(r.Exception?.Code, Is.EqualTo(0xC0000005u));
+        Assert.That(r.Frames.Single().Module, Is.EqualTo(module));
+        Assert.That(r.Frames.Single().Displacement, Is.EqualTo(offset));
     }
 
     [Test]

@@ -22,6 +22,15 @@ internal sealed partial class DebugDiagReader : IBlockReader
             return ReadSummary(lines, start, builder);
         var th = ThreadHeader().Match(text);
         if (th.Success) return ReadThread(lines, start, th, builder);
+        // A crash rule's log (EXCEPTION DETAILS: "DetailID = 1", "Count:", "Exception #:  0XC0000005", "Stack:" and the
+        // frames, which the stack reader takes): the code of the first detail block is the crash's.
+        if (text.StartsWith("Exception #:", StringComparison.OrdinalIgnoreCase)
+            && ExitCodeLineReader.CodeAfter(text, "Exception #:".Length) is { } code)
+        {
+            builder.AddKind("debugdiag");
+            builder.SetCode(code, CrashReportBuilder.ExceptionStrength.Summary);
+            return 1;
+        }
         return 0;
     }
 

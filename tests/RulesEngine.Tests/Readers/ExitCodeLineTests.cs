@@ -40,6 +40,21 @@ public class ExitCodeLineTests
         Assert.That(t.Verdict.Bucket, Does.StartWith("ACCESS_VIOLATION_c0000005"));
     }
 
+    [Test]
+    public void Real_failed_request_trace_table_view()
+    {
+        var r = Fixture.Read("glpi-626-iis-frt-table-errorcode.txt");
+        Assert.That((r.Process.ExitCode, r.Process.Name), Is.EqualTo(((uint?)0xC0000005u, "php-cgi.exe")));
+    }
+
+    [Test]
+    public void Real_debugdiag_crash_rule_log_gives_the_code_of_its_exception_details()
+    {
+        var r = Fixture.Read("mongo-php-driver-666-debugdiag-crashrule-stack.txt");
+        Assert.That(r.Exception?.Code, Is.EqualTo(0xC0000005u));
+        Assert.That(r.Frames[0].Module, Is.EqualTo("php_mongodb"));
+    }
+
     const string FastCgiPage = """
         HTTP Error 500.0 - Internal Server Error
         C:\PHP\php-cgi.exe - The FastCGI process exited unexpectedly

@@ -34,19 +34,20 @@ internal static partial class CallSiteParser
         var first = FirstToken(s);
         if (Hex.IsAddressToken(first) || (first.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(first) is not null && !first.Contains('!')))
         {
-            if (first.Length < s.Length && !TrailerIsHarmless(s[first.Length..])) return null;
+            if (first.Length < s.Length && !TrailerIsHarmless(s.AsSpan(first.Length))) return null;
             return new CallSite(null, null, null, Hex.Parse(first), file, line);
         }
 
         var m = Symbol().Match(s);
         if (!m.Success) return null;
-        var rest = s[m.Length..].Trim();
+        // A span: on a prose line the "module" is its first word and the rest (maybe megabytes) is no call site.
+        var rest = s.AsSpan(m.Length).Trim();
         if (rest.Length > 0)
         {
             // Trailing "second address" or a source path the paster left after the frame.
-            var trailing = SourceLike().Match(rest);
-            if (trailing.Success && file is null)
+            if (file is null && SourceLike().IsMatch(rest))
             {
+                var trailing = SourceLike().Match(rest.ToString());
                 file = trailing.Groups["file"].Value;
                 if (int.TryParse(trailing.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var tl)) line = tl;
             }
@@ -69,12 +70,19 @@ internal static partial class CallSiteParser
     }
 
     /// <summary>What may follow a call site: another address, a source path, "(FPO…)" leftovers.</summary>
-    static bool TrailerIsHarmless(string rest)
+    static bool TrailerIsHarmless(string rest) => TrailerIsHarmless(rest.AsSpan());
+
+    /// <summary>Token by token as spans, up to the first that is not harmless: splitting a long line made a string of
+    /// every word on it.</summary>
+    static bool TrailerIsHarmless(ReadOnlySpan<char> rest)
     {
-        foreach (var t in rest.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var range in rest.Split(' '))
         {
-            if (Hex.IsAddressToken(t.Trim('[', ']', '(', ')', ','))) continue;
-            if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(t.Trim('[', ']', '(', ')', ',')) is not null) continue;
+            var t = rest[range];
+            if (t.IsEmpty) continue;
+            var bare = t.Trim("[](),");
+            if (Hex.IsAddressToken(bare)) continue;
+            if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(bare.ToString()) is not null) continue;
             if (SourceLike().IsMatch(t)) continue;
             return false;
         }

@@ -12,6 +12,9 @@ namespace FcgiExt.RulesEngine.Readers;
 internal sealed record TextLine(int Number, string Raw, string Text, string? Command)
 {
     public bool IsBlank => Text.Length == 0 && Command is null;
+    /// <summary><see cref="Text"/> without leading blanks, made once: every reader looks at it, and each trimming its own
+    /// copy of each line cost more than the lines themselves.</summary>
+    public string Trimmed { get; } = Text.Trim();
 }
 
 /// <summary>Turns pasted text into clean lines: CRLF/CR, HTML, prompts, timestamps, quote markers, code fences.</summary>
@@ -138,11 +141,18 @@ internal static class Hex
     public static uint? ParseCode(string? s) => Parse(s) is { } v && v <= uint.MaxValue ? (uint)v : null;
 
     /// <summary>True for a token that is an address as the k commands print it (8 or 16 hex digits, backtick allowed).</summary>
-    public static bool IsAddressToken(string t)
+    public static bool IsAddressToken(string t) => IsAddressToken(t.AsSpan());
+
+    /// <summary>As <see cref="IsAddressToken(string)"/>, without a string per token.</summary>
+    public static bool IsAddressToken(ReadOnlySpan<char> t)
     {
         var s = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? t[2..] : t;
-        if (s.Length == 17 && s[8] == '`') s = s.Remove(8, 1);
-        if (s.Length != 8 && s.Length != 16) return false;
+        if (s.Length == 17 && s[8] == '`') return AllHex(s[..8]) && AllHex(s[9..]);
+        return (s.Length == 8 || s.Length == 16) && AllHex(s);
+    }
+
+    static bool AllHex(ReadOnlySpan<char> s)
+    {
         foreach (var c in s) if (!Uri.IsHexDigit(c)) return false;
         return true;
     }

@@ -32,11 +32,20 @@ internal static partial class CallSiteParser
 
         // Bare address (address-only frame).
         var first = FirstToken(s);
-        if (Hex.IsAddressToken(first) || (first.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(first) is not null && !first.Contains('!')))
+        if (Hex.IsAddressToken(first)
+            || (first.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(first.ToString()) is not null && !first.Contains('!')))
         {
             if (first.Length < s.Length && !TrailerIsHarmless(s.AsSpan(first.Length))) return null;
-            return new CallSite(null, null, null, Hex.Parse(first), file, line);
+            return new CallSite(null, null, null, Hex.Parse(first.ToString()), file, line);
         }
+
+        // Where the symbol ends and whether what follows can trail a call site, before a Match and its groups are made:
+        // most lines offered are prose, whose first word looks like a module.
+        int symbolLength = -1;
+        foreach (var vm in Symbol().EnumerateMatches(s)) { symbolLength = vm.Length; break; }
+        if (symbolLength < 0) return null;
+        var after = s.AsSpan(symbolLength).Trim();
+        if (after.Length > 0 && !(file is null && SourceLike().IsMatch(after)) && !TrailerIsHarmless(after)) return null;
 
         var m = Symbol().Match(s);
         if (!m.Success) return null;
@@ -63,10 +72,10 @@ internal static partial class CallSiteParser
         return new CallSite(module, function, disp, null, file, line);
     }
 
-    static string FirstToken(string s)
+    static ReadOnlySpan<char> FirstToken(string s)
     {
         int sp = s.IndexOf(' ');
-        return sp < 0 ? s : s[..sp];
+        return sp < 0 ? s : s.AsSpan(0, sp);
     }
 
     /// <summary>What may follow a call site: another address, a source path, "(FPO…)" leftovers.</summary>

@@ -352,9 +352,11 @@ internal sealed partial class WerReportReader : IBlockReader
         {
             int colon = line.IndexOf(':');
             if (colon <= 0) return line;
-            var label = line[..colon].TrimEnd();
-            var english = English(label);
-            return english == label ? line : english + line[colon..];
+            // Every line is offered: the label compared as a span, a string only for a localized one.
+            var label = line.AsSpan(0, colon).TrimEnd();
+            foreach (var (local, english) in Names)
+                if (label.Equals(local, StringComparison.OrdinalIgnoreCase)) return english + line[colon..];
+            return line;
         }
     }
 

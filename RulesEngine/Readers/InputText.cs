@@ -55,10 +55,11 @@ internal static partial class InputText
             if (!t.Success || t.Length == s.Length) break;
             s = s[t.Length..];
         }
-        if (s.TrimStart().StartsWith("```", StringComparison.Ordinal)) return new TextLine(number, raw, "", null);
+        // Spans: a trimmed copy of every indented line only to look at its first characters cost a line's worth each.
+        var trimmed = s.AsSpan().Trim();
+        if (trimmed.StartsWith("```", StringComparison.Ordinal)) return new TextLine(number, raw, "", null);
         // Markdown inline code around a whole line: `Faulting module name: …`. WinDbg's backticks sit inside addresses, never at both ends.
-        var trimmed = s.Trim();
-        if (trimmed.Length > 2 && trimmed[0] == '`' && trimmed[^1] == '`' && trimmed[1] != '`') s = trimmed[1..^1];
+        if (trimmed.Length > 2 && trimmed[0] == '`' && trimmed[^1] == '`' && trimmed[1] != '`') s = trimmed[1..^1].ToString();
         var p = Prompt().Match(s);
         if (p.Success)
             return new TextLine(number, raw, "", s[p.Length..].Trim());

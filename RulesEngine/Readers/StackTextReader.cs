@@ -198,21 +198,34 @@ internal sealed partial class StackTextReader : IBlockReader
 
     /// <summary>The last few lines parsed, by reference: the block loop, the look-ahead and the bare-list check each parse
     /// the same line again (up to five times), and a parse is pure in its text.</summary>
-    [ThreadStatic] static (string? Text, bool InBlock, FrameLine? Frame)[]? _recent;
+    [ThreadStatic] static (string? Text, (FrameLine Frame, int CallSiteAt)? Parsed)[]? _recent;
     [ThreadStatic] static int _recentNext;
 
     internal static FrameLine? Parse(string text, bool inBlock)
     {
-        var recent = _recent ??= new (string?, bool, FrameLine?)[8];
+        var recent = _recent ??= new (string?, (FrameLine, int)?)[8];
+        (FrameLine Frame, int CallSiteAt)? parsed = null;
+        bool found = false;
         foreach (var r in recent)
-            if (ReferenceEquals(r.Text, text) && r.InBlock == inBlock) return r.Frame;
-        var frame = ParseOnce(text, inBlock);
-        recent[_recentNext] = (text, inBlock, frame);
-        _recentNext = (_recentNext + 1) % recent.Length;
-        return frame;
+            if (ReferenceEquals(r.Text, text)) { (parsed, found) = (r.Parsed, true); break; }
+        if (!found)
+        {
+            parsed = ParseOnce(text);
+            recent[_recentNext] = (text, parsed);
+            _recentNext = (_recentNext + 1) % recent.Length;
+        }
+        if (parsed is not var (f, callSiteAt)) return null;
+        // Evidence this is a frame and not prose: columns, a frame number with a symbol, or a header above it.
+        var site = f.Site;
+        bool symbolic = site.Module is not null && (site.Function is not null || site.Displacement is not null);
+        if (f.Columns.Count >= 2 || f.Inline) return f;
+        if (f.Number is not null && (symbolic || (inBlock && (site.Module is not null || site.Address is not null)))) return f;
+        if (inBlock && f.Columns.Count == 0 && symbolic && callSiteAt == 0) return f;
+        return null;
     }
 
-    static FrameLine? ParseOnce(string text, bool inBlock)
+    /// <summary>The line taken apart as a frame would be, before the evidence that it is one (which depends on the block).</summary>
+    static (FrameLine Frame, int CallSiteAt)? ParseOnce(string text)
     {
         text = WithoutNote(text);
         // Tokens are taken one at a time up to the call site, as spans: a frame needs only its first few, and a string
@@ -264,12 +277,7 @@ internal sealed partial class StackTextReader : IBlockReader
                 (OnlyHex().IsMatch(mod) || ImageFileName().IsMatch(mod)))
                 return null;   // "0000000" is a cut address; "php_redis.dll" alone is an lm line, k never prints the extension
         }
-        // Evidence this is a frame and not prose: columns, a frame number with a symbol, or a header above it.
-        bool symbolic = site.Module is not null && (site.Function is not null || site.Displacement is not null);
-        if (columns.Count >= 2 || inline) return new FrameLine(number, columns, inline, site);
-if (number is not null && (symbolic || (inBlock && (site.Module is not null || site.Address is not null)))) return new FrameLine(number, columns, inline, site);
-        if (inBlock && columns.Count == 0 && symbolic && callSiteAt == 0) return new FrameLine(number, columns, inline, site);
-        return null;
+        return (new FrameLine(number, columns, inline, site), callSiteAt);
     }
 
     /// <summary>The next run of non-white characters from <paramref name="pos"/> (as \S+ matches), empty at the end.</summary>

@@ -156,6 +156,22 @@ public class ReportingFramesTests
     }
 
     [Test]
+    public void An_exit_call_made_by_the_crash_filter_is_not_a_voluntary_exit_but_one_below_the_reporting_frames_is()
+    {
+        (string, string)[] exitInFilter = [("ntdll", "NtTerminateProcess"), ("kernelbase", "TerminateProcess"),
+            ("foo", "my_unhandled_filter"), ("kernelbase", "UnhandledExceptionFilter"), ("ntdll", "KiUserExceptionDispatcher")];
+        var noRecord = Stack([.. exitInFilter, .. Faulting]) with { Exception = null, Source = new DataSource { Kind = "windbg-text" } };
+        var r = Triager.Triage(noRecord, BuiltIn.Value);
+        Assert.That(r.Exception?.Class, Is.Not.EqualTo("EXIT"), string.Join("\n", r.Explanation));
+        Assert.That(r.Verdict.Owner, Is.EqualTo("Xdebug"));
+
+        // The control: the same exit call with no reporting frame under it is the process ending itself.
+        var exit = Stack(("ntdll", "NtTerminateProcess"), ("kernelbase", "TerminateProcess"), ("php_cgi", "main"),
+            ("kernel32", "BaseThreadInitThunk"), ("ntdll", "RtlUserThreadStart")) with { Exception = null };
+        Assert.That(Triager.Triage(exit, BuiltIn.Value).Exception?.Class, Is.EqualTo("EXIT"));
+    }
+
+    [Test]
     public void A_k_text_with_the_crash_filter_on_top_reads_as_the_reporters_stack()
     {
         const string text = """

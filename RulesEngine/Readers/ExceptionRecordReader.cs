@@ -133,8 +133,12 @@ internal sealed partial class RegisterReader : IBlockReader
         }
         builder.AddKind("windbg-text");
         foreach (var (reg, arch) in new[] { ("rip", Architecture.X64), ("eip", Architecture.X86) })
-            if (lines.Skip(start).Take(i - start).Any(l => Regex.IsMatch(l.Text, $@"\b{reg}=")))
-                builder.SetArchitecture(arch);
+        {
+            // By index: the lines are made as asked for, and Skip would walk them all from the first.
+            bool named = false;
+            for (int k = start; k < i && !named; k++) named = Regex.IsMatch(lines[k].Text, $@"\b{reg}=");
+            if (named) builder.SetArchitecture(arch);
+        }
         // The faulting instruction: "module!function+0x1f:" and the disassembly line under it.
         if (i + 1 < lines.Count && lines[i].Command is null) i += ReadInstruction(lines, i, builder);
         return Math.Max(1, i - start);

@@ -20,23 +20,73 @@ internal sealed record TextLine(int Number, string Raw, string Text, string? Com
 /// <summary>Turns pasted text into clean lines: CRLF/CR, HTML, prompts, timestamps, quote markers, code fences.</summary>
 internal static partial class InputText
 {
-    public static List<TextLine> Split(string text)
+    /// <summary>The text's lines, cleaned when asked for. Lines end at CRLF, CR or LF; the text after the last end is a
+    /// line too.</summary>
+    public static IReadOnlyList<TextLine> Split(string text)
     {
         if (LooksLikeHtml(text)) text = HtmlToText(text);
-        // Lines end at CRLF, CR or LF. Cut straight from the text: normalizing the line ends first and splitting
-        // after held two more copies of the whole input at once.
-        var lines = new List<TextLine>();
-        int start = 0;
-        while (true)
+        return new Lines(text);
+    }
+
+    /// <summary>
+    /// Lines as ranges over the one text, each made (cut and cleaned) when a reader asks for it and kept while it is
+    /// among the last <see cref="Window"/> asked for. Readers walk forwards and look a few lines back, so each line is
+    /// made once; holding every line as a string (and its record) at once cost twice the text again.
+    /// </summary>
+    sealed class Lines : IReadOnlyList<TextLine>
+    {
+        const int Window = 4096;   // a power of two: a slot is the index's low bits
+        readonly string _text;
+        readonly int[] _starts, _ends;
+        readonly TextLine?[] _made = new TextLine?[Window];
+        readonly int[] _madeIndex = new int[Window];
+
+        public Lines(string text)
         {
-            int end = text.AsSpan(start).IndexOfAny('\r', '\n');
-            if (end < 0) break;
-            end += start;
-            lines.Add(Clean(lines.Count + 1, text[start..end]));
-            start = end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
+            _text = text;
+            int count = 1;
+            for (int at = 0; ; count++)
+            {
+                int end = text.AsSpan(at).IndexOfAny('\r', '\n');
+                if (end < 0) break;
+                at = Next(text, at + end);
+            }
+            _starts = new int[count];
+            _ends = new int[count];
+            int start = 0;
+            for (int n = 0; n < count - 1; n++)
+            {
+                int end = start + text.AsSpan(start).IndexOfAny('\r', '\n');
+                (_starts[n], _ends[n]) = (start, end);
+                start = Next(text, end);
+            }
+            (_starts[count - 1], _ends[count - 1]) = (start, text.Length);
+            Array.Fill(_madeIndex, -1);
         }
-        lines.Add(Clean(lines.Count + 1, text[start..]));
-        return lines;
+
+        static int Next(string text, int end) => end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
+
+        public int Count => _starts.Length;
+
+        public TextLine this[int index]
+        {
+            get
+            {
+                if ((uint)index >= (uint)_starts.Length) throw new ArgumentOutOfRangeException(nameof(index));
+                int slot = index & (Window - 1);
+                if (_madeIndex[slot] == index) return _made[slot]!;
+                var line = Clean(index + 1, _text[_starts[index].._ends[index]]);
+                (_made[slot], _madeIndex[slot]) = (line, index);
+                return line;
+            }
+        }
+
+        public IEnumerator<TextLine> GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++) yield return this[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     static TextLine Clean(int number, string raw)

@@ -5,7 +5,8 @@
 #   bench/run.sh batch      fcgi triage throughput -j1 vs -j2 vs bare sessions (see bench/batch.sh)
 #   bench/run.sh capture    fcgi capture: crash to verdict and dump write time per scenario (see bench/capture.sh)
 #   bench/run.sh fuzz [N]   the fuzz suite, N cases of each kind (see bench/fuzz.sh)
-#   bench/run.sh text [MB,MB,..]  debugger-text readers: MB/s and peak memory per format and shape (bench/TextBench)
+#   bench/run.sh text [MB,MB,..] [timeout] [--baseline <old TextBench.dll>]  debugger-text readers: MB/s and peak memory
+#                           per format and shape, before and after side by side with --baseline (bench/TextBench)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 case "${1:-rules}" in

@@ -13,7 +13,7 @@ public enum RuleAction
     Last,
     /// <summary>Skip the frame and go on down (Socorro's irrelevant list, triage.ini `ignore`).</summary>
     Ignore,
-    /// <summary>The walk starts at the topmost frame a sentinel matches (Socorro's sentinels).</summary>
+    /// <summary>The walk starts at the topmost frame a sentinel matches below any reporting frames (Socorro's sentinels).</summary>
     Sentinel,
     /// <summary>Part of the signature; keep going (Socorro's prefix list).</summary>
     Prefix,

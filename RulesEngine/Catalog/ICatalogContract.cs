@@ -32,6 +32,12 @@ public sealed record StackWalkResult
     /// <summary>Frames kept by "prefix" rules plus the deciding frame: the signature part of the bucket.</summary>
     public IReadOnlyList<StackFrame> SignatureFrames { get; init; } = [];
     public IReadOnlyList<string> Trace { get; init; } = [];
+    /// <summary>The lowest frame a rule tagged `reporting` or `exception-dispatcher` matched: it and every frame above
+    /// it only report the crash (null when the stack has none).</summary>
+    public FrameDecision? ReportingFrame { get; init; }
+    /// <summary>The stack has reporting frames, no exception dispatcher and nothing below them but a thread's start:
+    /// it is the thread that reported the crash, not the one that faulted. Nothing on it decides the owner.</summary>
+    public bool ReporterStack { get; init; }
 }
 
 /// <summary>What triage needs from a rules catalog (RuleCatalog implements it; tests may fake it).</summary>

@@ -16,6 +16,15 @@ public sealed class RuleCatalog : IOwnerCatalog
     public const string ExitTag = "exit";
     /// <summary>Tag on rules whose frames mean the program aborted itself after a fatal error (abort()).</summary>
     public const string AbortTag = "abort";
+    /// <summary>Tag on rules whose frames report a crash (UnhandledExceptionFilter, WerpReportFault): such a frame and
+    /// every frame above it (the process's own crash filter, waits, a dumper it starts) only report the crash.</summary>
+    public const string ReportingTag = "reporting";
+    /// <summary>Tag on the exception dispatcher's frames (KiUserExceptionDispatcher, RtlDispatchException, vectored
+    /// handler calls): reporting frames like <see cref="ReportingTag"/>'s, with the faulting frames right below them.</summary>
+    public const string DispatcherTag = "exception-dispatcher";
+    /// <summary>Tag on the frames that start a thread or a process (RtlUserThreadStart, BaseThreadInitThunk, the CRT's
+    /// startup): below reporting frames with no dispatcher, they mean the stack is the reporter's own.</summary>
+    public const string ThreadStartTag = "thread-start";
     public const string UnknownOwnerId = "unknown";
 
     private readonly List<CatalogRule> _rules;
@@ -341,15 +350,57 @@ public sealed class RuleCatalog : IOwnerCatalog
         var trace = new List<string>();
         var signature = new List<StackFrame>();
 
-        // Sentinels (Socorro): the walk starts at the topmost frame any sentinel rule matches.
-        int start = 0;
+        // Reporting machinery: the lowest frame a `reporting` or `exception-dispatcher` rule matches, and every frame
+        // above it, only report the crash. The lowest, not the topmost: what runs above UnhandledExceptionFilter or
+        // the dispatcher (a process's own crash filter, waits, a dumper) is application code no rule can name, and a
+        // fault inside a filter is secondary to the fault whose dispatch ran it.
+        int reportingAt = -1;
+        CatalogRule? reporting = null;
+        bool dispatcher = false;
+        for (int i = 0; i < frames.Count; i++)
+        {
+            if (matches[i].FirstOrDefault(r => r.Has(ReportingTag) || r.Has(DispatcherTag)) is not { } tagged) continue;
+            (reportingAt, reporting) = (i, tagged);
+            dispatcher |= matches[i].Any(r => r.Has(DispatcherTag));
+        }
+        bool reporterStack = reporting is not null && !dispatcher && OnlyThreadStartBelow(matches, reportingAt + 1);
+        FrameDecision? reportingFrame = null;
+        for (int i = 0; i < reportingAt; i++)
+        {
+            // A frame's own ignore rule says what it is (its reason shows in reports); an owner rule there is overruled.
+            var own = matches[i].FirstOrDefault(r => r.Action != RuleAction.Sentinel);
+            var above = $"above the reporting frame #{frames[reportingAt].Index:d2} {frames[reportingAt].Display} (rule {reporting!.Id}): " +
+                "reports the crash, never the owner";
+            if (own is { Action: RuleAction.Ignore })
+                Add(frames[i], FrameAction.Reporting, own.Id, null, above + $"; skipped by rule {own.Id} (ignore) too", own.Description);
+            else
+                Add(frames[i], FrameAction.Reporting, reporting.Id, null,
+                    above + (own is null ? "" : $"; rule {own.Id} ({own.Action.ToString().ToLowerInvariant()}) does not apply here"));
+        }
+        if (reporting is not null)
+            reportingFrame = Add(frames[reportingAt], FrameAction.Reporting, reporting.Id, null,
+                $"reports the crash by rule {reporting.Id} ({(reporting.Has(DispatcherTag) ? DispatcherTag : ReportingTag)}): it and every frame above it " +
+                (reporterStack ? "only report the crash" : "only report the crash; the walk starts below it"), reporting.Description);
+        if (reporterStack)
+        {
+            for (int i = reportingAt + 1; i < frames.Count; i++)
+                Add(frames[i], FrameAction.Reporting, reporting!.Id, null,
+                    "the reporting thread's own start (thread start, or the thread procedure it calls): not faulting code");
+            trace.Add($"=> owner unknown: this stack is the thread that reported the crash, not the one that faulted: reporting " +
+                $"frames from #{frames[reportingAt].Index:d2} {frames[reportingAt].Display} up, no exception dispatcher, and only " +
+                "the thread's start below them");
+            return new StackWalkResult { Decisions = decisions, Trace = trace, ReportingFrame = reportingFrame, ReporterStack = true };
+        }
+
+        // Sentinels (Socorro): the walk starts at the topmost frame any sentinel rule matches below the reporting frames.
+        int start = reportingAt + 1;
         CatalogRule? sentinel = null;
-        for (int i = 0; i < frames.Count && sentinel is null; i++)
+        for (int i = start; i < frames.Count && sentinel is null; i++)
         {
             sentinel = matches[i].FirstOrDefault(r => r.Action == RuleAction.Sentinel);
             if (sentinel is not null) start = i;
         }
-        for (int i = 0; i < start; i++)
+        for (int i = reportingAt + 1; i < start; i++)
             Add(frames[i], FrameAction.SkippedBeforeSentinel, sentinel!.Id, null,
                 $"above the sentinel frame #{frames[start].Index:d2} (rule {sentinel.Id}): not considered");
 
@@ -447,7 +498,7 @@ public sealed class RuleCatalog : IOwnerCatalog
         return new StackWalkResult
         {
             Decisions = decisions, Deciding = chosen?.Decision, Owner = chosen?.Owner, RuleId = chosen?.Rule.Id,
-            Strength = strength, SignatureFrames = signature, Trace = trace,
+            Strength = strength, SignatureFrames = signature, Trace = trace, ReportingFrame = reportingFrame,
         };
 
         FrameDecision Add(StackFrame frame, FrameAction action, string? ruleId, string? ownerName, string explanation,
@@ -459,6 +510,18 @@ public sealed class RuleCatalog : IOwnerCatalog
             trace.Add($"#{frame.Index:d2} {frame.Display}: {explanation}");
             return d;
         }
+    }
+
+    /// <summary>True when the frames from <paramref name="from"/> down are a thread's start (rules tagged `thread-start`)
+    /// and at most the one frame they call (the thread procedure, or main): no frame there can have faulted, since a fault
+    /// would have put the exception dispatcher between. Nothing at all below counts too; one lone frame without a
+    /// thread start under it does not (a cut stack may hold the faulting frame there).</summary>
+    private static bool OnlyThreadStartBelow(List<CatalogRule>[] matches, int from)
+    {
+        int firstStart = matches.Length;
+        while (firstStart > from && matches[firstStart - 1].Any(r => r.Has(ThreadStartTag))) firstStart--;
+        int rest = firstStart - from;
+        return rest == 0 || (rest == 1 && firstStart < matches.Length);
     }
 
     // ---- owners of modules, symbols ----------------------------------------------------------------------

@@ -20,6 +20,9 @@ public enum FrameAction
     NotReached,
     /// <summary>A rule named an owner here, but the crash class (heap damage) makes it a suspect, not the owner.</summary>
     Suspect,
+    /// <summary>Reports the crash (a frame of a rule tagged `reporting` or `exception-dispatcher`, or above one): never
+    /// the owner.</summary>
+    Reporting,
 }
 
 public static class FrameActions
@@ -38,6 +41,7 @@ public static class FrameActions
         FrameAction.SkippedBeforeSentinel => "skipped-before-sentinel",
         FrameAction.NotReached => "not-reached",
         FrameAction.Suspect => "suspect",
+        FrameAction.Reporting => "reporting",
         _ => action.ToString().ToLowerInvariant(),
     };
 
@@ -47,7 +51,7 @@ public static class FrameActions
 
     /// <summary>Actions after which a frame does not count as the crash's own frame (for fallback buckets).</summary>
     public static bool PassesOver(this FrameAction action) =>
-        action is FrameAction.Ignore or FrameAction.SkippedBeforeSentinel or FrameAction.NotReached;
+        action is FrameAction.Ignore or FrameAction.SkippedBeforeSentinel or FrameAction.NotReached or FrameAction.Reporting;
 }
 
 /// <summary>What the walk did with one frame, for the per-frame explanation and the tagged stack.</summary>

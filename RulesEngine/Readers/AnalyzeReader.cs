@@ -16,7 +16,7 @@ internal sealed partial class AnalyzeReader : IBlockReader
     {
         var line = lines[start];
         if (line.Command is not null) return 0;
-        var text = line.Text.Trim();
+        var text = line.Trimmed;
 
         var dump = LoadingDump().Match(text);
         if (dump.Success)
@@ -31,7 +31,7 @@ internal sealed partial class AnalyzeReader : IBlockReader
         if (kv.Success)
         {
             // "Key  : Failure.Bucket" then "Value: INVALID_POINTER_READ_c0000005_php8.dll!ir_fix_bb_order"
-            if (start + 1 < lines.Count && KeyValueValue().Match(lines[start + 1].Text.Trim()) is { Success: true } v)
+            if (start + 1 < lines.Count && KeyValueValue().Match(lines[start + 1].Trimmed) is { Success: true } v)
             {
                 ApplyKey(kv.Groups["key"].Value, v.Groups["value"].Value.Trim(), builder);
                 builder.AddKind("windbg-text");
@@ -170,14 +170,14 @@ internal sealed partial class AnalyzeReader : IBlockReader
     {
         int used = 0;
         CallSite? site = null;
-        if (i < lines.Count && lines[i].Command is null && lines[i].Text.Trim() is { Length: > 0 } s && CallSiteParser.Parse(s.TrimEnd(':')) is { Module: not null } cs)
+        if (i < lines.Count && lines[i].Command is null && lines[i].Trimmed is { Length: > 0 } s && CallSiteParser.Parse(s.TrimEnd(':')) is { Module: not null } cs)
         {
             site = cs; used++;
         }
         ulong? ip = null;
         if (i + used < lines.Count && lines[i + used].Command is null)
         {
-            var dis = Regex.Match(lines[i + used].Text.Trim(), @"^(?<addr>[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?)\s+[0-9a-fA-F]{2,}\s+(?<rest>.+)$");
+            var dis = Regex.Match(lines[i + used].Trimmed, @"^(?<addr>[0-9a-fA-F]{8}(?:`?[0-9a-fA-F]{8})?)\s+[0-9a-fA-F]{2,}\s+(?<rest>.+)$");
             if (dis.Success)
             {
                 ip = Hex.Parse(dis.Groups["addr"].Value);

@@ -32,21 +32,31 @@ internal static partial class CallSiteParser
 
         // Bare address (address-only frame).
         var first = FirstToken(s);
-        if (Hex.IsAddressToken(first) || (first.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(first) is not null && !first.Contains('!')))
+        if (Hex.IsAddressToken(first)
+            || (first.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(first.ToString()) is not null && !first.Contains('!')))
         {
-            if (first.Length < s.Length && !TrailerIsHarmless(s[first.Length..])) return null;
-            return new CallSite(null, null, null, Hex.Parse(first), file, line);
+            if (first.Length < s.Length && !TrailerIsHarmless(s.AsSpan(first.Length))) return null;
+            return new CallSite(null, null, null, Hex.Parse(first.ToString()), file, line);
         }
+
+        // Where the symbol ends and whether what follows can trail a call site, before a Match and its groups are made:
+        // most lines offered are prose, whose first word looks like a module.
+        int symbolLength = -1;
+        foreach (var vm in Symbol().EnumerateMatches(s)) { symbolLength = vm.Length; break; }
+        if (symbolLength < 0) return null;
+        var after = s.AsSpan(symbolLength).Trim();
+        if (after.Length > 0 && !(file is null && SourceLike().IsMatch(after)) && !TrailerIsHarmless(after)) return null;
 
         var m = Symbol().Match(s);
         if (!m.Success) return null;
-        var rest = s[m.Length..].Trim();
+        // A span: on a prose line the "module" is its first word and the rest (maybe megabytes) is no call site.
+        var rest = s.AsSpan(m.Length).Trim();
         if (rest.Length > 0)
         {
             // Trailing "second address" or a source path the paster left after the frame.
-            var trailing = SourceLike().Match(rest);
-            if (trailing.Success && file is null)
+            if (file is null && SourceLike().IsMatch(rest))
             {
+                var trailing = SourceLike().Match(rest.ToString());
                 file = trailing.Groups["file"].Value;
                 if (int.TryParse(trailing.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var tl)) line = tl;
             }
@@ -62,19 +72,26 @@ internal static partial class CallSiteParser
         return new CallSite(module, function, disp, null, file, line);
     }
 
-    static string FirstToken(string s)
+    static ReadOnlySpan<char> FirstToken(string s)
     {
         int sp = s.IndexOf(' ');
-        return sp < 0 ? s : s[..sp];
+        return sp < 0 ? s : s.AsSpan(0, sp);
     }
 
     /// <summary>What may follow a call site: another address, a source path, "(FPO…)" leftovers.</summary>
-    static bool TrailerIsHarmless(string rest)
+    static bool TrailerIsHarmless(string rest) => TrailerIsHarmless(rest.AsSpan());
+
+    /// <summary>Token by token as spans, up to the first that is not harmless: splitting a long line made a string of
+    /// every word on it.</summary>
+    static bool TrailerIsHarmless(ReadOnlySpan<char> rest)
     {
-        foreach (var t in rest.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var range in rest.Split(' '))
         {
-            if (Hex.IsAddressToken(t.Trim('[', ']', '(', ')', ','))) continue;
-            if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(t.Trim('[', ']', '(', ')', ',')) is not null) continue;
+            var t = rest[range];
+            if (t.IsEmpty) continue;
+            var bare = t.Trim("[](),");
+            if (Hex.IsAddressToken(bare)) continue;
+            if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.Parse(bare.ToString()) is not null) continue;
             if (SourceLike().IsMatch(t)) continue;
             return false;
         }

@@ -17,7 +17,7 @@ internal sealed partial class DebugDiagReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
-        var text = first.Text.Trim();
+        var text = first.Trimmed;
         if (SummaryText.MayStart(text))
             return ReadSummary(lines, start, builder);
         var th = ThreadHeader().Match(text);
@@ -37,12 +37,12 @@ internal sealed partial class DebugDiagReader : IBlockReader
     static int ReadSummary(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder)
     {
         // The sentence may be wrapped over a few lines in a text paste, mid-word by a mail or forum.
-        var sentence = lines[start].Text.Trim();
+        var sentence = lines[start].Trimmed;
         int used = 1;
         var m = SummaryText.Parse(sentence);
         while (m is null && used < 4 && start + used < lines.Count && lines[start + used].Command is null && !lines[start + used].IsBlank)
         {
-            sentence += " " + lines[start + used].Text.Trim();
+            sentence += " " + lines[start + used].Trimmed;
             used++;
             m = SummaryText.Parse(sentence);
         }
@@ -91,14 +91,14 @@ internal sealed partial class DebugDiagReader : IBlockReader
         int misses = 0;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = lines[i].Text.Trim();
+            var t = lines[i].Trimmed;
             if (ThreadHeader().IsMatch(t)) break;
             if (t.Length == 0) { if (frames.Count > 0) break; i++; continue; }
             if (TableChrome().IsMatch(t)) { i++; misses = 0; continue; }
             var row = ParseRow(t);
             if (row is not null) { frames.Add(row with { Index = frames.Count }); i++; misses = 0; continue; }
             // Two unusable lines in a row end the table; a single one between rows is skipped.
-            if (frames.Count > 0 && i + 1 < lines.Count && ParseRow(lines[i + 1].Text.Trim()) is not null) { builder.Skip(lines[i]); i++; continue; }
+            if (frames.Count > 0 && i + 1 < lines.Count && ParseRow(lines[i + 1].Trimmed) is not null) { builder.Skip(lines[i]); i++; continue; }
             if (frames.Count == 0 && ++misses < 6) { i++; continue; }   // thread details (entry point, times) before the table
             break;
         }

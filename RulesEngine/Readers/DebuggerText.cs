@@ -55,7 +55,7 @@ public static class DebuggerText
                 used = reader.TryRead(lines, i, builder, state);
                 if (used > 0) break;
             }
-            if (used == 0 && SymbolWarnings.TryHandle(line.Text.Trim(), builder)) used = 1;
+            if (used == 0 && SymbolWarnings.TryHandle(line.Trimmed, builder)) used = 1;
             i += Math.Max(1, used);
         }
         return builder.Build(sourcePath);

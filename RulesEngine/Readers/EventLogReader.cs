@@ -16,7 +16,7 @@ internal sealed partial class EventLogReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
-        var text = Localized.ToEnglish(first.Text.Trim());
+        var text = Localized.ToEnglish(first.Trimmed);
 
         var legacy = Legacy().Match(text);
         if (legacy.Success)
@@ -33,7 +33,7 @@ internal sealed partial class EventLogReader : IBlockReader
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = Localized.ToEnglish(lines[i].Text.Trim());
+            var t = Localized.ToEnglish(lines[i].Trimmed);
             var f = Field().Match(t);
             if (!f.Success) break;
             fields.TryAdd(f.Groups["key"].Value, f.Groups["value"].Value.Trim());
@@ -211,7 +211,7 @@ internal sealed partial class WerReportReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
-        var text = SignatureNames.ToEnglish(first.Text.Trim());
+        var text = SignatureNames.ToEnglish(first.Trimmed);
         if (WerStart().IsMatch(text)) return ReadReportWer(lines, start, builder);
         if (SignatureHeader().IsMatch(text) || ProblemDetailStart().IsMatch(text))
             return ReadProblemSignature(lines, start, builder);
@@ -225,12 +225,12 @@ internal sealed partial class WerReportReader : IBlockReader
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = lines[i].Text.Trim();
-            if (t.Length == 0) { if (i + 1 < lines.Count && KeyValue().IsMatch(lines[i + 1].Text.Trim())) { i++; continue; } break; }
+            var t = lines[i].Trimmed;
+            if (t.Length == 0) { if (i + 1 < lines.Count && KeyValue().IsMatch(lines[i + 1].Trimmed)) { i++; continue; } break; }
             var kv = KeyValue().Match(t);
             if (!kv.Success)
             {
-                if (i + 1 < lines.Count && KeyValue().IsMatch(lines[i + 1].Text.Trim())) { builder.Skip(lines[i]); i++; continue; }
+                if (i + 1 < lines.Count && KeyValue().IsMatch(lines[i + 1].Trimmed)) { builder.Skip(lines[i]); i++; continue; }
                 break;
             }
             var key = kv.Groups["key"].Value;
@@ -263,10 +263,10 @@ internal sealed partial class WerReportReader : IBlockReader
         var sig = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var positional = new Dictionary<int, string>();
         string? eventName = null;
-        int i = SignatureHeader().IsMatch(lines[start].Text.Trim()) ? start + 1 : start;
+        int i = SignatureHeader().IsMatch(lines[start].Trimmed) ? start + 1 : start;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = SignatureNames.ToEnglish(lines[i].Text.Trim());
+            var t = SignatureNames.ToEnglish(lines[i].Trimmed);
             Match m;
             if ((m = Positional().Match(t)).Success) positional[int.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture)] = m.Groups["v"].Value.Trim();
             else if ((m = Named().Match(t)).Success)
@@ -279,7 +279,7 @@ internal sealed partial class WerReportReader : IBlockReader
         }
         // Look back a few lines for "Event Name: APPCRASH" (event 1001 puts it above the signature).
         for (int b = Math.Max(0, start - 4); b < start && eventName is null; b++)
-            if (Regex.Match(lines[b].Text.Trim(), @"^(?:(?:Problem )?Event Name|Nome do Evento|Nome evento|Ereignisname|Nom d['\u2019]événement)\s*:\s*(\S+)", RegexOptions.IgnoreCase) is { Success: true } en) eventName = en.Groups[1].Value;
+            if (Regex.Match(lines[b].Trimmed, @"^(?:(?:Problem )?Event Name|Nome do Evento|Nome evento|Ereignisname|Nom d['\u2019]événement)\s*:\s*(\S+)", RegexOptions.IgnoreCase) is { Success: true } en) eventName = en.Groups[1].Value;
         if (positional.Count >= 4 && sig.Count == 0)
         {
             bool bex = eventName?.StartsWith("BEX", StringComparison.OrdinalIgnoreCase) == true;
@@ -368,9 +368,11 @@ internal sealed partial class WerReportReader : IBlockReader
         {
             int colon = line.IndexOf(':');
             if (colon <= 0) return line;
-            var label = line[..colon].TrimEnd();
-            var english = English(label);
-            return english == label ? line : english + line[colon..];
+            // Every line is offered: the label compared as a span, a string only for a localized one.
+            var label = line.AsSpan(0, colon).TrimEnd();
+            foreach (var (local, english) in Names)
+                if (label.Equals(local, StringComparison.OrdinalIgnoreCase)) return english + line[colon..];
+            return line;
         }
     }
 

@@ -13,7 +13,7 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
     {
         var line = lines[start];
         if (line.Command is not null) return 0;
-        var text = line.Text.Trim();
+        var text = line.Trimmed;
 
         var ev = EventLine().Match(text);
         if (ev.Success)
@@ -36,7 +36,7 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
         uint? recordCode = null;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = lines[i].Text.Trim();
+            var t = lines[i].Trimmed;
             Match m;
             if ((m = ExceptionAddress().Match(t)).Success)
             {
@@ -116,7 +116,7 @@ internal sealed partial class RegisterReader : IBlockReader
         var first = lines[start];
         if (first.Command is not null) return 0;
         if (!RegisterLine().IsMatch(first.Text))
-            return InstructionSymbol().IsMatch(first.Text.Trim()) && start + 1 < lines.Count && Disassembly().IsMatch(lines[start + 1].Text.Trim())
+            return InstructionSymbol().IsMatch(first.Trimmed) && start + 1 < lines.Count && Disassembly().IsMatch(lines[start + 1].Trimmed)
                 ? ReadInstruction(lines, start, builder) : 0;
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
@@ -133,8 +133,12 @@ internal sealed partial class RegisterReader : IBlockReader
         }
         builder.AddKind("windbg-text");
         foreach (var (reg, arch) in new[] { ("rip", Architecture.X64), ("eip", Architecture.X86) })
-            if (lines.Skip(start).Take(i - start).Any(l => Regex.IsMatch(l.Text, $@"\b{reg}=")))
-                builder.SetArchitecture(arch);
+        {
+            // By index: the lines are made as asked for, and Skip would walk them all from the first.
+            bool named = false;
+            for (int k = start; k < i && !named; k++) named = Regex.IsMatch(lines[k].Text, $@"\b{reg}=");
+            if (named) builder.SetArchitecture(arch);
+        }
         // The faulting instruction: "module!function+0x1f:" and the disassembly line under it.
         if (i + 1 < lines.Count && lines[i].Command is null) i += ReadInstruction(lines, i, builder);
         return Math.Max(1, i - start);
@@ -142,9 +146,9 @@ internal sealed partial class RegisterReader : IBlockReader
 
     static int ReadInstruction(IReadOnlyList<TextLine> lines, int i, CrashReportBuilder builder)
     {
-        if (InstructionSymbol().Match(lines[i].Text.Trim()) is { Success: true } sym && i + 1 < lines.Count && lines[i + 1].Command is null)
+        if (InstructionSymbol().Match(lines[i].Trimmed) is { Success: true } sym && i + 1 < lines.Count && lines[i + 1].Command is null)
         {
-            var dis = Disassembly().Match(lines[i + 1].Text.Trim());
+            var dis = Disassembly().Match(lines[i + 1].Trimmed);
             if (dis.Success)
             {
                 var site = CallSiteParser.Parse(sym.Groups["site"].Value);

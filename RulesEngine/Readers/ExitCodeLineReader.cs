@@ -20,7 +20,7 @@ internal sealed class ExitCodeLineReader : IBlockReader
     {
         var line = lines[start];
         if (line.Command is not null) return 0;
-        var text = line.Text.Trim();
+        var text = line.Trimmed;
         bool fastCgiPage = text.Contains("FastCGI process exited unexpectedly", StringComparison.OrdinalIgnoreCase);
         uint? code = null;
         foreach (var marker in Markers)

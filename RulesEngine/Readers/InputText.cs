@@ -12,28 +12,81 @@ namespace FcgiExt.RulesEngine.Readers;
 internal sealed record TextLine(int Number, string Raw, string Text, string? Command)
 {
     public bool IsBlank => Text.Length == 0 && Command is null;
+    /// <summary><see cref="Text"/> without leading blanks, made once: every reader looks at it, and each trimming its own
+    /// copy of each line cost more than the lines themselves.</summary>
+    public string Trimmed { get; } = Text.Trim();
 }
 
 /// <summary>Turns pasted text into clean lines: CRLF/CR, HTML, prompts, timestamps, quote markers, code fences.</summary>
 internal static partial class InputText
 {
-    public static List<TextLine> Split(string text)
+    /// <summary>The text's lines, cleaned when asked for. Lines end at CRLF, CR or LF; the text after the last end is a
+    /// line too.</summary>
+    public static IReadOnlyList<TextLine> Split(string text)
     {
         if (LooksLikeHtml(text)) text = HtmlToText(text);
-        // Lines end at CRLF, CR or LF. Cut straight from the text: normalizing the line ends first and splitting
-        // after held two more copies of the whole input at once.
-        var lines = new List<TextLine>();
-        int start = 0;
-        while (true)
+        return new Lines(text);
+    }
+
+    /// <summary>
+    /// Lines as ranges over the one text, each made (cut and cleaned) when a reader asks for it and kept while it is
+    /// among the last <see cref="Window"/> asked for. Readers walk forwards and look a few lines back, so each line is
+    /// made once; holding every line as a string (and its record) at once cost twice the text again.
+    /// </summary>
+    sealed class Lines : IReadOnlyList<TextLine>
+    {
+        const int Window = 4096;   // a power of two: a slot is the index's low bits
+        readonly string _text;
+        readonly int[] _starts, _ends;
+        readonly TextLine?[] _made = new TextLine?[Window];
+        readonly int[] _madeIndex = new int[Window];
+
+        public Lines(string text)
         {
-            int end = text.AsSpan(start).IndexOfAny('\r', '\n');
-            if (end < 0) break;
-            end += start;
-            lines.Add(Clean(lines.Count + 1, text[start..end]));
-            start = end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
+            _text = text;
+            int count = 1;
+            for (int at = 0; ; count++)
+            {
+                int end = text.AsSpan(at).IndexOfAny('\r', '\n');
+                if (end < 0) break;
+                at = Next(text, at + end);
+            }
+            _starts = new int[count];
+            _ends = new int[count];
+            int start = 0;
+            for (int n = 0; n < count - 1; n++)
+            {
+                int end = start + text.AsSpan(start).IndexOfAny('\r', '\n');
+                (_starts[n], _ends[n]) = (start, end);
+                start = Next(text, end);
+            }
+            (_starts[count - 1], _ends[count - 1]) = (start, text.Length);
+            Array.Fill(_madeIndex, -1);
         }
-        lines.Add(Clean(lines.Count + 1, text[start..]));
-        return lines;
+
+        static int Next(string text, int end) => end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
+
+        public int Count => _starts.Length;
+
+        public TextLine this[int index]
+        {
+            get
+            {
+                if ((uint)index >= (uint)_starts.Length) throw new ArgumentOutOfRangeException(nameof(index));
+                int slot = index & (Window - 1);
+                if (_madeIndex[slot] == index) return _made[slot]!;
+                var line = Clean(index + 1, _text[_starts[index].._ends[index]]);
+                (_made[slot], _madeIndex[slot]) = (line, index);
+                return line;
+            }
+        }
+
+        public IEnumerator<TextLine> GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++) yield return this[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     static TextLine Clean(int number, string raw)
@@ -52,10 +105,11 @@ internal static partial class InputText
             if (!t.Success || t.Length == s.Length) break;
             s = s[t.Length..];
         }
-        if (s.TrimStart().StartsWith("```", StringComparison.Ordinal)) return new TextLine(number, raw, "", null);
+        // Spans: a trimmed copy of every indented line only to look at its first characters cost a line's worth each.
+        var trimmed = s.AsSpan().Trim();
+        if (trimmed.StartsWith("```", StringComparison.Ordinal)) return new TextLine(number, raw, "", null);
         // Markdown inline code around a whole line: `Faulting module name: …`. WinDbg's backticks sit inside addresses, never at both ends.
-        var trimmed = s.Trim();
-        if (trimmed.Length > 2 && trimmed[0] == '`' && trimmed[^1] == '`' && trimmed[1] != '`') s = trimmed[1..^1];
+        if (trimmed.Length > 2 && trimmed[0] == '`' && trimmed[^1] == '`' && trimmed[1] != '`') s = trimmed[1..^1].ToString();
         var p = Prompt().Match(s);
         if (p.Success)
             return new TextLine(number, raw, "", s[p.Length..].Trim());
@@ -138,11 +192,18 @@ internal static class Hex
     public static uint? ParseCode(string? s) => Parse(s) is { } v && v <= uint.MaxValue ? (uint)v : null;
 
     /// <summary>True for a token that is an address as the k commands print it (8 or 16 hex digits, backtick allowed).</summary>
-    public static bool IsAddressToken(string t)
+    public static bool IsAddressToken(string t) => IsAddressToken(t.AsSpan());
+
+    /// <summary>As <see cref="IsAddressToken(string)"/>, without a string per token.</summary>
+    public static bool IsAddressToken(ReadOnlySpan<char> t)
     {
         var s = t.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? t[2..] : t;
-        if (s.Length == 17 && s[8] == '`') s = s.Remove(8, 1);
-        if (s.Length != 8 && s.Length != 16) return false;
+        if (s.Length == 17 && s[8] == '`') return AllHex(s[..8]) && AllHex(s[9..]);
+        return (s.Length == 8 || s.Length == 16) && AllHex(s);
+    }
+
+    static bool AllHex(ReadOnlySpan<char> s)
+    {
         foreach (var c in s) if (!Uri.IsHexDigit(c)) return false;
         return true;
     }

@@ -17,8 +17,8 @@ internal sealed partial class ModuleListReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
-        if (LmiHeader().IsMatch(first.Text.Trim())) return ReadLmi(lines, start, builder);
-        var modLoad = ModLoad().Match(first.Text.Trim());
+        if (LmiHeader().IsMatch(first.Trimmed)) return ReadLmi(lines, start, builder);
+        var modLoad = ModLoad().Match(first.Trimmed);
         if (modLoad.Success)
         {
             // "ModLoad: 00007ffa`5d5c0000 00007ffa`5de56000   S:\_\php7ts.dll" (the debugger's load events).
@@ -34,8 +34,8 @@ internal sealed partial class ModuleListReader : IBlockReader
             builder.AddKind("windbg-text");
             return 1;
         }
-        bool header = Header().IsMatch(first.Text.Trim());
-        bool unloadedHeader = first.Text.Trim().StartsWith("Unloaded modules:", StringComparison.OrdinalIgnoreCase);
+        bool header = Header().IsMatch(first.Trimmed);
+        bool unloadedHeader = first.Trimmed.StartsWith("Unloaded modules:", StringComparison.OrdinalIgnoreCase);
         if (!header && !unloadedHeader && ParseModuleLine(first.Text) is not { HasStatus: true }) return 0;
 
         int i = header || unloadedHeader ? start + 1 : start;
@@ -46,11 +46,11 @@ internal sealed partial class ModuleListReader : IBlockReader
         {
             var line = lines[i];
             if (line.Command is not null) break;
-            var text = line.Text.Trim();
+            var text = line.Trimmed;
             if (text.Length == 0)
             {
                 // lmv separates nothing with blank lines, but "Unloaded modules:" often follows one.
-                if (i + 1 < lines.Count && lines[i + 1].Text.Trim().StartsWith("Unloaded modules", StringComparison.OrdinalIgnoreCase)) { i++; continue; }
+                if (i + 1 < lines.Count && lines[i + 1].Trimmed.StartsWith("Unloaded modules", StringComparison.OrdinalIgnoreCase)) { i++; continue; }
                 break;
             }
             if (text.StartsWith("Unloaded modules", StringComparison.OrdinalIgnoreCase)) { Flush(); unloaded = true; i++; continue; }
@@ -184,7 +184,7 @@ internal sealed partial class ModuleListReader : IBlockReader
         {
             var line = lines[i];
             if (line.Command is not null) break;
-            var text = line.Text.Trim();
+            var text = line.Trimmed;
             if (text.Length == 0) break;
             var f = LmiField().Match(text);
             if (f.Success)

@@ -16,7 +16,7 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
-        var text = first.Text.Trim();
+        var text = first.Trimmed;
         Match m;
         if ((m = Bug().Match(text)).Success)
         {
@@ -89,7 +89,7 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         int i = start + 1;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = lines[i].Text.Trim();
+            var t = lines[i].Trimmed;
             if (t.Length == 0) { if (frames.Count == 0) { i++; continue; } break; }
             if (t.StartsWith("--", StringComparison.Ordinal)) break;
             // A control frame line that names nothing (DUMMY, FINISH) still belongs to the section.
@@ -155,19 +155,19 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         int i = start + 1;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = lines[i].Text.Trim();
+            var t = lines[i].Trimmed;
             if (t.Length == 0) { if (frames.Count == 0) { i++; continue; } break; }
             if (t.StartsWith("--", StringComparison.Ordinal)) break;
             var f = ParseFrame(t);
             if (f is null && i + 1 < lines.Count && lines[i + 1].Command is null)
             {
                 // A frame line hard-wrapped at 80 columns.
-                var next = lines[i + 1].Text.Trim();
+                var next = lines[i + 1].Trimmed;
                 var joined = ParseFrame(lines[i].Text.TrimStart() + next) ?? ParseFrame(t + " " + next);
                 if (joined is not null && ParseFrame(next) is null) { frames.Add(joined); i += 2; continue; }
             }
             if (f is not null) { frames.Add(f); i++; continue; }
-            if (i + 1 < lines.Count && ParseFrame(lines[i + 1].Text.Trim()) is not null) { builder.Skip(lines[i]); i++; continue; }
+            if (i + 1 < lines.Count && ParseFrame(lines[i + 1].Trimmed) is not null) { builder.Skip(lines[i]); i++; continue; }
             break;
         }
         if (frames.Count == 0) return i - start;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using FcgiExt.RulesEngine.Model;
 
@@ -20,7 +21,7 @@ internal sealed partial class StackTextReader : IBlockReader
         var first = lines[start];
         bool analyze = false, header = false;
         if (first.Command is not null) return 0;
-        var t = first.Text.Trim();
+        var t = first.Trimmed;
         if (StackTextHeader().IsMatch(t)) { analyze = true; header = true; }
         else if (ColumnHeader().IsMatch(t) || CallSiteOnlyHeader().IsMatch(t)) header = true;
         bool strict = !header && ParseStrict(t) is not null;
@@ -43,7 +44,7 @@ internal sealed partial class StackTextReader : IBlockReader
                     (parsed.Count > 0 || header) && ParseWithContinuations(lines, i + 1, true).Frame is not null) { i++; continue; }
                 break;
             }
-            var text = line.Text.Trim();
+            var text = line.Trimmed;
             // The engine prints load and symbol messages between frames when k makes it load a module: they are
             // not the end of the stack. ModLoad lines still tell the module's base and path.
             if (IsModLoad(text)) { i += Math.Max(1, ModLoads.TryRead(lines, i, builder, state)); continue; }
@@ -62,7 +63,7 @@ internal sealed partial class StackTextReader : IBlockReader
             int next = NextNonNoise(lines, i + 1);
             bool nextIsFrame = next < lines.Count && lines[next].Command is null && !lines[next].IsBlank &&
                                (ParseWithContinuations(lines, next, header || bare).Frame is not null
-                                || IsScanWarning(lines[next].Text.Trim()));
+                                || IsScanWarning(lines[next].Trimmed));
             if (parsed.Count > 0 && nextIsFrame) { builder.Skip(line); i++; continue; }
             break;
         }
@@ -88,7 +89,7 @@ internal sealed partial class StackTextReader : IBlockReader
         for (int k = start; k < start + 3; k++)
         {
             if (k >= lines.Count || lines[k].Command is not null) return false;
-            var f = Parse(lines[k].Text.Trim(), inBlock: true);
+            var f = Parse(lines[k].Trimmed, inBlock: true);
             if (f is null || f.Columns.Count > 0 || f.Site.Module is null || (f.Site.Function is null && f.Site.Displacement is null)) return false;
         }
         return true;
@@ -119,7 +120,7 @@ internal sealed partial class StackTextReader : IBlockReader
     {
         for (int k = start - 1; k >= 0 && k >= start - 4 && lines[k].Command is null && !lines[k].IsBlank; k--)
         {
-            var t = lines[k].Text.Trim();
+            var t = lines[k].Trimmed;
             if (IsScanWarning(t)) return true;
             if (!IsEngineNoise(t) && !IsModLoad(t)) return false;
         }
@@ -130,7 +131,7 @@ internal sealed partial class StackTextReader : IBlockReader
     {
         while (i < lines.Count && lines[i].Command is null && !lines[i].IsBlank)
         {
-            var t = lines[i].Text.Trim();
+            var t = lines[i].Trimmed;
             if (!IsEngineNoise(t) && !IsModLoad(t)) break;
             i++;
         }
@@ -148,18 +149,18 @@ internal sealed partial class StackTextReader : IBlockReader
     /// </summary>
     static (FrameLine? Frame, int Used) ParseWithContinuations(IReadOnlyList<TextLine> lines, int i, bool inBlock)
     {
-        var text = lines[i].Text.Trim();
+        var text = lines[i].Trimmed;
         // kP: "module!function(" then one parameter per line until the closing ")+0x…".
-        if (text.EndsWith('(') || (text.Count(c => c == '(') > text.Count(c => c == ')') && text.Contains('!')))
+        if (text.EndsWith('(') || (text.AsSpan().Count('(') > text.AsSpan().Count(')') && text.Contains('!')))
         {
             var sb = new System.Text.StringBuilder(text);
-            int depth = text.Count(c => c == '(') - text.Count(c => c == ')');
+            int depth = text.AsSpan().Count('(') - text.AsSpan().Count(')');
             int j = i + 1;
             while (j < lines.Count && depth > 0 && j - i < 64 && lines[j].Command is null && !lines[j].IsBlank)
             {
-                var p = lines[j].Text.Trim();
+                var p = lines[j].Trimmed;
                 sb.Append(sb[^1] == '(' ? "" : " ").Append(p);
-                depth += p.Count(c => c == '(') - p.Count(c => c == ')');
+                depth += p.AsSpan().Count('(') - p.AsSpan().Count(')');
                 j++;
             }
             if (depth == 0 && Parse(sb.ToString(), inBlock) is { } joined) return (joined, j - i);
@@ -168,7 +169,7 @@ internal sealed partial class StackTextReader : IBlockReader
         var alone = Parse(text, inBlock);
         if (i + 1 < lines.Count && lines[i + 1].Command is null && !lines[i + 1].IsBlank)
         {
-            var next = lines[i + 1].Text.Trim();
+            var next = lines[i + 1].Trimmed;
             // A continuation like "DLER+0x42" parses as a bare call site too; only a line with columns or a
             // frame number stands on its own after a line cut at the wrap width.
             var nextFrame = Parse(next, inBlock);
@@ -195,39 +196,68 @@ internal sealed partial class StackTextReader : IBlockReader
         return f is not null && (f.Columns.Count >= 2 || f.Inline) && (f.Site.Module is not null || f.Columns.Count >= 2) ? f : null;
     }
 
+    /// <summary>The last few lines parsed, by reference: the block loop, the look-ahead and the bare-list check each parse
+    /// the same line again (up to five times), and a parse is pure in its text.</summary>
+    [ThreadStatic] static (string? Text, (FrameLine Frame, int CallSiteAt)? Parsed)[]? _recent;
+    [ThreadStatic] static int _recentNext;
+
     internal static FrameLine? Parse(string text, bool inBlock)
     {
+        var recent = _recent ??= new (string?, (FrameLine, int)?)[8];
+        (FrameLine Frame, int CallSiteAt)? parsed = null;
+        bool found = false;
+        foreach (var r in recent)
+            if (ReferenceEquals(r.Text, text)) { (parsed, found) = (r.Parsed, true); break; }
+        if (!found)
+        {
+            parsed = ParseOnce(text);
+            recent[_recentNext] = (text, parsed);
+            _recentNext = (_recentNext + 1) % recent.Length;
+        }
+        if (parsed is not var (f, callSiteAt)) return null;
+        // Evidence this is a frame and not prose: columns, a frame number with a symbol, or a header above it.
+        var site = f.Site;
+        bool symbolic = site.Module is not null && (site.Function is not null || site.Displacement is not null);
+        if (f.Columns.Count >= 2 || f.Inline) return f;
+        if (f.Number is not null && (symbolic || (inBlock && (site.Module is not null || site.Address is not null)))) return f;
+        if (inBlock && f.Columns.Count == 0 && symbolic && callSiteAt == 0) return f;
+        return null;
+    }
+
+    /// <summary>The line taken apart as a frame would be, before the evidence that it is one (which depends on the block).</summary>
+    static (FrameLine Frame, int CallSiteAt)? ParseOnce(string text)
+    {
         text = WithoutNote(text);
-        // Tokens are taken one at a time up to the call site: a frame needs only its first few, and matching all of
-        // them at once cost a Match object per token of a pasted line that can be megabytes long.
+        // Tokens are taken one at a time up to the call site, as spans: a frame needs only its first few, and a string
+        // (or a Match) per token of a pasted line that can be megabytes long cost more than the line.
         int pos = 0;
         var token = NextToken(text, ref pos);
-        if (token is null) return null;
+        if (token.IsEmpty) return null;
         int? number = null;
         int tokenAt = pos - token.Length;
         // kn/kc frame number: 2+ hex digits, shorter than an address.
         if (FrameNumber().IsMatch(token) && SkipWhite(text, pos) < text.Length)
         {
-            number = Convert.ToInt32(token, 16);
+            number = int.Parse(token, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
             token = NextToken(text, ref pos);
-            tokenAt = pos - (token?.Length ?? 0);
+            tokenAt = pos - token.Length;
         }
         var columns = new List<string>();
         bool inline = false;
         int callSiteAt = -1;
-        for (; token is not null; token = NextToken(text, ref pos), tokenAt = pos - (token?.Length ?? 0))
+        for (; !token.IsEmpty; token = NextToken(text, ref pos), tokenAt = pos - token.Length)
         {
             var v = token;
-            if (v == ":") continue;
+            if (v is ":") continue;
             if (v.StartsWith("(Inline", StringComparison.OrdinalIgnoreCase))
             {
                 inline = true;
-                if (v == "(Inline") NextToken(text, ref pos);
+                if (v is "(Inline") NextToken(text, ref pos);
                 continue;
             }
             if (v.Equals("Function)", StringComparison.OrdinalIgnoreCase)) { inline = true; continue; }
-            if (Dashes().IsMatch(v)) { columns.Add(v); continue; }
-            if (!v.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.IsAddressToken(v)) { columns.Add(v); continue; }
+            if (Dashes().IsMatch(v)) { columns.Add(v.ToString()); continue; }
+            if (!v.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && Hex.IsAddressToken(v)) { columns.Add(v.ToString()); continue; }
             callSiteAt = tokenAt;
             break;
         }
@@ -247,22 +277,17 @@ internal sealed partial class StackTextReader : IBlockReader
                 (OnlyHex().IsMatch(mod) || ImageFileName().IsMatch(mod)))
                 return null;   // "0000000" is a cut address; "php_redis.dll" alone is an lm line, k never prints the extension
         }
-        // Evidence this is a frame and not prose: columns, a frame number with a symbol, or a header above it.
-        bool symbolic = site.Module is not null && (site.Function is not null || site.Displacement is not null);
-        if (columns.Count >= 2 || inline) return new FrameLine(number, columns, inline, site);
-if (number is not null && (symbolic || (inBlock && (site.Module is not null || site.Address is not null)))) return new FrameLine(number, columns, inline, site);
-        if (inBlock && columns.Count == 0 && symbolic && callSiteAt == 0) return new FrameLine(number, columns, inline, site);
-        return null;
+        return (new FrameLine(number, columns, inline, site), callSiteAt);
     }
 
-    /// <summary>The next run of non-white characters from <paramref name="pos"/> (as \S+ matches), or null at the end.</summary>
-    static string? NextToken(string text, ref int pos)
+    /// <summary>The next run of non-white characters from <paramref name="pos"/> (as \S+ matches), empty at the end.</summary>
+    static ReadOnlySpan<char> NextToken(string text, ref int pos)
     {
         int start = SkipWhite(text, pos);
         int end = start;
         while (end < text.Length && !char.IsWhiteSpace(text[end])) end++;
         pos = end;
-        return end > start ? text[start..end] : null;
+        return text.AsSpan(start, end - start);
     }
 
     static int SkipWhite(string text, int pos)

@@ -22,7 +22,7 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = lines[i].Text.Trim();
+            var t = lines[i].Trimmed;
             if (t.Equals("[External Code]", StringComparison.OrdinalIgnoreCase) || t.StartsWith("[Frames below may be incorrect", StringComparison.OrdinalIgnoreCase))
             {
                 builder.Note("Visual Studio call stack: \"" + t + "\" hides frames between the ones shown.");

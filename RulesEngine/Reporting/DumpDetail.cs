@@ -186,6 +186,7 @@ public sealed record DumpDetail
             "not-reached" => "below the deciding frame",
             "no-rule" => "no rule",
             "ignore" or "skipped-before-sentinel" or "prefix" or "sentinel" => $"skipped: {SkipReason(action, reason)}{r}",
+            "reporting" => $"skipped: reports the crash{r}",
             _ => action + r,
         };
     }

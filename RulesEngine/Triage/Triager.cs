@@ -68,7 +68,9 @@ public static class Triager
         explanation.Add(cls.IsExit
             ? $"verdict: no crash, a voluntary exit: owner none; bucket {bucket}"
             : owner.Owner is null
-                ? $"verdict: owner unknown; bucket {bucket}"
+                ? owner.ReporterStack
+                    ? $"verdict: owner unknown, {OwnerStep.ReporterStackText(owner.ReportingFrame)}; bucket {bucket}"
+                    : $"verdict: owner unknown; bucket {bucket}"
                 : $"verdict: owner {verdict.Owner} ({verdict.Category}) " +
                   $"by {(owner.RuleId is { } id ? $"rule {id}" : "the runtime's report")} " +
                   $"({(owner.Strength ?? FrameAction.Owner).Name()}, {owner.Evidence.ToString().ToLowerInvariant()})" +

@@ -8,11 +8,21 @@ using FcgiExt.RulesEngine.Readers;
 // size, one fresh process reads the file and reports time and memory. Fresh processes so one input's heap and JIT
 // never flatter the next. Peak memory is the process's peak working set (VmHWM) while reading, minus its working
 // set just before (runtime, JIT'ed readers): what reading this input cost, garbage not yet collected included.
-//   TextBench [sizes MB, default 1,4,16] [timeout s, default 120]
+//   TextBench [sizes MB, default 1,4,16] [timeout s, default 120] [--baseline <another build's TextBench.dll>]
 //   TextBench --one <file>   (the child: prints "seconds peakBytes")
+// With --baseline, each input is read by that build's child too, right before this build's: before and after figures
+// side by side from one run on the same inputs (peak/input counts the input file's bytes; the text in memory is two
+// bytes a character, and the bytes read are one more copy).
 
 if (args.Length == 2 && args[0] == "--one") return One(args[1]);
 
+string? baseline = null;
+int b = Array.IndexOf(args, "--baseline");
+if (b >= 0)
+{
+    baseline = Path.GetFullPath(args[b + 1]);
+    args = args.Take(b).Concat(args.Skip(b + 2)).ToArray();
+}
 var sizes = (args.Length > 0 ? args[0] : "1,4,16").Split(',').Select(int.Parse).ToArray();
 int timeout = args.Length > 1 ? int.Parse(args[1]) : 120;
 var root = FindRoot();
@@ -35,7 +45,8 @@ var selfArgs = self.EndsWith("dotnet", StringComparison.Ordinal) ? [typeof(Progr
 var tmp = Directory.CreateTempSubdirectory("fcgi-textbench-");
 try
 {
-    Console.WriteLine($"{"format",-16} {"shape",-9} {"MB",4} {"seconds",8} {"MB/s",8} {"peak MB",8} {"peak/input",10}");
+    Console.WriteLine($"{"format",-16} {"shape",-9} {"MB",4} {"seconds",8} {"MB/s",8} {"peak MB",8} {"peak/input",10}" +
+        (baseline is null ? "" : $" {"before MB/s",11} {"before peak/input",17}"));
     double worstRate = double.MaxValue, worstRatio = 0;
     foreach (var (name, file) in formats)
     {
@@ -46,13 +57,20 @@ try
                 if (shape == "binary" && name != formats[0].Name) continue; // garbage is the same whatever the format
                 var path = Path.Combine(tmp.FullName, "input");
                 long bytes = Write(path, text, shape, mb);
+                string before = "";
+                if (baseline is not null)
+                {
+                    var (bok, bsec, bpeak) = RunChild("dotnet", [baseline], path, timeout);
+                    before = bok ? $" {bytes / 1048576.0 / Math.Max(bsec, 1e-6),11:F1} {bpeak / (double)bytes,17:F2}"
+                        : $" {"-",11} {"-",17}";
+                }
                 var (ok, seconds, peak) = RunChild(self, selfArgs, path, timeout);
                 double inMb = bytes / 1048576.0;
                 string sec = ok ? $"{seconds,8:F2}" : $"{(seconds < 0 ? "error" : ">" + timeout),8}";
                 string rate = ok ? $"{inMb / Math.Max(seconds, 1e-6),8:F1}" : $"{"-",8}";
                 string pk = ok ? $"{peak / 1048576.0,8:F1}" : $"{"-",8}";
                 string ratio = ok ? $"{peak / (double)bytes,10:F2}" : $"{"-",10}";
-                Console.WriteLine($"{name,-16} {shape,-9} {mb,4} {sec} {rate} {pk} {ratio}");
+                Console.WriteLine($"{name,-16} {shape,-9} {mb,4} {sec} {rate} {pk} {ratio}{before}");
                 if (ok)
                 {
                     worstRate = Math.Min(worstRate, inMb / Math.Max(seconds, 1e-6));

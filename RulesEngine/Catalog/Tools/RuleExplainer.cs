@@ -44,7 +44,8 @@ public static class RuleExplainer
             }
             var e = ExplainFrame(catalog, frame, crash, cls);
             foreach (var s in e.Sentinels)
-                sb.AppendLine($"    sentinel {s.Id} ({s.Location}): the walk starts at the topmost frame a sentinel matches");
+                sb.AppendLine($"    sentinel {s.Id} ({s.Location}): the walk starts at the topmost frame a sentinel matches " +
+                    "below the reporting frames");
             if (e.Candidates.Count == 0) sb.AppendLine("    no rule matches");
             foreach (var c in e.Candidates)
             {

@@ -37,6 +37,17 @@ public static class ClassifyStep
         if (abortFrame is not null)
             return new(new() { Class = ExceptionClassifier.Abort, Name = "abort() called",
                 Detail = $"{abortFrame.Display} on the stack: the program aborted itself after a fatal error" }, exitFrame);
+        // An exit call among the reporting frames (a crash filter ending the process after its dump) is the reporter's,
+        // not a voluntary exit: the crash it reports is below them.
+        int lowestReporting = -1;
+        for (int i = 0; i < frames.Count; i++)
+            if (catalog.FrameHasTag(frames[i], crash, RuleCatalog.ReportingTag)
+                || catalog.FrameHasTag(frames[i], crash, RuleCatalog.DispatcherTag))
+                lowestReporting = i;
+        bool exitBelowReporting = false;
+        for (int i = lowestReporting + 1; i < frames.Count && !exitBelowReporting; i++)
+            exitBelowReporting = catalog.FrameHasTag(frames[i], crash, RuleCatalog.ExitTag);
+        if (!exitBelowReporting) return new(null, null);
         return new(new() { Class = ExceptionClassifier.Exit, Name = "Voluntary exit",
             Detail = $"{exitFrame.Display} on the stack: the process ended itself, it did not crash" }, exitFrame);
     }

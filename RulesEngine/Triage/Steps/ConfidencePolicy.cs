@@ -56,6 +56,8 @@ public static class ConfidencePolicy
             f => f.Crash.Exception is { ContextAvailable: false }
                 ? "the dump's exception record has no usable context (the engine says \"Exception context not present\"): the stack is " +
                   "the thread that reported the crash, not the one that faulted" : null),
+        new("reporter-stack", Confidence.Low, "the stack is the reporting thread's own, not the faulting one",
+            f => f.Owner.ReporterStack ? OwnerStep.ReporterStackText(f.Owner.ReportingFrame) : null),
         new("unknown-exception-code", Confidence.Medium, "an exception code nothing knows",
             f => f.Class.Name?.StartsWith(ExceptionClassifier.UnknownException, StringComparison.Ordinal) == true
                 ? $"the exception code 0x{f.Crash.Exception?.Code:x8} is not one FcgiExt knows: the owner's frame may be raising it on purpose" : null),
@@ -63,7 +65,7 @@ public static class ConfidencePolicy
             f => f.Frames.Count > 0 && !f.IsExit && f.Walk.Failed ? "the catalog walk failed" : null),
         new("no-owner-rule", Confidence.Low, "no rule decided the owner (owner `unknown`)",
             f => f.Frames.Count > 0 && !f.IsExit && !f.Walk.Failed && f.Owner.Owner is null && f.Owner.Evidence == OwnerEvidence.Walk
-                ? "no rule decided the owner" : null),
+                 && !f.Owner.ReporterStack ? "no rule decided the owner" : null),
         new("heap-damage", Confidence.Low, "a heap check found damage done earlier: owner unknown, suspects listed",
             f => Evidence(f, OwnerEvidence.HeapDamage)
                 ? $"heap damage found by {f.Owner.EvidenceFrame?.Display ?? "the heap"}: the module that found it is rarely the one that " +

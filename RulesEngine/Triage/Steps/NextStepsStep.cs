@@ -23,7 +23,8 @@ public static partial class NextStepsStep
             ? ExitCodeExplainer.Explain(exitCode, ExceptionCodes.Hex(exitCode), "hexadecimal", processName).NextSteps.ToList()
             : NextSteps.ForClass(cls.Name, processName, ProcessPath(crash, processName));
 
-        // 1. The verdict's own action.
+        // 1. The verdict's own action: for a reporter's own stack, the faulting thread's context first.
+        if (owner.ReporterStack && !cls.IsExit) steps.AddRange(FaultingContextSteps(processName));
         if (cls.IsExit)
         {
             steps.AddRange(classSteps);
@@ -49,6 +50,21 @@ public static partial class NextStepsStep
 
         steps.Add(VerboseStep(crash));
         return steps;
+    }
+
+    /// <summary>The stack shown is the reporter's: where the faulting thread's context is.</summary>
+    static IEnumerable<NextStep> FaultingContextSteps(string processName)
+    {
+        yield return new NextStep { Kind = "class",
+            Text = "This stack is the thread that reported the crash, not the one that faulted. Switch to the exception record's " +
+                   "context (.ecxr; or .exr -1, then .cxr with the context record's address) and read the faulting stack there:",
+            Runs = NextStep.InDebugger, Command = ".ecxr; kn",
+            Outside = new NextStep { Kind = "class",
+                Text = "This stack is the thread that reported the crash, not the one that faulted: in WinDbg on the dump, .ecxr then " +
+                       "kn gives the faulting stack; paste that (fcgi triage --stack-text)." } };
+        yield return new NextStep { Kind = "dump",
+            Text = $"If the dump holds no exception context, take the next one with the exception pointers: procdump -e -ma " +
+                   $"{processName} (or MiniDumpWriteDump with MINIDUMP_EXCEPTION_INFORMATION in the process's own crash filter)." };
     }
 
     static IEnumerable<NextStep> ReportSteps(CrashReport crash, CrashClass cls, OwnerDecision owner, Verdict verdict, bool heapDamage)

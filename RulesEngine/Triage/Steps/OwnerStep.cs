@@ -53,6 +53,11 @@ public sealed record OwnerDecision
     /// <summary>OsFault: an address-only frame (FFI trampoline, JIT code) lies between the fault and the owner.</summary>
     public bool UnknownCodeBetween { get; init; }
     public IReadOnlyList<string> Trace { get; init; } = [];
+    /// <summary>The stack is the thread that reported the crash, not the one that faulted (the walk's
+    /// <see cref="StackWalkResult.ReporterStack"/>): no owner, and the next step is the faulting context.</summary>
+    public bool ReporterStack { get; init; }
+    /// <summary>The lowest reporting frame (UnhandledExceptionFilter, the dispatcher), when the stack has one.</summary>
+    public FrameDecision? ReportingFrame { get; init; }
 }
 
 /// <summary>
@@ -82,14 +87,25 @@ public static partial class OwnerStep
         {
             Owner = w.Owner, Deciding = w.Deciding, RuleId = w.RuleId, Strength = w.Strength, Evidence = OwnerEvidence.Walk,
             Decisions = walk.Decisions, DecidingModule = w.Deciding is { } d ? crash.FindModule(d.Frame.Module, d.Frame.InstructionPointer) : null,
+            ReporterStack = w.ReporterStack, ReportingFrame = w.ReportingFrame,
         };
         if (cls.IsExit)
             return basic with { Owner = null, RuleId = null, Evidence = OwnerEvidence.Exit,
                 Trace = ["voluntary exit: no owner (the catalog's owner of the exit's caller is not used)"] };
+        if (w.ReporterStack)
+            // No frame of the reporter's own thread can own the crash; the class policies below read the faulting frames.
+            return basic with { Owner = null, Deciding = null, DecidingModule = null, RuleId = null, Strength = null,
+                Trace = [ReporterStackText(w.ReportingFrame)] };
         var ctx = new Context(crash, catalog, cls, walk);
         return Heap(ctx, basic) ?? StackOverflow(ctx, basic) ?? Jit(ctx, basic) ?? RuntimeReport(ctx, basic) ?? OsFault(ctx, basic)
             ?? basic;
     }
+
+    /// <summary>The verdict's words for a reporter's own stack, and what to do to get the faulting one.</summary>
+    public static string ReporterStackText(FrameDecision? reporting) =>
+        "this stack is the thread that reported the crash, not the one that faulted: it holds reporting frames " +
+        (reporting is null ? "" : $"(#{reporting.Frame.Index:d2} {reporting.Frame.Display} and above) ") +
+        "and the thread's start, no exception dispatcher and no faulting frame; the owner cannot be read from it";
 
     sealed record Context(CrashReport Crash, IOwnerCatalog Catalog, CrashClass Class, WalkOutcome Walk)
     {
@@ -256,7 +272,7 @@ public static partial class OwnerStep
     {
         var decisions = c.Walk.Decisions;
         int top = 0;
-        while (top < decisions.Count && decisions[top].Action == FrameAction.SkippedBeforeSentinel) top++;
+        while (top < decisions.Count && decisions[top].Action is FrameAction.SkippedBeforeSentinel or FrameAction.Reporting) top++;
         int i = top;
         while (i < decisions.Count && decisions[i].Frame.Module is null && decisions[i].Frame.Function is null) i++;
         if (i == top || i >= decisions.Count || !c.HasTag(decisions[i].Frame, InterpreterTag)) return null;
@@ -327,7 +343,7 @@ public static partial class OwnerStep
         if (OsCategories.Contains(basic.Owner.Category)) return null;
         var decisions = basic.Decisions;
         int top = 0;
-        while (top < decisions.Count && decisions[top].Action == FrameAction.SkippedBeforeSentinel) top++;
+        while (top < decisions.Count && decisions[top].Action is FrameAction.SkippedBeforeSentinel or FrameAction.Reporting) top++;
         if (top >= decisions.Count || decisions[top].Frame == deciding.Frame || !c.IsOs(decisions[top].Frame)) return null;
         int at = -1;
         for (int i = top; i < decisions.Count; i++) if (decisions[i].Frame == deciding.Frame) { at = i; break; }

@@ -83,6 +83,47 @@ public class WalkSemanticsTests
     }
 
     [Test]
+    public void ReportingTagMakesTheLowestTaggedFrameAndEverythingAboveItReporting()
+    {
+        // Tags, not names: a site catalog's own reporting rule works the same; the lowest tagged frame wins even over a
+        // sentinel higher up, and an owner rule above it (the app's crash filter) does not apply.
+        var c = WithRules("""
+              - { id: app, match: { module: app.exe }, action: owner, owner: b }
+              - { id: report, match: { module: kernelbase.dll, function: UnhandledExceptionFilter }, action: ignore, tags: [ reporting ] }
+              - { id: dispatcher, match: { module: ntdll.dll, function: KiUserExceptionDispatcher }, action: sentinel,
+                  tags: [ exception-dispatcher ] }
+              - { id: gem, match: { module: gem.so }, action: owner, owner: a }
+            """);
+        var w = Walk(c, "app!crash_filter", "kernelbase!UnhandledExceptionFilter", "ntdll!KiUserExceptionDispatcher", "gem!crash");
+        Assert.That(OwnerId(w), Is.EqualTo("a"), string.Join("\n", w.Trace));
+        Assert.That(w.Decisions.Take(3).Select(d => d.Action), Is.All.EqualTo(FrameAction.Reporting));
+        Assert.That(w.Decisions[0].Explanation, Does.EndWith("rule app (owner) does not apply here"));
+        Assert.That(w.Decisions[2].Explanation, Does.StartWith("reports the crash by rule dispatcher (exception-dispatcher)"));
+        Assert.That(w.ReportingFrame!.Frame.Function, Is.EqualTo("KiUserExceptionDispatcher"));
+        Assert.That(w.ReporterStack, Is.False);
+    }
+
+    [Test]
+    public void ReportingFramesWithOnlyAThreadStartBelowAreTheReportersOwnStack()
+    {
+        var c = WithRules("""
+              - { id: app, match: { module: app.exe }, action: owner, owner: b }
+              - { id: report, match: { module: kernelbase.dll, function: UnhandledExceptionFilter }, action: ignore, tags: [ reporting ] }
+              - { id: start, match: { module: kernel32.dll, function: BaseThreadInitThunk }, action: ignore, tags: [ thread-start ] }
+            """);
+        var reporter = Walk(c, "app!crash_filter", "kernelbase!UnhandledExceptionFilter", "app!thread_proc", "kernel32!BaseThreadInitThunk");
+        Assert.That(reporter.ReporterStack, Is.True, string.Join("\n", reporter.Trace));
+        Assert.That(reporter.Owner, Is.Null, "never the crash filter's module");
+        Assert.That(reporter.Decisions.Select(d => d.Action), Is.All.EqualTo(FrameAction.Reporting));
+        // Two frames above the thread start are more than a thread procedure: one of them may have faulted.
+        var faulting = Walk(c, "app!crash_filter", "kernelbase!UnhandledExceptionFilter", "app!f", "app!thread_proc",
+            "kernel32!BaseThreadInitThunk");
+        Assert.That(faulting.ReporterStack, Is.False);
+        Assert.That(OwnerId(faulting), Is.EqualTo("b"));
+        Assert.That(faulting.Deciding!.Frame.Function, Is.EqualTo("f"));
+    }
+
+    [Test]
     public void WithoutASentinelFrameTheWalkStartsAtTheTop()
     {
         var c = WithRules("""

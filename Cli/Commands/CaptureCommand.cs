@@ -182,7 +182,8 @@ public static class CaptureCommand
 
     static string Quote(string s) => s.IndexOfAny([' ', ';', '\'', '"']) < 0 ? s : $"'{s.Replace("'", "'\\''")}'";
 
-    /// <summary>The verdict of a live stop (the !fcgi -json contract): owner, confidence, bucket, exception, the top of the stack.</summary>
+    /// <summary>The verdict of a live stop (the !fcgi -json contract): owner, confidence, bucket, exception, the top of the
+    /// stack.</summary>
     public static void WriteVerdict(TextWriter stdout, JsonObject verdict, string? dump)
     {
         var detail = DumpDetail.FromContract(verdict, dump);

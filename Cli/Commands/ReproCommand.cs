@@ -172,7 +172,8 @@ public static class ReproCommand
             stderr.WriteLine($"fcgi repro: {e.Message}");
             return e.Usage ? UsageError : WorkerDied;
         }
-        string text = ReproRender.ToText(report, Batch.BatchTriageJob.TerminalWidth()) + DebugText(report, string.Join(';', CaptureCommand.WorkerSymbolFolders(worker)));
+        string sympath = string.Join(';', CaptureCommand.WorkerSymbolFolders(worker));
+        string text = ReproRender.ToText(report, Batch.BatchTriageJob.TerminalWidth()) + DebugText(report, sympath);
         string json = ReproRender.ToJson(report, BatchJsonReport.ToolVersion) + "\n";
         stdout.Write(r.Format == "json" ? json : text);
         if (r.Out is { } dir)
@@ -231,7 +232,8 @@ public static class ReproCommand
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]
     static ReproReport RunHere(ReproOptions options, ReproRequest r)
     {
-        using var debugger = r.Debug ? new ReproDebugger(r.Out!, string.Join(';', CaptureCommand.WorkerSymbolFolders(options.Worker)), CatalogPaths(r)) : null;
+        string sympath = string.Join(';', CaptureCommand.WorkerSymbolFolders(options.Worker));
+        using var debugger = r.Debug ? new ReproDebugger(r.Out!, sympath, CatalogPaths(r)) : null;
         var report = ReproDriver.RunAsync(options with
         {
             Launcher = debugger is null ? PipeWorkerProcess.Launch : debugger.Launch,

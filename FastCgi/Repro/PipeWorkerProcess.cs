@@ -41,21 +41,23 @@ public sealed partial class PipeWorkerProcess : IFastCgiWorker
         {
             Native.WaitForSingleObject(process, Native.Infinite);
             Exited = DateTime.UtcNow;
-            return Native.GetExitCodeProcess(process, out uint code) ? WorkerExit.FromWindowsExitCode(code) : new WorkerExit(null, null, false);
+            return Native.GetExitCodeProcess(process, out uint code) ? WorkerExit.FromWindowsExitCode(code)
+                                                                     : new WorkerExit(null, null, false);
         }, TaskCreationOptions.LongRunning);
     }
 
     /// <summary>Spawns the worker. <paramref name="beforeResume"/> runs while it is still suspended (a debugger attaches
     /// there, so that it sees the worker from its first instruction); then its thread runs.</summary>
-    public static PipeWorkerProcess Start(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment,
-        Action<int>? beforeResume = null)
+    public static PipeWorkerProcess Start(string executable, IReadOnlyList<string> arguments,
+        IReadOnlyDictionary<string, string> environment, Action<int>? beforeResume = null)
     {
         string pipeName = $@"\\.\pipe\IISFCGI-{Guid.NewGuid()}";
         var env = new Dictionary<string, string>(environment, StringComparer.OrdinalIgnoreCase) { ["_FCGI_X_PIPE_"] = pipeName };
         using var serverEnd = Native.CreateNamedPipe(pipeName);
         var commandLine = new StringBuilder(WindowsCommandLine.Quote(executable));
         foreach (var a in arguments) commandLine.Append(' ').Append(WindowsCommandLine.Quote(a));
-        var (pid, processHandle, threadHandle) = Native.CreateSuspended(executable, commandLine.ToString(), WindowsCommandLine.EnvironmentBlock(env), serverEnd);
+        var (pid, processHandle, threadHandle) =
+            Native.CreateSuspended(executable, commandLine.ToString(), WindowsCommandLine.EnvironmentBlock(env), serverEnd);
         var job = Native.KillOnCloseJob(processHandle);
         // The rule the Unix socket taught (FastCgi/README.md): while the driver holds the server end too, the pipe outlives
         // the worker and an open after its exit waits (ERROR_PIPE_BUSY) instead of failing, hiding the very exit watched for.
@@ -73,8 +75,8 @@ public sealed partial class PipeWorkerProcess : IFastCgiWorker
         return worker;
     }
 
-    public static IFastCgiWorker Launch(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment) =>
-        Start(executable, arguments, environment);
+    public static IFastCgiWorker Launch(string executable, IReadOnlyList<string> arguments,
+        IReadOnlyDictionary<string, string> environment) => Start(executable, arguments, environment);
 
     /// <summary>Opens the pipe as IIS does. ERROR_PIPE_BUSY (the worker has not called ConnectNamedPipe again yet) waits;
     /// ERROR_FILE_NOT_FOUND (nobody holds the pipe: the worker is gone) fails at once, as it does for IIS.</summary>
@@ -244,7 +246,8 @@ public sealed partial class PipeWorkerProcess : IFastCgiWorker
                     cb = Marshal.SizeOf<StartupInfoEx>(), dwFlags = (int)StartfUseStdHandles, hStdInput = stdin.DangerousGetHandle(),
                     hStdOutput = new IntPtr(-1), hStdError = new IntPtr(-1), lpAttributeList = listReady ? list : IntPtr.Zero,
                 };
-                uint flags = CreateSuspendedFlag | DetachedProcess | CreateUnicodeEnvironment | (listReady ? ExtendedStartupInfoPresent : 0);
+                uint flags = CreateSuspendedFlag | DetachedProcess | CreateUnicodeEnvironment
+                             | (listReady ? ExtendedStartupInfoPresent : 0);
                 var cmd = (commandLine + "\0").ToCharArray();
                 if (!CreateProcess(executable, cmd, 0, 0, true, flags, environment, Path.GetDirectoryName(executable), ref startup,
                         out var info))

@@ -180,7 +180,8 @@ public static class ReproDriver
                 {
                     live.Stream = await live.Process.ConnectAsync(timeout.Token);
                 }
-                catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancel.IsCancellationRequested)
+                catch (Exception e) when (e is SocketException or IOException
+                                              or OperationCanceledException && !cancel.IsCancellationRequested)
                 {
                     string why = e is OperationCanceledException ? TimeoutText : FastCgiClient.Describe(e) ?? e.Message;
                     return (Record(FastCgiStep.Connect, why, null), null);

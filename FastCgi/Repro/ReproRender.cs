@@ -51,7 +51,8 @@ public static class ReproRender
             if (rest.Length > 0)
                 foreach (var l in TextLayout.Wrap(rest, columns - indent - hang)) t.Append(' ', indent + hang).AppendLine(l);
         }
-        Line($"fcgi repro: {report.Requests.Count} request{(report.Requests.Count == 1 ? "" : "s")} to {s.Worker} over {s.Concurrency} worker(s), " +
+        string requests = report.Requests.Count == 1 ? "1 request" : $"{report.Requests.Count} requests";
+        Line($"fcgi repro: {requests} to {s.Worker} over {s.Concurrency} worker(s), " +
              $"instanceMaxRequests={s.InstanceMaxRequests}, " +
              (s.PhpFcgiMaxRequests is null ? "PHP_FCGI_MAX_REQUESTS unset (500)" : $"PHP_FCGI_MAX_REQUESTS={s.PhpFcgiMaxRequests}") +
              (s.KeepConn ? ", FCGI_KEEP_CONN" : ""));

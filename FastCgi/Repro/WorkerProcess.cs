@@ -138,8 +138,8 @@ public sealed class WorkerProcess : IFastCgiWorker
         return null;
     }
 
-    public static IFastCgiWorker Launch(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment) =>
-        Start(executable, arguments, environment);
+    public static IFastCgiWorker Launch(string executable, IReadOnlyList<string> arguments,
+        IReadOnlyDictionary<string, string> environment) => Start(executable, arguments, environment);
 
     public async Task<Stream> ConnectAsync(CancellationToken cancel)
     {

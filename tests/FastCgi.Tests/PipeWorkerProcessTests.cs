@@ -22,7 +22,8 @@ public class PipeWorkerProcessTests
         {
             ["PHP_FCGI_MAX_REQUESTS"] = "3", ["_FCGI_X_PIPE_"] = @"\\.\pipe\IISFCGI-x", ["APPL_PHYSICAL_PATH"] = @"C:\inetpub\",
         });
-        Assert.That(block, Is.EqualTo("APPL_PHYSICAL_PATH=C:\\inetpub\\\0PHP_FCGI_MAX_REQUESTS=3\0_FCGI_X_PIPE_=\\\\.\\pipe\\IISFCGI-x\0\0"));
+        Assert.That(block, Is.EqualTo("APPL_PHYSICAL_PATH=C:\\inetpub\\\0PHP_FCGI_MAX_REQUESTS=3\0" +
+                                      "_FCGI_X_PIPE_=\\\\.\\pipe\\IISFCGI-x\0\0"));
     }
 
     [TestCase(unchecked((int)0x8007006D), "ERROR_BROKEN_PIPE (0x8007006d: the pipe has been ended)")]

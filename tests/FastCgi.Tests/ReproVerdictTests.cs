@@ -154,7 +154,10 @@ public class ReproVerdictTests
             {
                 Exception = "0xc0000005 STATUS_ACCESS_VIOLATION", Debug = new DebugCapture { Dump = dump, Code = "0xc0000005" },
             };
-        var requests = new List<RequestRecord> { Failed(1, 1, "reading_stdout", "EOF", Crash), Failed(2, 2, "reading_stdout", "EOF", Crash) };
+        var requests = new List<RequestRecord>
+        {
+            Failed(1, 1, "reading_stdout", "EOF", Crash), Failed(2, 2, "reading_stdout", "EOF", Crash),
+        };
         var workers = new List<WorkerRecord> { Crashed(1, 1, "/dumps/php-cgi_1.dmp"), Crashed(2, 2, "/dumps/php-cgi_2.dmp") };
         var findings = ReproVerdicts.Find(Settings(instanceMax: 200, phpMax: null), requests, workers,
             new Dictionary<string, string> { [Crash] = "" });

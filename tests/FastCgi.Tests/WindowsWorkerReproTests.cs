@@ -114,7 +114,8 @@ public class WindowsWorkerReproTests
         Assert.That(code, Is.EqualTo(ReproCommand.NoDeaths), err);
         Assert.That(Findings(report, "script_exit").Single().GetProperty("message").GetString(),
             Does.Contain("exit() in a script ends the request, not php-cgi"));
-        Assert.That(report.GetProperty("workers").EnumerateArray().Select(w => w.GetProperty("end").GetString()), Is.EqualTo(new[] { "stopped" }));
+        Assert.That(report.GetProperty("workers").EnumerateArray().Select(w => w.GetProperty("end").GetString()),
+            Is.EqualTo(new[] { "stopped" }));
     }
 
     [Test]
@@ -169,6 +170,7 @@ public class WindowsWorkerReproTests
         ReproCommand.Run(new() { Worker = _worker, PhpIni = _ini, Requests = Requests("crash.php"), Debug = true, Out = dumps }, text,
             new StringWriter());
         Assert.That(text.ToString(), Does.Contain("under the debugger: 0xc0000005 during request 1 (crash.php)")
-            .And.Contain("Owner:      Xdebug, php_xdebug-3.3.1-8.3-vs16-x86_64.dll").And.Contain($"The full report: fcgi triage --sympath '{sympath}' {dumps}/"));
+            .And.Contain("Owner:      Xdebug, php_xdebug-3.3.1-8.3-vs16-x86_64.dll")
+            .And.Contain($"The full report: fcgi triage --sympath '{sympath}' {dumps}/"));
     }
 }

@@ -108,7 +108,7 @@ internal static partial class CallSiteParser
 
     // module!function(args)+0xdisp | module!function+disp | module+0xdisp | module
     // Function names may hold C++ templates and operators; args (kp) may hold anything but are balanced parentheses.
-    [GeneratedRegex(@"^(?<module>[<A-Za-z_0-9$][^\s!+()]*?)(?:!(?<function>[^\s()+]+(?:\s*<[^>]*>)?[^\s()+]*)(?<args>\((?>[^()]+|\((?<d>)|\)(?<-d>))*(?(d)(?!))\))?)?(?:\+(?<disp>(?:0x)?[0-9a-fA-F`]+))?(?=\s|$)")]
+    [GeneratedRegex(@"^(?<module>[<A-Za-z_0-9$][^\s!+()]*?)(?:!(?<function>[^\s()+]+(?:\s*<[^>]*>[^\s()+]*)?)(?<args>\((?>[^()]+|\((?<d>)|\)(?<-d>))*(?(d)(?!))\))?)?(?:\+(?<disp>(?:0x)?[0-9a-fA-F`]+))?(?=\s|$)")]
     private static partial Regex Symbol();
 
     [GeneratedRegex(@"\s*\[(?<file>[^\[\]]+?)\s*@\s*(?<line>\d+)\s*\]\s*$")] private static partial Regex SourceSuffix();

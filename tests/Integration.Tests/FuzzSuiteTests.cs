@@ -16,7 +16,8 @@ public class FuzzSuiteTests
     }
 
     [Test]
-    public void Damaged_debugger_texts() => Clean(Fuzzers.Texts(TestPaths.RepoRoot, 200, Seed));
+    // 400: case 328 of this seed (a 133 KB function name among other frames) took the call-site pattern quadratic.
+    public void Damaged_debugger_texts() => Clean(Fuzzers.Texts(TestPaths.RepoRoot, 400, Seed));
 
     [Test]
     public void Damaged_rule_catalogs() => Clean(Fuzzers.Catalogs(TestPaths.RepoRoot, 300, Seed));

@@ -8,6 +8,17 @@ public class StackTextReaderTests
 {
     const string X86 = "synthetic-windbg-x86-k-shapes.txt";
 
+    [TestCase("mongoc_cursor_new_", "from_command_reply")]
+    [TestCase("std::vector<int>::", "push_back")]
+    public void A_frame_with_a_huge_function_name_among_others_is_one_frame(string head, string tail)
+    {
+        // The function part of the call-site pattern once let two quantifiers share the name: a 133 KB name among other
+        // frames (fuzz seed 20261203, case 328) took minutes. One pass now; the name comes through whole.
+        string name = head + new string('A', 65536) + tail;
+        var r = DebuggerText.Read($"php_mongodb!bson_destroy+5b\nphp_mongodb!{name}+1025\nphp7ts!execute_ex+44\n");
+        Assert.That(r.Frames.Select(f => f.Function), Is.EqualTo(new[] { "bson_destroy", name, "execute_ex" }));
+    }
+
     [Test]
     public void X64_kn_with_inline_frame_source_lines_and_scan_warning()
     {

@@ -234,11 +234,7 @@ public static class ReproCommand
     {
         string sympath = string.Join(';', CaptureCommand.WorkerSymbolFolders(options.Worker));
         using var debugger = r.Debug ? new ReproDebugger(r.Out!, sympath, CatalogPaths(r)) : null;
-        var report = ReproDriver.RunAsync(options with
-        {
-            Launcher = debugger is null ? PipeWorkerProcess.Launch : debugger.Launch,
-            DebugCaptureOf = debugger is null ? null : debugger.CaptureOfAsync,
-        }).GetAwaiter().GetResult();
+        var report = ReproDriver.RunAsync(ReproDebugger.WindowsWorkers(options, debugger)).GetAwaiter().GetResult();
         return debugger?.Failure is { } failure ? throw new WorkerHostException($"the debugger engine: {failure}", false) : report;
     }
 

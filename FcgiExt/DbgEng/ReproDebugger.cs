@@ -57,6 +57,14 @@ public sealed class ReproDebugger : IDisposable
         _thread.Start();
     }
 
+    /// <summary>The options for Windows workers over IIS's pipe: spawned and watched by <paramref name="debugger"/> under
+    /// --debug, plainly otherwise (one wiring for the engine host and for fcgi on Windows).</summary>
+    public static ReproOptions WindowsWorkers(ReproOptions options, ReproDebugger? debugger) => options with
+    {
+        Launcher = debugger is null ? PipeWorkerProcess.Launch : debugger.Launch,
+        DebugCaptureOf = debugger is null ? null : debugger.CaptureOfAsync,
+    };
+
     static T Of<T>(ConcurrentDictionary<uint, T> map, uint pid) where T : new() => map.GetOrAdd(pid, _ => new T());
 
     void Reported(LiveEvent e)

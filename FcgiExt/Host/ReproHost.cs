@@ -56,11 +56,7 @@ public static class ReproHost
             return 2;
         }
         using var debugger = debug ? new ReproDebugger(outFolder!, sympath, rules) : null;
-        options = options with
-        {
-            Launcher = debugger is null ? PipeWorkerProcess.Launch : debugger.Launch,
-            DebugCaptureOf = debugger is null ? null : debugger.CaptureOfAsync,
-        };
+        options = ReproDebugger.WindowsWorkers(options, debugger);
         ReproReport report;
         try
         {

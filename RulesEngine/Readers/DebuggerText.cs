@@ -86,10 +86,25 @@ public static class DebuggerText
     /// </summary>
     public static CrashReport ReadFile(string path)
     {
-        byte[] bytes;
+        var text = ReadText(path);
+        if (LooksBinary(text))
+            throw new DebuggerTextException($"{path}: not text (NUL bytes or control characters near the start); " +
+                "give debugger output as text, or the dump itself to fcgi triage without --stack-text");
+        return Read(text, path);
+    }
+
+    /// <summary>
+    /// A file's text, decoded as <see cref="Decode"/> does but from the file in chunks: the text is made at its
+    /// final length (a first pass counts the characters), so reading never holds the file's bytes and its text at once
+    /// (bytes + text was 3× the file before any reader ran). Throws <see cref="DebuggerTextException"/> with a one-line
+    /// message naming the file when it cannot be read or is over <see cref="MaxFileBytes"/>.
+    /// </summary>
+    public static string ReadText(string path)
+    {
         try
         {
-            long length = new FileInfo(path).Length;
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            long length = file.Length;
             if (length > MaxFileBytes)
             {
                 // Rounded up, so a file just over the limit never reads "64 MB is more than 64 MB".
@@ -98,17 +113,67 @@ public static class DebuggerText
                     $"{path}: {mb} MB of text is more than the {MaxFileBytes / (1024 * 1024)} MB FcgiExt reads; " +
                     "cut it to the crash's part");
             }
-            bytes = File.ReadAllBytes(path);
+            var head = new byte[(int)Math.Min(length, 512)];
+            file.ReadExactly(head);
+            var (encoding, skip, bytes) = EncodingOf(head, length);
+            // Pass 1 counts, pass 2 fills: the decoder carries a character split across two chunks either way.
+            var pass = new DecodePass(file, encoding.GetDecoder(), skip, bytes);
+            long chars = pass.Count();
+            if (chars > int.MaxValue) throw new IOException("too many characters");
+            return string.Create((int)chars, pass, static (span, p) => p.Fill(span));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new DebuggerTextException($"{path}: cannot read the file ({e.Message.TrimEnd('.')}).", e);
         }
-        var text = Decode(bytes);
-        if (LooksBinary(text))
-            throw new DebuggerTextException($"{path}: not text (NUL bytes or control characters near the start); " +
-                "give debugger output as text, or the dump itself to fcgi triage without --stack-text");
-        return Read(text, path);
+    }
+
+    /// <summary>A file's bytes from <c>skip</c> on, decoded chunk by chunk.</summary>
+    sealed class DecodePass(FileStream file, Decoder decoder, int skip, long bytes)
+    {
+        readonly byte[] buffer = new byte[64 * 1024];
+
+        public long Count()
+        {
+            // GetChars, not GetCharCount: counting leaves the decoder's state alone, so a character split across two chunks
+            // would be counted once as garbage and once whole.
+            var scratch = new char[buffer.Length + 4];
+            long chars = 0;
+            for (var (chunk, last) = Start(); ; (chunk, last) = Next())
+            {
+                chars += decoder.GetChars(buffer, 0, chunk, scratch, 0, last);
+                if (last) return chars;
+            }
+        }
+
+        public void Fill(Span<char> into)
+        {
+            int at = 0;
+            for (var (chunk, last) = Start(); ; (chunk, last) = Next())
+            {
+                at += decoder.GetChars(buffer.AsSpan(0, chunk), into[at..], last);
+                if (last) break;
+            }
+            if (at != into.Length) throw new IOException("the file changed while it was read");
+        }
+
+        long left;
+
+        (int, bool) Start()
+        {
+            decoder.Reset();
+            file.Position = skip;
+            left = bytes;
+            return Next();
+        }
+
+        (int, bool) Next()
+        {
+            int n = left == 0 ? 0 : file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (n == 0 && left > 0) throw new IOException("the file became shorter while it was read");
+            left -= n;
+            return (n, left == 0);
+        }
     }
 
     /// <summary>
@@ -132,17 +197,25 @@ public static class DebuggerText
     /// <summary>Text from bytes by BOM; without one, UTF-16 when it looks like it, else UTF-8 (invalid bytes become U+FFFD).</summary>
     public static string Decode(byte[] bytes)
     {
-        if (bytes.Length >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE) return Encoding.Unicode.GetString(bytes, 2, (bytes.Length - 2) & ~1);
-        if (bytes.Length >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF) return Encoding.BigEndianUnicode.GetString(bytes, 2, (bytes.Length - 2) & ~1);
-        if (bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) return Encoding.UTF8.GetString(bytes, 3, bytes.Length - 3);
-        if (bytes.Length >= 4)
+        var (encoding, skip, count) = EncodingOf(bytes, bytes.Length);
+        return encoding.GetString(bytes, skip, (int)count);
+    }
+
+    /// <summary>The encoding of a text from its first bytes (up to 512) and its length: which encoding, how many bytes of
+    /// BOM to skip, and how many bytes after it to decode (UTF-16 drops an odd last byte).</summary>
+    static (Encoding Encoding, int Skip, long Count) EncodingOf(ReadOnlySpan<byte> head, long length)
+    {
+        if (head.Length >= 2 && head[0] == 0xFF && head[1] == 0xFE) return (Encoding.Unicode, 2, (length - 2) & ~1);
+        if (head.Length >= 2 && head[0] == 0xFE && head[1] == 0xFF) return (Encoding.BigEndianUnicode, 2, (length - 2) & ~1);
+        if (head.Length >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) return (Encoding.UTF8, 3, length - 3);
+        if (head.Length >= 4)
         {
             // No BOM: ASCII text written as UTF-16 has a zero in every other byte.
-            int sample = Math.Min(bytes.Length & ~1, 512), zeroOdd = 0, zeroEven = 0;
-            for (int k = 0; k < sample; k += 2) { if (bytes[k + 1] == 0) zeroOdd++; if (bytes[k] == 0) zeroEven++; }
-            if (zeroOdd > sample / 4 && zeroEven == 0) return Encoding.Unicode.GetString(bytes, 0, bytes.Length & ~1);
-            if (zeroEven > sample / 4 && zeroOdd == 0) return Encoding.BigEndianUnicode.GetString(bytes, 0, bytes.Length & ~1);
+            int sample = Math.Min(head.Length & ~1, 512), zeroOdd = 0, zeroEven = 0;
+            for (int k = 0; k < sample; k += 2) { if (head[k + 1] == 0) zeroOdd++; if (head[k] == 0) zeroEven++; }
+            if (zeroOdd > sample / 4 && zeroEven == 0) return (Encoding.Unicode, 0, length & ~1);
+            if (zeroEven > sample / 4 && zeroOdd == 0) return (Encoding.BigEndianUnicode, 0, length & ~1);
         }
-        return Encoding.UTF8.GetString(bytes);
+        return (Encoding.UTF8, 0, length);
     }
 }

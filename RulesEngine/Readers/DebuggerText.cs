@@ -23,9 +23,13 @@ public static class DebuggerText
     public static CrashReport Read(string text, string? sourcePath = null)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return Read(InputText.Split(text), sourcePath);
+    }
+
+    static CrashReport Read(IReadOnlyList<TextLine> lines, string? sourcePath)
+    {
         var builder = new CrashReportBuilder();
         var state = new ReadState();
-        var lines = InputText.Split(text);
         // Order matters where two formats could claim a line: module lists before headerless k frames
         // (an lm line has two addresses too), !analyze fields before the generic ones.
         IBlockReader[] readers =
@@ -84,13 +88,17 @@ public static class DebuggerText
     /// with a one-line message naming the file when it cannot be read, is over <see cref="MaxFileBytes"/> or is not
     /// text (see <see cref="LooksBinary"/>).
     /// </summary>
-    public static CrashReport ReadFile(string path)
+    public static CrashReport ReadFile(string path) => ReadFile(path, refuseBinary: true);
+
+    /// <summary>As <see cref="ReadFile(string)"/>; with <paramref name="refuseBinary"/> false a file that is not text is read
+    /// too (the benchmark and the fuzz suite measure the readers on garbage).</summary>
+    public static CrashReport ReadFile(string path, bool refuseBinary)
     {
-        var text = ReadText(path);
-        if (LooksBinary(text))
+        var text = ReadChars(path);
+        if (refuseBinary && LooksBinary(text))
             throw new DebuggerTextException($"{path}: not text (NUL bytes or control characters near the start); " +
                 "give debugger output as text, or the dump itself to fcgi triage without --stack-text");
-        return Read(text, path);
+        return Read(InputText.Split(text), path);
     }
 
     /// <summary>
@@ -99,7 +107,9 @@ public static class DebuggerText
     /// (bytes + text was 3× the file before any reader ran). Throws <see cref="DebuggerTextException"/> with a one-line
     /// message naming the file when it cannot be read or is over <see cref="MaxFileBytes"/>.
     /// </summary>
-    public static string ReadText(string path)
+    public static string ReadText(string path) => new(ReadChars(path));
+
+    static char[] ReadChars(string path)
     {
         try
         {
@@ -120,7 +130,9 @@ public static class DebuggerText
             var pass = new DecodePass(file, encoding.GetDecoder(), skip, bytes);
             long chars = pass.Count();
             if (chars > int.MaxValue) throw new IOException("too many characters");
-            return string.Create((int)chars, pass, static (span, p) => p.Fill(span));
+            var text = GC.AllocateUninitializedArray<char>((int)chars);
+            pass.Fill(text);
+            return text;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -181,9 +193,11 @@ public static class DebuggerText
     /// one in ten are other C0 control characters. Tab, line breaks, form feed and ESC (colour codes in a pasted
     /// terminal) are text; so are bytes that are not UTF-8 (a text saved in a legacy code page is still text).
     /// </summary>
-    public static bool LooksBinary(string text)
+    public static bool LooksBinary(string text) => LooksBinary(text.AsSpan());
+
+    static bool LooksBinary(ReadOnlySpan<char> text)
     {
-        var sample = text.AsSpan(0, Math.Min(text.Length, TextSniffChars));
+        var sample = text[..Math.Min(text.Length, TextSniffChars)];
         if (sample.Contains('\0')) return true;
         int controls = 0;
         foreach (var c in sample)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text.RegularExpressions;
 
 namespace FcgiExt.RulesEngine.Readers;
@@ -24,8 +23,16 @@ internal static partial class InputText
     /// line too.</summary>
     public static IReadOnlyList<TextLine> Split(string text)
     {
-        if (LooksLikeHtml(text)) text = HtmlToText(text);
-        return new Lines(text);
+        if (!HtmlText.LooksLikeHtml(text)) return new Lines(text.AsMemory());
+        var chars = text.ToCharArray();
+        return new Lines(chars.AsMemory(0, HtmlText.ConvertInPlace(chars)));
+    }
+
+    /// <summary>As <see cref="Split(string)"/> for a text the caller gives up: HTML is turned into text in place.</summary>
+    public static IReadOnlyList<TextLine> Split(char[] text)
+    {
+        int length = HtmlText.LooksLikeHtml(text) ? HtmlText.ConvertInPlace(text) : text.Length;
+        return new Lines(text.AsMemory(0, length));
     }
 
     /// <summary>
@@ -36,18 +43,19 @@ internal static partial class InputText
     sealed class Lines : IReadOnlyList<TextLine>
     {
         const int Window = 4096;   // a power of two: a slot is the index's low bits
-        readonly string _text;
+        readonly ReadOnlyMemory<char> _text;
         readonly int[] _starts, _ends;
         readonly TextLine?[] _made = new TextLine?[Window];
         readonly int[] _madeIndex = new int[Window];
 
-        public Lines(string text)
+        public Lines(ReadOnlyMemory<char> memory)
         {
-            _text = text;
+            _text = memory;
+            var text = memory.Span;
             int count = 1;
             for (int at = 0; ; count++)
             {
-                int end = text.AsSpan(at).IndexOfAny('\r', '\n');
+                int end = text[at..].IndexOfAny('\r', '\n');
                 if (end < 0) break;
                 at = Next(text, at + end);
             }
@@ -56,7 +64,7 @@ internal static partial class InputText
             int start = 0;
             for (int n = 0; n < count - 1; n++)
             {
-                int end = start + text.AsSpan(start).IndexOfAny('\r', '\n');
+                int end = start + text[start..].IndexOfAny('\r', '\n');
                 (_starts[n], _ends[n]) = (start, end);
                 start = Next(text, end);
             }
@@ -64,7 +72,7 @@ internal static partial class InputText
             Array.Fill(_madeIndex, -1);
         }
 
-        static int Next(string text, int end) => end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
+        static int Next(ReadOnlySpan<char> text, int end) => end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
 
         public int Count => _starts.Length;
 
@@ -75,7 +83,7 @@ internal static partial class InputText
                 if ((uint)index >= (uint)_starts.Length) throw new ArgumentOutOfRangeException(nameof(index));
                 int slot = index & (Window - 1);
                 if (_madeIndex[slot] == index) return _made[slot]!;
-                var line = Clean(index + 1, _text[_starts[index].._ends[index]]);
+                var line = Clean(index + 1, new string(_text.Span[_starts[index].._ends[index]]));
                 (_made[slot], _madeIndex[slot]) = (line, index);
                 return line;
             }
@@ -122,55 +130,13 @@ internal static partial class InputText
     private static partial Regex TimestampPrefix();
     [GeneratedRegex(@"^\s*\d+:\d+(?::[0-9a-fA-Fx]+)?>\s?")] private static partial Regex Prompt();
 
-    public static bool LooksLikeHtml(string text) =>
-        text.Contains("<td", StringComparison.OrdinalIgnoreCase) || text.Contains("<tr", StringComparison.OrdinalIgnoreCase) ||
-        text.Contains("<br", StringComparison.OrdinalIgnoreCase) || text.Contains("<table", StringComparison.OrdinalIgnoreCase) ||
-        text.Contains("<html", StringComparison.OrdinalIgnoreCase) || text.Contains("<div", StringComparison.OrdinalIgnoreCase) ||
-        text.Contains("<p>", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// Strips tags and decodes entities, keeping the table layout readable: a cell ends with a tab, a row,
-    /// paragraph, heading or &lt;br&gt; with a new line. Script and style bodies are dropped. Unclosed tags and
-    /// unknown entities are left as text rather than guessed at.
-    /// </summary>
+    /// <summary>Plain text of an HTML paste (see <see cref="HtmlText"/>).</summary>
     public static string HtmlToText(string html)
     {
-        var s = ScriptOrStyle().Replace(html, " ");
-        s = Comment().Replace(s, " ");
-        // Newlines inside a table row are layout (a row may span several source lines); elsewhere they are
-        // kept, because pasted HTML is often mixed with plain text whose lines matter.
-        s = s.Replace("\r", "");
-        // A quoted-printable soft break ("=" at the end of a line) that a mail client left in is no break at all.
-        s = TableRow().Replace(s, m => m.Value.Replace("=\n", "").Replace('\n', ' '));
-        s = CellEnd().Replace(s, "\t");
-        s = LineBreak().Replace(s, "\n");
-        s = AnyTag().Replace(s, "");
-        s = WebUtility.HtmlDecode(s).Replace('\u00a0', ' ');
-        // Empty lines come from markup (a row opens and closes a line), not from the content: drop them.
-        // Line numbers in SkippedLines then count lines of this text form.
-        var lines = s.Split('\n').Select(l => MultiSpace().Replace(l.Replace('\t', ' '), " ").Trim()).Where(l => l.Length > 0);
-        return string.Join('\n', lines);
+        var chars = html.ToCharArray();
+        return new string(chars, 0, HtmlText.ConvertInPlace(chars));
     }
 
-    // These run over the whole input, so they are NonBacktracking (linear): with the backtracking engine every
-    // unclosed "<!--", "<tr" or "<script" of a truncated report rescanned the rest of the text. Script and style
-    // are two alternatives instead of a backreference (NonBacktracking has none); at one position only one can match.
-    const RegexOptions Linear = RegexOptions.NonBacktracking;
-    static readonly Regex ScriptOrStyleRegex = new(@"<script\b[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>",
-        RegexOptions.IgnoreCase | RegexOptions.Singleline | Linear);
-    static readonly Regex CommentRegex = new(@"<!--.*?-->", RegexOptions.Singleline | Linear);
-    static readonly Regex TableRowRegex = new(@"<tr\b.*?</tr\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | Linear);
-    static readonly Regex CellEndRegex = new(@"</t[dh]\s*>", RegexOptions.IgnoreCase | Linear);
-    static readonly Regex LineBreakRegex = new(@"<br\s*/?>|</?(?:tr|p|div|h[1-6]|li|table|thead|tbody|pre|ul|ol)\b[^>]*>",
-        RegexOptions.IgnoreCase | Linear);
-    static readonly Regex AnyTagRegex = new(@"</?[a-zA-Z][^<>]*>", Linear);
-    static Regex ScriptOrStyle() => ScriptOrStyleRegex;
-    static Regex Comment() => CommentRegex;
-    static Regex TableRow() => TableRowRegex;
-    static Regex CellEnd() => CellEndRegex;
-    static Regex LineBreak() => LineBreakRegex;
-    static Regex AnyTag() => AnyTagRegex;
-    [GeneratedRegex(@"[ ]{2,}")] private static partial Regex MultiSpace();
 }
 
 /// <summary>Number parsing the way debuggers print numbers.</summary>

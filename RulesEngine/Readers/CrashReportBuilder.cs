@@ -19,7 +19,14 @@ internal sealed class CrashReportBuilder
         PriorityK = 40, PriorityDebugDiag = 30, PriorityFaultingInstruction = 20, PriorityEventLog = 10, PriorityBucket = 5;
 
     readonly List<StackCandidate> stacks = [];
+    // Only the first stack of each kind, priority and thread is kept: ChooseStack takes the first among equals, so the
+    // others could never be chosen, and a text repeating a paste thousands of times would keep every copy (and asking
+    // "a stack above?" of all of them made each new one cost the number before it).
+    readonly HashSet<(string, int, int?)> stackKeys = [];
+    int highestStackPriority = int.MinValue;
     readonly List<ModuleInfo> modules = [];
+    // Modules by engine name (case-insensitive, as ModuleNames.Same compares): a lookup, not a scan per module line.
+    readonly Dictionary<string, int> moduleIndex = new(StringComparer.OrdinalIgnoreCase);
     readonly List<SkippedLine> skipped = [];
     readonly HashSet<int> skippedNumbers = [];
     readonly List<string> notes = [];
@@ -102,18 +109,24 @@ internal sealed class CrashReportBuilder
 
     public void AddStack(StackCandidate candidate)
     {
-        if (candidate.Frames.Count > 0) stacks.Add(candidate);
+        if (candidate.Frames.Count == 0 || !stackKeys.Add((candidate.Kind, candidate.Priority, candidate.ThreadIndex))) return;
+        stacks.Add(candidate);
+        highestStackPriority = Math.Max(highestStackPriority, candidate.Priority);
     }
 
-    public bool HasStackAbove(int priority) => stacks.Any(s => s.Priority > priority);
+    public bool HasStackAbove(int priority) => highestStackPriority > priority;
 
     /// <summary>Adds or merges a module. Entries are the same module when their engine names match.</summary>
     public void AddModule(ModuleInfo m)
     {
         var key = KeyOf(m);
         if (key is null) return;
-        int i = modules.FindIndex(x => ModuleNames.Same(KeyOf(x), key));
-        if (i < 0) { modules.Add(m with { Name = m.Name ?? ModuleNames.EngineName(m.FileName ?? m.Path) }); return; }
+        if (!moduleIndex.TryGetValue(key, out int i))
+        {
+            moduleIndex[key] = modules.Count;
+            modules.Add(m with { Name = m.Name ?? ModuleNames.EngineName(m.FileName ?? m.Path) });
+            return;
+        }
         var o = modules[i];
         modules[i] = o with
         {
@@ -146,8 +159,14 @@ internal sealed class CrashReportBuilder
             if (frames[i].Index != i) frames[i] = frames[i] with { Index = i };
 
         // Modules named only in frames still belong in the module list, so triage can look up their status.
+        var known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var m in modules)
+        {
+            if (m.Name is { } n) known.Add(n);
+            if (m.FileName is { } f) known.Add(f);
+        }
         foreach (var f in frames)
-            if (f.Module is { } name && !modules.Any(m => ModuleNames.Same(m.Name, name) || ModuleNames.Same(m.FileName, name)))
+            if (f.Module is { } name && known.Add(name))
                 modules.Add(new ModuleInfo { Name = name });
 
         ExceptionInfo? exception = null;

@@ -37,7 +37,7 @@ internal sealed partial class DebugDiagReader : IBlockReader
     static int ReadSummary(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder)
     {
         // The sentence may be wrapped over a few lines in a text paste, mid-word by a mail or forum.
-        var sentence = lines[start].Trimmed;
+        var sentence = SummaryText.Window(lines[start].Trimmed);
         int used = 1;
         var m = SummaryText.Parse(sentence);
         while (m is null && used < 4 && start + used < lines.Count && lines[start + used].Command is null && !lines[start + used].IsBlank)
@@ -226,9 +226,26 @@ internal static class SummaryText
     {
         if (text.IndexOf("assembly", StringComparison.OrdinalIgnoreCase) < 0 &&
             text.IndexOf(".dmp", StringComparison.OrdinalIgnoreCase) < 0) return false;
-        var (sq, _) = Squeeze(text);
+        var (sq, _) = Squeeze(Window(text));
         return sq.Contains("assemblyinstr", StringComparison.Ordinal) || sq.EndsWith("theassembly", StringComparison.Ordinal)
             || sq.EndsWith("the", StringComparison.Ordinal) && sq.Contains(".dmp", StringComparison.Ordinal);
+    }
+
+    const int WindowBefore = 1024, WindowAfter = 2048;
+
+    /// <summary>
+    /// The part of a long line the sentence can be in: from a dump name's length before its first "assembly" (or
+    /// ".dmp") to a path's and a vendor's length after. The sentence is a few hundred characters; a whole report pasted
+    /// as one line is megabytes, which squeezed and mapped (a string and an index a character) cost 12 bytes a character.
+    /// </summary>
+    public static string Window(string line)
+    {
+        if (line.Length <= WindowBefore + WindowAfter) return line;
+        int at = line.IndexOf("assembly", StringComparison.OrdinalIgnoreCase);
+        if (at < 0) at = line.IndexOf(".dmp", StringComparison.OrdinalIgnoreCase);
+        if (at < 0) return line;
+        int from = Math.Max(0, at - WindowBefore);
+        return line[from..Math.Min(line.Length, at + WindowAfter)];
     }
 
     /// <summary>The sentence's parts; null when it is not (yet) a whole summary sentence.</summary>

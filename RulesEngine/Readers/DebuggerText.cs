@@ -94,11 +94,11 @@ public static class DebuggerText
     /// too (the benchmark and the fuzz suite measure the readers on garbage).</summary>
     public static CrashReport ReadFile(string path, bool refuseBinary)
     {
-        var text = ReadChars(path);
+        var text = ReadText(path);
         if (refuseBinary && LooksBinary(text))
             throw new DebuggerTextException($"{path}: not text (NUL bytes or control characters near the start); " +
                 "give debugger output as text, or the dump itself to fcgi triage without --stack-text");
-        return Read(InputText.Split(text), path);
+        return Read(InputText.Split(text, owned: true), path);
     }
 
     /// <summary>
@@ -107,9 +107,7 @@ public static class DebuggerText
     /// (bytes + text was 3× the file before any reader ran). Throws <see cref="DebuggerTextException"/> with a one-line
     /// message naming the file when it cannot be read or is over <see cref="MaxFileBytes"/>.
     /// </summary>
-    public static string ReadText(string path) => new(ReadChars(path));
-
-    static char[] ReadChars(string path)
+    public static string ReadText(string path)
     {
         try
         {
@@ -130,9 +128,7 @@ public static class DebuggerText
             var pass = new DecodePass(file, encoding.GetDecoder(), skip, bytes);
             long chars = pass.Count();
             if (chars > int.MaxValue) throw new IOException("too many characters");
-            var text = GC.AllocateUninitializedArray<char>((int)chars);
-            pass.Fill(text);
-            return text;
+            return string.Create((int)chars, pass, static (span, p) => p.Fill(span));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {

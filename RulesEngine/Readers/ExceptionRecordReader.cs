@@ -122,7 +122,7 @@ internal sealed partial class RegisterReader : IBlockReader
         while (i < lines.Count && lines[i].Command is null)
         {
             var t = lines[i].Text;
-            if (RegisterLine().IsMatch(t) || Flags().IsMatch(t.Trim()) || Segments().IsMatch(t.Trim()))
+            if (RegisterLine().IsMatch(t) || Flags().IsMatch(lines[i].Trimmed) || Segments().IsMatch(lines[i].Trimmed))
             {
                 foreach (Match m in Pair().Matches(t))
                     if (Hex.Parse(m.Groups["v"].Value) is { } v) builder.SetRegister(m.Groups["r"].Value, v);
@@ -136,12 +136,21 @@ internal sealed partial class RegisterReader : IBlockReader
         {
             // By index: the lines are made as asked for, and Skip would walk them all from the first.
             bool named = false;
-            for (int k = start; k < i && !named; k++) named = Regex.IsMatch(lines[k].Text, $@"\b{reg}=");
+            for (int k = start; k < i && !named; k++) named = NamesRegister(lines[k].Text, reg);
             if (named) builder.SetArchitecture(arch);
         }
         // The faulting instruction: "module!function+0x1f:" and the disassembly line under it.
         if (i + 1 < lines.Count && lines[i].Command is null) i += ReadInstruction(lines, i, builder);
         return Math.Max(1, i - start);
+    }
+
+    /// <summary>"rip=" with no word character before it (what \brip= matched, without a regex built per line).</summary>
+    static bool NamesRegister(string text, string register)
+    {
+        var token = register + "=";
+        for (int at = text.IndexOf(token, StringComparison.Ordinal); at >= 0; at = text.IndexOf(token, at + 1, StringComparison.Ordinal))
+            if (at == 0 || !(char.IsLetterOrDigit(text[at - 1]) || text[at - 1] == '_')) return true;
+        return false;
     }
 
     static int ReadInstruction(IReadOnlyList<TextLine> lines, int i, CrashReportBuilder builder)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
 namespace FcgiExt.RulesEngine.Readers;
@@ -21,18 +22,15 @@ internal static partial class InputText
 {
     /// <summary>The text's lines, cleaned when asked for. Lines end at CRLF, CR or LF; the text after the last end is a
     /// line too.</summary>
-    public static IReadOnlyList<TextLine> Split(string text)
+    /// <param name="owned">The text was made for this read and is seen by no one else (a file ReadText decoded): HTML is
+    /// then turned into text over the string's own characters, so a report is never held twice.</param>
+    public static IReadOnlyList<TextLine> Split(string text, bool owned = false)
     {
-        if (!HtmlText.LooksLikeHtml(text)) return new Lines(text.AsMemory());
+        if (!HtmlText.LooksLikeHtml(text)) return new Lines(text, text.Length);
+        if (owned) return new Lines(text, HtmlText.ConvertInPlace(MemoryMarshal.AsMemory(text.AsMemory()).Span));
         var chars = text.ToCharArray();
-        return new Lines(chars.AsMemory(0, HtmlText.ConvertInPlace(chars)));
-    }
-
-    /// <summary>As <see cref="Split(string)"/> for a text the caller gives up: HTML is turned into text in place.</summary>
-    public static IReadOnlyList<TextLine> Split(char[] text)
-    {
-        int length = HtmlText.LooksLikeHtml(text) ? HtmlText.ConvertInPlace(text) : text.Length;
-        return new Lines(text.AsMemory(0, length));
+        int length = HtmlText.ConvertInPlace(chars);
+        return new Lines(new string(chars, 0, length), length);
     }
 
     /// <summary>
@@ -43,32 +41,33 @@ internal static partial class InputText
     sealed class Lines : IReadOnlyList<TextLine>
     {
         const int Window = 4096;   // a power of two: a slot is the index's low bits
-        readonly ReadOnlyMemory<char> _text;
+        readonly string _text;
         readonly int[] _starts, _ends;
         readonly TextLine?[] _made = new TextLine?[Window];
         readonly int[] _madeIndex = new int[Window];
 
-        public Lines(ReadOnlyMemory<char> memory)
+        /// <param name="text">The text; only its first <paramref name="length"/> characters are read.</param>
+        public Lines(string text, int length)
         {
-            _text = memory;
-            var text = memory.Span;
+            _text = text;
+            var whole = text.AsSpan(0, length);
             int count = 1;
             for (int at = 0; ; count++)
             {
-                int end = text[at..].IndexOfAny('\r', '\n');
+                int end = whole[at..].IndexOfAny('\r', '\n');
                 if (end < 0) break;
-                at = Next(text, at + end);
+                at = Next(whole, at + end);
             }
             _starts = new int[count];
             _ends = new int[count];
             int start = 0;
             for (int n = 0; n < count - 1; n++)
             {
-                int end = start + text[start..].IndexOfAny('\r', '\n');
+                int end = start + whole[start..].IndexOfAny('\r', '\n');
                 (_starts[n], _ends[n]) = (start, end);
-                start = Next(text, end);
+                start = Next(whole, end);
             }
-            (_starts[count - 1], _ends[count - 1]) = (start, text.Length);
+            (_starts[count - 1], _ends[count - 1]) = (start, whole.Length);
             Array.Fill(_madeIndex, -1);
         }
 
@@ -83,7 +82,8 @@ internal static partial class InputText
                 if ((uint)index >= (uint)_starts.Length) throw new ArgumentOutOfRangeException(nameof(index));
                 int slot = index & (Window - 1);
                 if (_madeIndex[slot] == index) return _made[slot]!;
-                var line = Clean(index + 1, new string(_text.Span[_starts[index].._ends[index]]));
+                // Substring: a line that is the whole text (a report pasted as one line) is the text itself, not a copy.
+                var line = Clean(index + 1, _text.Substring(_starts[index], _ends[index] - _starts[index]));
                 (_made[slot], _madeIndex[slot]) = (line, index);
                 return line;
             }
@@ -99,7 +99,14 @@ internal static partial class InputText
 
     static TextLine Clean(int number, string raw)
     {
-        var s = raw.Replace('\t', ' ').Replace('\u00a0', ' ').TrimEnd();
+        // One copy for both replacements (a report pasted as one line is megabytes), none when neither is there.
+        var s = raw.AsSpan().IndexOfAny('\t', '\u00a0') < 0 ? raw : string.Create(raw.Length, raw, static (span, r) =>
+        {
+            r.AsSpan().CopyTo(span);
+            span.Replace('\t', ' ');
+            span.Replace('\u00a0', ' ');
+        });
+        s = s.TrimEnd();
         if (s.Length > 0 && s[0] == '\uFEFF') s = s[1..];
         // Process-output prefixes people paste along (Passenger: "App 20765 stderr: ").
         s = AppStderrPrefix().Replace(s, "");

@@ -26,11 +26,20 @@ internal static partial class InputText
     /// then turned into text over the string's own characters, so a report is never held twice.</param>
     public static IReadOnlyList<TextLine> Split(string text, bool owned = false)
     {
+        if (owned)
+        {
+            var chars = MemoryMarshal.AsMemory(text.AsMemory()).Span;
+            if (HtmlText.LooksLikeHtml(text)) return new Lines(text, HtmlText.ConvertInPlace(chars));
+            // What Clean does to every line, done once over the whole text: a tab-separated report pasted as one line is
+            // then not copied to be cleaned. (A skipped line then shows its tabs as blanks.)
+            chars.Replace('\t', ' ');
+            chars.Replace('\u00a0', ' ');
+            return new Lines(text, text.Length);
+        }
         if (!HtmlText.LooksLikeHtml(text)) return new Lines(text, text.Length);
-        if (owned) return new Lines(text, HtmlText.ConvertInPlace(MemoryMarshal.AsMemory(text.AsMemory()).Span));
-        var chars = text.ToCharArray();
-        int length = HtmlText.ConvertInPlace(chars);
-        return new Lines(new string(chars, 0, length), length);
+        var copy = text.ToCharArray();
+        int length = HtmlText.ConvertInPlace(copy);
+        return new Lines(new string(copy, 0, length), length);
     }
 
     /// <summary>

@@ -36,7 +36,7 @@ internal sealed partial class ModuleListReader : IBlockReader
         }
         bool header = Header().IsMatch(first.Trimmed);
         bool unloadedHeader = first.Trimmed.StartsWith("Unloaded modules:", StringComparison.OrdinalIgnoreCase);
-        if (!header && !unloadedHeader && ParseModuleLine(first.Text) is not { HasStatus: true }) return 0;
+        if (!header && !unloadedHeader && ParseModuleLine(first.Trimmed) is not { HasStatus: true }) return 0;
 
         int i = header || unloadedHeader ? start + 1 : start;
         ModuleInfo? current = null;
@@ -55,7 +55,7 @@ internal sealed partial class ModuleListReader : IBlockReader
             }
             if (text.StartsWith("Unloaded modules", StringComparison.OrdinalIgnoreCase)) { Flush(); unloaded = true; i++; continue; }
             if (SymbolWarnings.TryHandle(text, builder)) { i++; continue; }
-            if (ParseModuleLine(line.Text) is { } ml)
+            if (ParseModuleLine(line.Trimmed) is { } ml)
             {
                 Flush();
                 current = ml.Module;
@@ -71,7 +71,7 @@ internal sealed partial class ModuleListReader : IBlockReader
             }
             if (current is not null && IgnoredDetail().IsMatch(text)) { i++; continue; }
             // An unusable line: skipped when more modules follow, else the end of the list.
-            if (i + 1 < lines.Count && ParseModuleLine(lines[i + 1].Text) is not null) { builder.Skip(line); i++; continue; }
+            if (i + 1 < lines.Count && ParseModuleLine(lines[i + 1].Trimmed) is not null) { builder.Skip(line); i++; continue; }
             break;
         }
         Flush();

@@ -23,7 +23,9 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
             builder.AddKind("ruby-crash-report");
             builder.RuntimeReported = true;
             if (BugFileOf(text) is { } bugFile) builder.RuntimeBugFile ??= bugFile;
-            var what = m.Groups["what"].Value.Trim();
+            // The message is one short sentence; the rest of a line that is a whole report pasted as one is not quoted.
+            var whatSpan = m.Groups["what"].ValueSpan;
+            var what = whatSpan[..Math.Min(whatSpan.Length, MaxQuoted)].Trim().ToString();
             if (what.StartsWith("Segmentation fault", StringComparison.OrdinalIgnoreCase) || what.StartsWith("Bus Error", StringComparison.OrdinalIgnoreCase))
             {
                 builder.SetCode(0xC0000005, CrashReportBuilder.ExceptionStrength.Inferred);
@@ -279,6 +281,7 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         return m.Success ? (m.Groups["file"].Value, int.Parse(m.Groups["line"].Value, CultureInfo.InvariantCulture)) : (null, null);
     }
 
+    const int MaxQuoted = 300;
     [GeneratedRegex(@"\[BUG\]\s*(?<what>.+)$")] private static partial Regex Bug();
     [GeneratedRegex(@"^ruby \d+\.\d+\.\d+\S*\s+\(.*\)\s+\[(?<platform>[^\]]+)\]\s*$")] private static partial Regex Version();
     [GeneratedRegex(@"^-- Machine register context -+")] private static partial Regex RegisterHeader();

@@ -14,10 +14,10 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
 {
     public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
     {
-        if (lines[start].Command is not null || Parse(lines[start].Text) is null) return 0;
+        if (lines[start].Command is not null || Parse(lines[start].Trimmed) is null) return 0;
         int next = start + 1;
-        if (next < lines.Count && SourceOf(lines[next].Text) is not null) next++;
-        if (next >= lines.Count || Parse(lines[next].Text) is null) return 0;
+        if (next < lines.Count && SourceOf(lines[next].Trimmed) is not null) next++;
+        if (next >= lines.Count || Parse(lines[next].Trimmed) is null) return 0;
         var frames = new List<StackFrame>();
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
@@ -30,13 +30,13 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
                 continue;
             }
             // Newer Visual Studio copies put the source under each frame: "\tat C:\php-src\ext\soap\soap.c(456)".
-            if (SourceOf(lines[i].Text) is { } source && frames.Count > 0)
+            if (SourceOf(lines[i].Trimmed) is { } source && frames.Count > 0)
             {
                 frames[^1] = frames[^1] with { SourceFile = source.File, SourceLine = frames[^1].SourceLine ?? source.Line };
                 i++;
                 continue;
             }
-            var f = Parse(lines[i].Text);
+            var f = Parse(lines[i].Trimmed);
             if (f is null) break;
             if (f.Value.Module is { } file)
                 builder.AddModule(new ModuleInfo { FileName = file, Name = ModuleNames.EngineName(file) });
@@ -57,7 +57,7 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
         builder.AddKind("visual-studio-call-stack");
         // The outermost .exe frame is the process (php.exe!main, php-cgi.exe!main).
         for (int k = i - 1; k >= start; k--)
-            if (Parse(lines[k].Text)?.Module is { } exe && exe.EndsWith(".exe", StringComparison.OrdinalIgnoreCase)) { builder.ProcessName ??= exe; break; }
+            if (Parse(lines[k].Trimmed)?.Module is { } exe && exe.EndsWith(".exe", StringComparison.OrdinalIgnoreCase)) { builder.ProcessName ??= exe; break; }
         builder.AddStack(new CrashReportBuilder.StackCandidate("visual-studio-call-stack", CrashReportBuilder.PriorityK, frames, null, null));
         return i - start;
     }

@@ -102,7 +102,7 @@ static int One(string path)
     DebuggerText.Read(warm);
     warm = null;
     for (int g = 0; g < 64 * 1024 * 1024 / 4096; g++) GC.KeepAlive(new byte[4072]);
-    GC.Collect();
+    GC.Collect(0);
     using var process = Process.GetCurrentProcess();
     process.Refresh();
     long before = process.WorkingSet64;

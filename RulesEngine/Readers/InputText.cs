@@ -49,7 +49,7 @@ internal static partial class InputText
     /// </summary>
     sealed class Lines : IReadOnlyList<TextLine>
     {
-        const int Window = 4096;   // a power of two: a slot is the index's low bits
+        const int Window = 512;   // a power of two: a slot is the index's low bits
         readonly string _text;
         readonly int[] _starts, _ends;
         readonly TextLine?[] _made = new TextLine?[Window];

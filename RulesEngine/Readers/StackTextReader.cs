@@ -84,7 +84,7 @@ internal sealed partial class StackTextReader : IBlockReader
     /// A list of bare call sites ("php_mongodb!bson_destroy+5b", "php_mongodb+355d") as DebugDiag and
     /// Visual Studio copies give them: three in a row make a stack; fewer could be prose naming a function.
     /// </summary>
-    static bool StartsBareList(IReadOnlyList<TextLine> lines, int start)
+    bool StartsBareList(IReadOnlyList<TextLine> lines, int start)
     {
         for (int k = start; k < start + 3; k++)
         {
@@ -147,7 +147,7 @@ internal sealed partial class StackTextReader : IBlockReader
     /// Parses the frame at <paramref name="i"/>, rejoining what a paste split: kP's parameter lines, a line
     /// hard-wrapped at 80 columns (joined as is) or word-wrapped (joined with a space).
     /// </summary>
-    static (FrameLine? Frame, int Used) ParseWithContinuations(IReadOnlyList<TextLine> lines, int i, bool inBlock)
+    (FrameLine? Frame, int Used) ParseWithContinuations(IReadOnlyList<TextLine> lines, int i, bool inBlock)
     {
         var text = lines[i].Trimmed;
         // kP: "module!function(" then one parameter per line until the closing ")+0x…".
@@ -190,7 +190,7 @@ internal sealed partial class StackTextReader : IBlockReader
     }
 
     /// <summary>A frame line even without a header: two address columns and a real call site.</summary>
-    internal static FrameLine? ParseStrict(string text)
+    FrameLine? ParseStrict(string text)
     {
         var f = Parse(text, inBlock: false);
         return f is not null && (f.Columns.Count >= 2 || f.Inline) && (f.Site.Module is not null || f.Columns.Count >= 2) ? f : null;
@@ -198,12 +198,14 @@ internal sealed partial class StackTextReader : IBlockReader
 
     /// <summary>The last few lines parsed, by reference: the block loop, the look-ahead and the bare-list check each parse
     /// the same line again (up to five times), and a parse is pure in its text.</summary>
-    [ThreadStatic] static (string? Text, (FrameLine Frame, int CallSiteAt)? Parsed)[]? _recent;
-    [ThreadStatic] static int _recentNext;
+    /// (An instance's, not a thread's: a reader belongs to one read, and thread-static access in this loop was a tenth
+    /// of the reading time.)
+    readonly (string? Text, (FrameLine Frame, int CallSiteAt)? Parsed)[] _recent = new (string?, (FrameLine, int)?)[8];
+    int _recentNext;
 
-    internal static FrameLine? Parse(string text, bool inBlock)
+    FrameLine? Parse(string text, bool inBlock)
     {
-        var recent = _recent ??= new (string?, (FrameLine, int)?)[8];
+        var recent = _recent;
         (FrameLine Frame, int CallSiteAt)? parsed = null;
         bool found = false;
         foreach (var r in recent)

@@ -34,6 +34,14 @@ internal sealed partial class EventLogReader : IBlockReader
         while (i < lines.Count && lines[i].Command is null)
         {
             var t = Localized.ToEnglish(lines[i].Trimmed);
+            // A double-spaced paste (a blank line after every field, https://github.com/sandboxie-plus/Sandboxie/issues/4754)
+            // is one event as long as a field follows the blank line.
+            if (t.Length == 0 && i + 1 < lines.Count && lines[i + 1].Command is null
+                && Field().IsMatch(Localized.ToEnglish(lines[i + 1].Trimmed)) && fields.Count > 0)
+            {
+                i++;
+                continue;
+            }
             var f = Field().Match(t);
             if (!f.Success) break;
             fields.TryAdd(f.Groups["key"].Value, f.Groups["value"].Value.Trim());

@@ -34,6 +34,14 @@ internal sealed partial class EventLogReader : IBlockReader
         while (i < lines.Count && lines[i].Command is null)
         {
             var t = Localized.ToEnglish(lines[i].Trimmed);
+            // A double-spaced paste (a blank line after every field, https://github.com/sandboxie-plus/Sandboxie/issues/4754)
+            // is one event as long as a field follows the blank line.
+            if (t.Length == 0 && i + 1 < lines.Count && lines[i + 1].Command is null
+                && Field().IsMatch(Localized.ToEnglish(lines[i + 1].Trimmed)) && fields.Count > 0)
+            {
+                i++;
+                continue;
+            }
             var f = Field().Match(t);
             if (!f.Success) break;
             fields.TryAdd(f.Groups["key"].Value, f.Groups["value"].Value.Trim());
@@ -330,7 +338,7 @@ internal sealed partial class WerReportReader : IBlockReader
     /// <summary>
     /// WER's signature names in the server's language, as Report.wer's Sig[n].Name and the problem signature text
     /// write them. Russian: https://github.com/Macro-Deck-App/Macro-Deck/issues/338; Polish:
-    /// https://github.com/leohubert/Launcher_Multigaming/issues/4.
+    /// https://github.com/leohubert/Launcher_Multigaming/issues/4; German: https://github.com/Ultimaker/Cura/issues/4297.
     /// </summary>
     internal static class SignatureNames
     {
@@ -353,6 +361,14 @@ internal sealed partial class WerReportReader : IBlockReader
             ("OS 版本", "OS Version"), ("区域设置 ID", "Locale ID"), ("其他信息 1", "Additional Information 1"),
             ("其他信息 2", "Additional Information 2"), ("其他信息 3", "Additional Information 3"),
             ("其他信息 4", "Additional Information 4"),
+            // German (Windows 7 dialog, "Problemsignatur:"): https://github.com/Ultimaker/Cura/issues/4297
+            ("Problemereignisname", "Problem Event Name"), ("Anwendungsname", "Application Name"),
+            ("Anwendungsversion", "Application Version"), ("Anwendungszeitstempel", "Application Timestamp"),
+            ("Fehlermodulname", "Fault Module Name"), ("Fehlermodulversion", "Fault Module Version"),
+            ("Fehlermodulzeitstempel", "Fault Module Timestamp"), ("Ausnahmecode", "Exception Code"),
+            ("Ausnahmeoffset", "Exception Offset"), ("Betriebsystemversion", "OS Version"), ("Gebietsschema-ID", "Locale ID"),
+            ("Zusatzinformation 1", "Additional Information 1"), ("Zusatzinformation 2", "Additional Information 2"),
+            ("Zusatzinformation 3", "Additional Information 3"), ("Zusatzinformation 4", "Additional Information 4"),
         ];
 
         /// <summary>The English name of a localized one; the name itself otherwise.</summary>

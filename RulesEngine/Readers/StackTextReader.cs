@@ -340,7 +340,7 @@ internal sealed partial class StackTextReader : IBlockReader
                 InstructionPointer = ip,
                 ChildStackPointer = sp,
                 ReturnAddress = ret,
-                Module = f.Site.Module,
+                Module = EngineModule(f.Site.Module),
                 Function = f.Site.Function,
                 Displacement = f.Site.Displacement,
                 SourceFile = f.Site.SourceFile,
@@ -352,6 +352,17 @@ internal sealed partial class StackTextReader : IBlockReader
         }
         return frames;
     }
+
+    /// <summary>
+    /// dbgeng prints a frame's module by its engine name ("atio6axx!eglGetProcAddress"); other stack walkers that
+    /// use the same `module!function` shape write the image's file name (Dr. Mingw / exchndl:
+    /// "atio6axx.dll!eglGetProcAddress", https://github.com/ddnet/ddnet/issues/5676). An image file name is turned
+    /// into the engine name, so every source names the module alike.
+    /// </summary>
+    static string? EngineModule(string? module) =>
+        module is not null && (module.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            || module.EndsWith(".exe", StringComparison.OrdinalIgnoreCase))
+            ? ModuleNames.EngineName(module) : module;
 
     [GeneratedRegex(@"^STACK_TEXT:", RegexOptions.IgnoreCase)] private static partial Regex StackTextHeader();
     [GeneratedRegex(@"^(?:#\s+)?(?:Child-SP|ChildEBP)\s+RetAddr\b", RegexOptions.IgnoreCase)] private static partial Regex ColumnHeader();

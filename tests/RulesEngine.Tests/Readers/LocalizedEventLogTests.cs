@@ -29,6 +29,7 @@ public class LocalizedEventLogTests
 
     [TestCase("systeminformer-2571-event1001-italian.txt", "SystemInformer.exe", "SystemInformer", 0x54660UL)]
     [TestCase("rapidocrserver-1-problem-signature-chinese.txt", "RapidOCRServer.exe", "ntdll", 0x2aabbUL)]
+    [TestCase("cura-4297-problem-signature-german-atio6axx.txt", "Cura.exe", "atio6axx", 0xd1cd83UL)]
     public void Real_localized_problem_signatures(string file, string app, string module, ulong offset)
     {
         var r = Fixture.Read(file);

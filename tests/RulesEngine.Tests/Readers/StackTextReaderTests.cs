@@ -20,6 +20,21 @@ public class StackTextReaderTests
     }
 
     [Test]
+    public void Drmingw_frames_name_the_image_file_and_read_as_its_engine_name()
+    {
+        // Dr. Mingw / exchndl writes "atio6axx.dll!eglGetProcAddress" where dbgeng writes "atio6axx!…".
+        var r = Fixture.Read("ddnet-5676-drmingw-atio6axx-amd-driver.txt");
+        Assert.That(r.Frames[0].Module, Is.EqualTo("atio6axx"));
+        Assert.That(r.Frames[0].Function, Is.EqualTo("eglGetProcAddress"));
+        Assert.That(r.Frames[^1].Module, Is.EqualTo("KERNEL32"));
+        var x = DebuggerText.Read(
+            "AddrPC           Params\n" +
+            "00007FFB258C7FDB 0000000000000000 0000000000000000 0000000000000000  php_xdebug-3.3.1-8.3-vs16-x86_64.dll!xdebug_str_free\n" +
+            "00007FFB25791BFB 000000D720DFF401 000001F1357AA080 0000000000000001  php8ts.dll!execute_ex+0x44\n");
+        Assert.That(x.Frames.Select(f => f.Module), Is.EqualTo(new[] { "php_xdebug_3_3_1_8_3_vs16_x86_64", "php8ts" }));
+    }
+
+    [Test]
     public void X64_kn_with_inline_frame_source_lines_and_scan_warning()
     {
         var r = DebuggerText.Read(Fixture.Command("synthetic-windbg-x64-session-xdebug.txt", "kn"));

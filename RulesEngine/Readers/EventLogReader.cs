@@ -173,12 +173,13 @@ internal sealed partial class EventLogReader : IBlockReader
             ("Nome completo pacchetto che ha generato l'errore", "Faulting package full name"),
             ("ID applicazione relativo al pacchetto che ha generato l'errore", "Faulting package-relative application ID"),
         ];
+        static readonly LabelIndex LabelsByFirst = new(Labels);
 
         public static string ToEnglish(string line)
         {
             if (line.Length == 0 || char.IsAsciiLetterLower(line[0]) && line.StartsWith("faulting", StringComparison.Ordinal)) return line;
             var s = line.Replace('\u2019', '\'');
-            foreach (var (local, english) in Labels)
+            foreach (var (local, english) in LabelsByFirst.Candidates(s))
                 if (s.StartsWith(local, StringComparison.OrdinalIgnoreCase))
                 {
                     var rest = s[local.Length..];
@@ -370,6 +371,7 @@ internal sealed partial class WerReportReader : IBlockReader
             ("Zusatzinformation 1", "Additional Information 1"), ("Zusatzinformation 2", "Additional Information 2"),
             ("Zusatzinformation 3", "Additional Information 3"), ("Zusatzinformation 4", "Additional Information 4"),
         ];
+        static readonly LabelIndex NamesByFirst = new(Names);
 
         /// <summary>The English name of a localized one; the name itself otherwise.</summary>
         public static string English(string name)
@@ -386,7 +388,7 @@ internal sealed partial class WerReportReader : IBlockReader
             if (colon <= 0) return line;
             // Every line is offered: the label compared as a span, a string only for a localized one.
             var label = line.AsSpan(0, colon).TrimEnd();
-            foreach (var (local, english) in Names)
+            foreach (var (local, english) in NamesByFirst.Candidates(label))
                 if (label.Equals(local, StringComparison.OrdinalIgnoreCase)) return english + line[colon..];
             return line;
         }
@@ -404,4 +406,18 @@ internal sealed partial class WerReportReader : IBlockReader
         @"^(?:Problem signature|Assinatura do problema|Problemsignatur|Signature du problème|Firma con problemas|Сигнатура проблемы|" +
         @"Firma problema|问题签名)\s*:?\s*$",
         RegexOptions.IgnoreCase)] private static partial Regex SignatureHeader();
+}
+
+/// <summary>
+/// Localized labels by their first letter, upper-cased as OrdinalIgnoreCase compares them: every line of a text is
+/// offered, and comparing each with every label of every language was most of the event reader's time. Within a
+/// letter the labels keep their order, so the first that matches is the one the whole list gave.
+/// </summary>
+internal sealed class LabelIndex((string Local, string English)[] labels)
+{
+    readonly Dictionary<char, (string Local, string English)[]> byFirst =
+        labels.GroupBy(l => char.ToUpperInvariant(l.Local[0])).ToDictionary(g => g.Key, g => g.ToArray());
+
+    public ReadOnlySpan<(string Local, string English)> Candidates(ReadOnlySpan<char> text) =>
+        text.Length > 0 && byFirst.TryGetValue(char.ToUpperInvariant(text[0]), out var found) ? found : default;
 }

@@ -117,13 +117,13 @@ internal static partial class InputText
         });
         s = s.TrimEnd();
         if (s.Length > 0 && s[0] == '\uFEFF') s = s[1..];
+        // Each prefix pattern is tried only when the line's first characters can start it: every line passes here.
         // Process-output prefixes people paste along (Passenger: "App 20765 stderr: ").
-        s = AppStderrPrefix().Replace(s, "");
+        if (s.StartsWith("App ", StringComparison.Ordinal)) s = AppStderrPrefix().Replace(s, "");
         // Markdown / e-mail quoting: "> Faulting application name: …". A prompt "0:000> " is not a quote.
-        var q = QuotePrefix().Match(s);
-        if (q.Success) s = s[q.Length..];
+        if (FirstNonBlank(s) == '>' && QuotePrefix().Match(s) is { Success: true } q) s = s[q.Length..];
         // Log timestamps in front of each line.
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 2 && StartsLikeNumber(s); k++)
         {
             var t = TimestampPrefix().Match(s);
             if (!t.Success || t.Length == s.Length) break;
@@ -134,10 +134,24 @@ internal static partial class InputText
         if (trimmed.StartsWith("```", StringComparison.Ordinal)) return new TextLine(number, raw, "", null);
         // Markdown inline code around a whole line: `Faulting module name: …`. WinDbg's backticks sit inside addresses, never at both ends.
         if (trimmed.Length > 2 && trimmed[0] == '`' && trimmed[^1] == '`' && trimmed[1] != '`') s = trimmed[1..^1].ToString();
-        var p = Prompt().Match(s);
-        if (p.Success)
+        if (char.IsDigit(FirstNonBlank(s)) && Prompt().Match(s) is { Success: true } p)
             return new TextLine(number, raw, "", s[p.Length..].Trim());
         return new TextLine(number, raw, s, null);
+    }
+
+    static char FirstNonBlank(string s)
+    {
+        foreach (var c in s) if (!char.IsWhiteSpace(c)) return c;
+        return '\0';
+    }
+
+    /// <summary>What a time stamp prefix starts with: blanks, an optional '[', a digit.</summary>
+    static bool StartsLikeNumber(string s)
+    {
+        int i = 0;
+        while (i < s.Length && char.IsWhiteSpace(s[i])) i++;
+        if (i < s.Length && s[i] == '[') i++;
+        return i < s.Length && char.IsDigit(s[i]);   // \d is any decimal digit
     }
 
     [GeneratedRegex(@"^App \d+ (?:stderr|stdout): ?")] private static partial Regex AppStderrPrefix();

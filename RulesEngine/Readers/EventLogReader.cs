@@ -33,6 +33,14 @@ internal sealed partial class EventLogReader : IBlockReader
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
         {
+            // A pasted event is sometimes double-spaced (each field its own paragraph, as Markdown keeps it): one blank
+            // line followed by another of the event's fields does not end the event.
+            if (lines[i].IsBlank && fields.Count > 0 && i + 1 < lines.Count && lines[i + 1].Command is null
+                && Field().IsMatch(Localized.ToEnglish(lines[i + 1].Trimmed)))
+            {
+                i++;
+                continue;
+            }
             var t = Localized.ToEnglish(lines[i].Trimmed);
             var f = Field().Match(t);
             if (!f.Success) break;

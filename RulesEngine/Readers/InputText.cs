@@ -95,7 +95,8 @@ internal static partial class InputText
         if (s.Length > 0 && s[0] == '\uFEFF') s = s[1..];
         // Process-output prefixes people paste along (Passenger: "App 20765 stderr: ").
         s = AppStderrPrefix().Replace(s, "");
-        // Markdown / e-mail quoting: "> Faulting application name: …". A prompt "0:000> " is not a quote.
+        // Markdown / e-mail quoting: "> Faulting application name: …", also with the quoted text indented (">    Fault Module
+        // Name: …", a problem signature quoted as Windows shows it). A prompt "0:000> " is not a quote.
         var q = QuotePrefix().Match(s);
         if (q.Success) s = s[q.Length..];
         // Log timestamps in front of each line.
@@ -117,7 +118,7 @@ internal static partial class InputText
     }
 
     [GeneratedRegex(@"^App \d+ (?:stderr|stdout): ?")] private static partial Regex AppStderrPrefix();
-    [GeneratedRegex(@"^\s*(?:>\s?)+(?=\S)")] private static partial Regex QuotePrefix();
+    [GeneratedRegex(@"^\s*(?:>\s*)+(?=\S)")] private static partial Regex QuotePrefix();
     [GeneratedRegex(@"^\s*\[?(?:\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?: ?[AP]M)?)\]?\s+(?:spid\w+\s+)?")]
     private static partial Regex TimestampPrefix();
     [GeneratedRegex(@"^\s*\d+:\d+(?::[0-9a-fA-Fx]+)?>\s?")] private static partial Regex Prompt();

@@ -111,6 +111,21 @@ public class EventLogAndWerTests
     }
 
     [Test]
+    public void Problem_signature_quoted_with_its_indentation()
+    {
+        // "> " then the dialog's own indentation on every line (composer/composer#3971).
+        var r = Fixture.Read("composer-3971-problem-signature-quoted-opcache-x86.txt");
+        Assert.That(r.Frames.Single().Display, Is.EqualTo("php_opcache+0x6cec"));
+        Assert.That(r.Exception!.Code, Is.EqualTo(0xC0000005u));
+        Assert.That(r.Process.Name, Is.EqualTo("php.exe"));
+        Assert.That(r.Process.Architecture, Is.EqualTo(Architecture.X86));
+        // A prompt is still not a quote.
+        var prompt = DebuggerText.Read(
+            "0:000> k\nChild-SP          RetAddr           Call Site\n000000a1`2f5fe6f0 00007ffb`3c1b51e2 php_redis+0x14a24\n");
+        Assert.That(prompt.Frames.Single().Module, Is.EqualTo("php_redis"));
+    }
+
+    [Test]
     public void Missing_file_is_a_one_line_error_naming_the_file()
     {
         var path = Path.Combine(Path.GetTempPath(), "fcgiext-no-such-file-" + Guid.NewGuid() + ".wer");

@@ -16,7 +16,7 @@ internal sealed partial class EventLogReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
-        var text = Localized.ToEnglish(first.Trimmed);
+        var text = Localized.ToEnglish(WithoutOpeningQuote(first.Trimmed));
 
         var legacy = Legacy().Match(text);
         if (legacy.Success)
@@ -41,7 +41,7 @@ internal sealed partial class EventLogReader : IBlockReader
                 i++;
                 continue;
             }
-            var t = Localized.ToEnglish(lines[i].Trimmed);
+            var t = Localized.ToEnglish(WithoutOpeningQuote(lines[i].Trimmed));
             var f = Field().Match(t);
             if (!f.Success) break;
             fields.TryAdd(f.Groups["key"].Value, f.Groups["value"].Value.Trim());
@@ -95,6 +95,14 @@ internal sealed partial class EventLogReader : IBlockReader
     }
 
     static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    /// <summary>
+    /// A pasted event wrapped in one pair of quotes or backticks for the whole block ("Faulting application name: …
+    /// up to the last field's closing quote): the opening one sits before the first label. Only a quote right before
+    /// a label is dropped; the closing one ends up in the last (usually empty) value.
+    /// </summary>
+    static string WithoutOpeningQuote(string line) =>
+        line.Length > 1 && line[0] is '"' or '`' or '\u201c' && char.IsLetter(line[1]) ? line[1..] : line;
 
     /// <summary>
     /// Event Viewer writes the event in the server's language. The labels of the German, French, Portuguese

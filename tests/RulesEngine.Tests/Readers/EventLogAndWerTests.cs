@@ -21,6 +21,11 @@ public class EventLogAndWerTests
     [TestCase("pthreads-908-event1000-portuguese.txt", "php.exe", "pthreadVC2", "pthreadVC2.dll", 0x323aUL, 0xC0000005u, Architecture.X64)]
     [TestCase("contao-2331-event1000-german.txt", "php.exe", "VCRUNTIME140", "VCRUNTIME140.dll", 0x14a0UL, 0xC0000005u, Architecture.X64)]
     [TestCase("msphpsql-58-event1000-french.txt", "php-cgi.exe", "php7ts", "php7ts.dll", 0x1c34b4UL, 0xC00000FDu, Architecture.X64)]
+    // The whole block in one pair of quotes / backticks: the opening one sits before the first label.
+    [TestCase("eddiscovery-982-event1000-nvoglv64-quoted.txt", "EDDiscovery.exe", "nvoglv64", "nvoglv64.DLL", 0xc1035dUL, 0xC0000005u,
+        Architecture.X64)]
+    [TestCase("audio-router-6-event1000-aswhooka-backticks.txt", "chrome.exe", "aswhooka", "aswhooka.dll", 0x10b00UL, 0xC0000005u,
+        Architecture.X64)]
     // Double-spaced (a blank line between the fields, as the post kept them): still one event.
     [TestCase("sandboxie-4754-event1000-sbiedll-double-spaced.txt", "Doomsday.exe", "SbieDll", "SbieDll.dll", 0x77517UL, 0xC0000005u,
         Architecture.X64)]

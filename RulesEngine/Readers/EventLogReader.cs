@@ -72,6 +72,8 @@ internal sealed partial class EventLogReader : IBlockReader
                 FileVersion = NullIfEmpty(appVersion), Timestamp = (uint?)Hex.Parse(appTimestamp),
             });
         }
+        // Newer Windows 11 builds write the process id (and start time) with the prefix twice: "0x0x4688".
+        if (pid.StartsWith("0x0x", StringComparison.OrdinalIgnoreCase)) pid = pid[2..];
         if (Hex.Parse(pid) is { } p && p <= uint.MaxValue) builder.ProcessId ??= (uint)p;
         if (Hex.ParseCode(code) is { } c) builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Event);
         var off = offset.Trim();

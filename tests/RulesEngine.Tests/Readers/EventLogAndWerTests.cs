@@ -26,6 +26,9 @@ public class EventLogAndWerTests
         Architecture.X64)]
     [TestCase("audio-router-6-event1000-aswhooka-backticks.txt", "chrome.exe", "aswhooka", "aswhooka.dll", 0x10b00UL, 0xC0000005u,
         Architecture.X64)]
+    // Windows 11's doubled prefix on the process id: "0x0x4688".
+    [TestCase("fancontrol-2660-event1000-atiadlxx-c0000409.txt", "FanControl.exe", "atiadlxx", "atiadlxx.dll", 0x162bf1UL, 0xC0000409u,
+        Architecture.X64)]
     // Double-spaced (a blank line between the fields, as the post kept them): still one event.
     [TestCase("sandboxie-4754-event1000-sbiedll-double-spaced.txt", "Doomsday.exe", "SbieDll", "SbieDll.dll", 0x77517UL, 0xC0000005u,
         Architecture.X64)]

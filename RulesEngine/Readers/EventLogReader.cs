@@ -16,7 +16,7 @@ internal sealed partial class EventLogReader : IBlockReader
     {
         var first = lines[start];
         if (first.Command is not null) return 0;
-        var text = Localized.ToEnglish(first.Trimmed);
+        var text = Localized.ToEnglish(WithoutOpeningQuote(first.Trimmed));
 
         var legacy = Legacy().Match(text);
         if (legacy.Success)
@@ -33,15 +33,15 @@ internal sealed partial class EventLogReader : IBlockReader
         int i = start;
         while (i < lines.Count && lines[i].Command is null)
         {
-            var t = Localized.ToEnglish(lines[i].Trimmed);
-            // A double-spaced paste (a blank line after every field, https://github.com/sandboxie-plus/Sandboxie/issues/4754)
-            // is one event as long as a field follows the blank line.
-            if (t.Length == 0 && i + 1 < lines.Count && lines[i + 1].Command is null
-                && Field().IsMatch(Localized.ToEnglish(lines[i + 1].Trimmed)) && fields.Count > 0)
+            // A pasted event is sometimes double-spaced (each field its own paragraph, as Markdown keeps it): one blank
+            // line followed by another of the event's fields does not end the event.
+            if (lines[i].IsBlank && fields.Count > 0 && i + 1 < lines.Count && lines[i + 1].Command is null
+                && Field().IsMatch(Localized.ToEnglish(lines[i + 1].Trimmed)))
             {
                 i++;
                 continue;
             }
+            var t = Localized.ToEnglish(WithoutOpeningQuote(lines[i].Trimmed));
             var f = Field().Match(t);
             if (!f.Success) break;
             fields.TryAdd(f.Groups["key"].Value, f.Groups["value"].Value.Trim());
@@ -72,6 +72,8 @@ internal sealed partial class EventLogReader : IBlockReader
                 FileVersion = NullIfEmpty(appVersion), Timestamp = (uint?)Hex.Parse(appTimestamp),
             });
         }
+        // Newer Windows 11 builds write the process id (and start time) with the prefix twice: "0x0x4688".
+        if (pid.StartsWith("0x0x", StringComparison.OrdinalIgnoreCase)) pid = pid[2..];
         if (Hex.Parse(pid) is { } p && p <= uint.MaxValue) builder.ProcessId ??= (uint)p;
         if (Hex.ParseCode(code) is { } c) builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Event);
         var off = offset.Trim();
@@ -95,6 +97,14 @@ internal sealed partial class EventLogReader : IBlockReader
     }
 
     static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    /// <summary>
+    /// A pasted event wrapped in one pair of quotes or backticks for the whole block ("Faulting application name: …
+    /// up to the last field's closing quote): the opening one sits before the first label. Only a quote right before
+    /// a label is dropped; the closing one ends up in the last (usually empty) value.
+    /// </summary>
+    static string WithoutOpeningQuote(string line) =>
+        line.Length > 1 && line[0] is '"' or '`' or '\u201c' && char.IsLetter(line[1]) ? line[1..] : line;
 
     /// <summary>
     /// Event Viewer writes the event in the server's language. The labels of the German, French, Portuguese
@@ -397,7 +407,7 @@ internal sealed partial class WerReportReader : IBlockReader
     [GeneratedRegex(@"^(?:Version=\d|EventType=|Sig\[\d+\]\.(?:Name|Value)=|ReportIdentifier=|AppPath=|LoadedModule\[\d+\]=)", RegexOptions.IgnoreCase)] private static partial Regex WerStart();
     [GeneratedRegex(@"^(?<key>[A-Za-z][\w.\[\]]*)=(?<value>.*)$")] private static partial Regex KeyValue();
     [GeneratedRegex(@"^P(?<n>\d{1,2}):\s*(?<v>.*)$")] private static partial Regex Positional();
-    [GeneratedRegex(@"^(?<k>Problem Event Name|Application Name|Application Version|Application Timestamp|Fault Module Name|Fault Module Version|Fault Module Timestamp|Exception Code|Exception Offset|OS Version|Locale ID|Additional Information \d+)\s*:\s*(?<v>.*)$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(?<k>Problem Event Name|Application Name|Application Version|Application Timestamp|Fault Module Name|Fault Module Version|Fault Module Timestamp|Exception Code|Exception Offset|Exception Data|OS Version|Locale ID|Additional Information \d+)\s*:\s*(?<v>.*)$", RegexOptions.IgnoreCase)]
     private static partial Regex Named();
     [GeneratedRegex(@"^Problem Event Name\s*:\s*\S+", RegexOptions.IgnoreCase)] private static partial Regex ProblemDetailStart();
     // English, Portuguese, German, French, Spanish, Russian (https://github.com/dragokas/hijackthis/issues/102), Italian

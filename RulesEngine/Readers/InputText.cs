@@ -120,7 +120,8 @@ internal static partial class InputText
         // Each prefix pattern is tried only when the line's first characters can start it: every line passes here.
         // Process-output prefixes people paste along (Passenger: "App 20765 stderr: ").
         if (s.StartsWith("App ", StringComparison.Ordinal)) s = AppStderrPrefix().Replace(s, "");
-        // Markdown / e-mail quoting: "> Faulting application name: …". A prompt "0:000> " is not a quote.
+        // Markdown / e-mail quoting: "> Faulting application name: …", also with the quoted text indented (">    Fault Module
+        // Name: …", a problem signature quoted as Windows shows it). A prompt "0:000> " is not a quote.
         if (FirstNonBlank(s) == '>' && QuotePrefix().Match(s) is { Success: true } q) s = s[q.Length..];
         // Log timestamps in front of each line.
         for (int k = 0; k < 2 && StartsLikeNumber(s); k++)
@@ -155,7 +156,7 @@ internal static partial class InputText
     }
 
     [GeneratedRegex(@"^App \d+ (?:stderr|stdout): ?")] private static partial Regex AppStderrPrefix();
-    [GeneratedRegex(@"^\s*(?:>\s?)+(?=\S)")] private static partial Regex QuotePrefix();
+    [GeneratedRegex(@"^\s*(?:>\s*)+(?=\S)")] private static partial Regex QuotePrefix();
     [GeneratedRegex(@"^\s*\[?(?:\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?: ?[AP]M)?)\]?\s+(?:spid\w+\s+)?")]
     private static partial Regex TimestampPrefix();
     [GeneratedRegex(@"^\s*\d+:\d+(?::[0-9a-fA-Fx]+)?>\s?")] private static partial Regex Prompt();

@@ -91,6 +91,15 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
 
     // "php7ts_debug.dll!execute_ex(_zend_execute_data * ex=0x000002cb52013030) Line 432	C"
     // "php_ice.dll!00007ffa8d703f08()	Unknown", "php5ts.dll!zend_hash_find(...) Line 286 + 3 bytes	C"
-    [GeneratedRegex(@"^(?<module>[^\s!()]+\.(?:dll|exe|so|pyd))!(?<function>[^\s(]+(?:<[^>]*>)?[^\s(]*)\((?>[^()]+|\((?<d>)|\)(?<-d>))*(?(d)(?!))\)(?:\s+Line\s+(?<line>\d+)(?:\s*\+\s*(?<bytes>\d+)\s+bytes)?)?(?:\s+(?:C\+\+|C|Unknown|Asm|C#))?\s*$", RegexOptions.IgnoreCase)]
+    // A localized Visual Studio translates the language column's "Unknown" and the word "Line":
+    // "MacType64.Core.dll!00007ffa4c3067d4()	未知" (Chinese, https://github.com/snowie2000/mactype/issues/433).
+    private const string FramePattern =
+        @"^(?<module>[^\s!()]+\.(?:dll|exe|so|pyd))!(?<function>[^\s(]+(?:<[^>]*>)?[^\s(]*)"
+        + @"\((?>[^()]+|\((?<d>)|\)(?<-d>))*(?(d)(?!))\)"
+        + @"(?:\s+(?:Line|Zeile|Ligne|Línea|Riga|Linha|строка|行)\s*(?<line>\d+)(?:\s*\+\s*(?<bytes>\d+)\s+bytes)?)?"
+        + @"(?:\s+(?:C\+\+|C|Asm|C#"
+        + @"|Unknown|未知|不明|Unbekannt|Inconnu|Desconocido|Sconosciuto|Desconhecido|Неизвестно))?\s*$";
+
+    [GeneratedRegex(FramePattern, RegexOptions.IgnoreCase)]
     private static partial Regex Frame();
 }

@@ -21,6 +21,15 @@ public class EventLogAndWerTests
     [TestCase("pthreads-908-event1000-portuguese.txt", "php.exe", "pthreadVC2", "pthreadVC2.dll", 0x323aUL, 0xC0000005u, Architecture.X64)]
     [TestCase("contao-2331-event1000-german.txt", "php.exe", "VCRUNTIME140", "VCRUNTIME140.dll", 0x14a0UL, 0xC0000005u, Architecture.X64)]
     [TestCase("msphpsql-58-event1000-french.txt", "php-cgi.exe", "php7ts", "php7ts.dll", 0x1c34b4UL, 0xC00000FDu, Architecture.X64)]
+    // The whole block in one pair of quotes / backticks: the opening one sits before the first label.
+    [TestCase("eddiscovery-982-event1000-nvoglv64.txt", "EDDiscovery.exe", "nvoglv64", "nvoglv64.DLL", 0xc1035dUL, 0xC0000005u,
+        Architecture.X64)]
+    [TestCase("audio-router-6-event1000-chrome-aswhooka.txt", "chrome.exe", "aswhooka", "aswhooka.dll", 0x10b00UL, 0xC0000005u,
+        Architecture.X64)]
+    // Windows 11's doubled prefix on the process id: "0x0x4688".
+    [TestCase("fancontrol-2660-event1000-atiadlxx-c0000409.txt", "FanControl.exe", "atiadlxx", "atiadlxx.dll", 0x162bf1UL, 0xC0000409u,
+        Architecture.X64)]
+    // Double-spaced (a blank line between the fields, as the post kept them): still one event.
     [TestCase("sandboxie-4754-event1000-double-spaced-sbiedll.txt", "Doomsday.exe", "SbieDll", "SbieDll.dll", 0x77517UL, 0xC0000005u,
         Architecture.X64)]
     public void Real_event_1000(string file, string process, string module, string moduleFile, ulong offset, uint code, Architecture arch)
@@ -107,6 +116,21 @@ public class EventLogAndWerTests
         Assert.That(positional.Exception!.Code, Is.EqualTo(0xC0000409u));
         Assert.That(positional.Frames.Single().Displacement, Is.EqualTo(0x4a1c2UL));
         Assert.That(positional.Process.Architecture, Is.EqualTo(Architecture.X86));
+    }
+
+    [Test]
+    public void Problem_signature_quoted_with_its_indentation()
+    {
+        // "> " then the dialog's own indentation on every line (composer/composer#3971).
+        var r = Fixture.Read("composer-3971-problem-signature-quoted-opcache-x86.txt");
+        Assert.That(r.Frames.Single().Display, Is.EqualTo("php_opcache+0x6cec"));
+        Assert.That(r.Exception!.Code, Is.EqualTo(0xC0000005u));
+        Assert.That(r.Process.Name, Is.EqualTo("php.exe"));
+        Assert.That(r.Process.Architecture, Is.EqualTo(Architecture.X86));
+        // A prompt is still not a quote.
+        var prompt = DebuggerText.Read(
+            "0:000> k\nChild-SP          RetAddr           Call Site\n000000a1`2f5fe6f0 00007ffb`3c1b51e2 php_redis+0x14a24\n");
+        Assert.That(prompt.Frames.Single().Module, Is.EqualTo("php_redis"));
     }
 
     [Test]

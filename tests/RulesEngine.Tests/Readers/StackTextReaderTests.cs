@@ -227,4 +227,30 @@ public class StackTextReaderTests
         Assert.That(r.Process.Name, Is.EqualTo("php.exe"));
         Assert.That(r.Source.SkippedLines, Is.Empty);
     }
+
+    [Test]
+    public void Localized_visual_studio_call_stack_window()
+    {
+        // A Chinese Visual Studio writes "未知" for "Unknown" in the language column.
+        var r = Fixture.Read("mactype-433-vs-callstack-mactype64-core-heap.txt");
+        Assert.That(r.Source.Kind, Is.EqualTo("visual-studio-call-stack"));
+        Assert.That(r.Frames, Has.Count.EqualTo(12));
+        Assert.That(r.Frames[0].Display, Is.EqualTo("ntdll!RtlReportCriticalFailure"));
+        Assert.That(r.Frames[5].Module, Is.EqualTo("MacType64_Core"));
+        Assert.That(r.Frames[5].InstructionPointer, Is.EqualTo(0x00007ffa4c3067d4UL));
+        Assert.That(r.Source.SkippedLines, Is.Empty);
+    }
+
+    [TestCase("Zeile 286\tC")]
+    [TestCase("行 286\tC")]
+    [TestCase("Line 286\tC")]
+    public void Localized_visual_studio_line_word(string tail)
+    {
+        var r = DebuggerText.Read(
+            $"php5ts.dll!zend_hash_find(_hashtable * ht=0x0) {tail}\nphp_ice.dll!00007ffa8d703f08()\tUnbekannt\n");
+        Assert.That(r.Source.Kind, Is.EqualTo("visual-studio-call-stack"));
+        Assert.That(r.Frames, Has.Count.EqualTo(2));
+        Assert.That(r.Frames[0].SourceLine, Is.EqualTo(286));
+        Assert.That(r.Frames[1].InstructionPointer, Is.EqualTo(0x00007ffa8d703f08UL));
+    }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Xml;
 using FcgiExt.IisConfig;
+using FcgiExt.RulesEngine.Model;
 using FcgiExt.RulesEngine.Catalog;
 using FcgiExt.RulesEngine.Readers;
 using FcgiExt.RulesEngine.Rendering;
@@ -67,7 +68,17 @@ public static class Fuzzers
             byte[] input = MutateText(rng, fixtures[rng.Next(fixtures.Count)], fixtures);
             Case(t, $"texts seed {seed} case {i}", () =>
             {
-                var crash = DebuggerText.Read(DebuggerText.Decode(input), $"fuzz-{i}.txt");
+                // Both ways in: half from a file (decoded in chunks, HTML converted over the text's own characters),
+                // half from a string the caller keeps (converted on a copy).
+                CrashReport crash;
+                if (i % 2 == 0)
+                {
+                    var path = Path.Combine(Path.GetTempPath(), $"fcgi-fuzz-{Environment.ProcessId}-{i}.txt");
+                    File.WriteAllBytes(path, input);
+                    try { crash = DebuggerText.ReadFile(path, refuseBinary: false); }
+                    finally { File.Delete(path); }
+                }
+                else crash = DebuggerText.Read(DebuggerText.Decode(input), $"fuzz-{i}.txt");
                 if (DebuggerText.NothingRecognized(crash)) return false;
                 var r = Triager.Triage(crash, BuiltIn.Value);
                 TextRenderer.Render(r, verbose: true, dml: true);

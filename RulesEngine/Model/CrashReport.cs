@@ -139,7 +139,15 @@ public sealed record DataSource
     /// <summary>"windbg-text", "event-log", "wer", "ruby-crash-report", "debugdiag", "dbgeng", …</summary>
     public string Kind { get; init; } = "unknown";
     public string? Path { get; init; }
+    /// <summary>The lines a reader skipped, the first <see cref="MaxSkippedLinesListed"/> of them.</summary>
     public IReadOnlyList<SkippedLine> SkippedLines { get; init; } = [];
+    /// <summary>How many lines were skipped in all (more than <see cref="SkippedLines"/> holds when the text had more than
+    /// <see cref="MaxSkippedLinesListed"/>).</summary>
+    public int SkippedLineCount { get => skippedLineCount ?? SkippedLines.Count; init => skippedLineCount = value; }
+    int? skippedLineCount;
+    /// <summary>A text of megabytes can skip a line in every repeat of a paste: listing the first thousand tells the
+    /// reader's trouble, keeping every one cost memory in proportion to the text.</summary>
+    public const int MaxSkippedLinesListed = 1000;
     public IReadOnlyList<string> Notes { get; init; } = [];
     /// <summary>A live process stopped in the debugger (not a dump): its dump can still be written.</summary>
     public bool Live { get; init; }

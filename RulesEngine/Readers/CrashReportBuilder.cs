@@ -60,7 +60,11 @@ internal sealed class CrashReportBuilder
 
     public void AddKind(string kind) { if (!kinds.Contains(kind)) kinds.Add(kind); }
     public void Note(string note) { if (!notes.Contains(note)) notes.Add(note); }
-    public void Skip(TextLine line) { if (skippedNumbers.Add(line.Number)) skipped.Add(new SkippedLine(line.Number, line.Raw.TrimEnd())); }
+    public void Skip(TextLine line)
+    {
+        if (!skippedNumbers.Add(line.Number)) return;
+        if (skipped.Count < DataSource.MaxSkippedLinesListed) skipped.Add(new SkippedLine(line.Number, line.Raw.TrimEnd()));
+    }
 
     public void SetCode(uint value, int strength)
     {
@@ -212,6 +216,7 @@ internal sealed class CrashReportBuilder
                 Kind = kind,
                 Path = sourcePath,
                 SkippedLines = skipped.OrderBy(s => s.LineNumber).ToList(),
+                SkippedLineCount = skippedNumbers.Count,
                 Notes = allNotes,
             },
             SourceBucket = SourceBucket,

@@ -407,7 +407,9 @@ internal sealed partial class WerReportReader : IBlockReader
     [GeneratedRegex(@"^(?:Version=\d|EventType=|Sig\[\d+\]\.(?:Name|Value)=|ReportIdentifier=|AppPath=|LoadedModule\[\d+\]=)", RegexOptions.IgnoreCase)] private static partial Regex WerStart();
     [GeneratedRegex(@"^(?<key>[A-Za-z][\w.\[\]]*)=(?<value>.*)$")] private static partial Regex KeyValue();
     [GeneratedRegex(@"^P(?<n>\d{1,2}):\s*(?<v>.*)$")] private static partial Regex Positional();
-    [GeneratedRegex(@"^(?<k>Problem Event Name|Application Name|Application Version|Application Timestamp|Fault Module Name|Fault Module Version|Fault Module Timestamp|Exception Code|Exception Offset|Exception Data|OS Version|Locale ID|Additional Information \d+)\s*:\s*(?<v>.*)$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(?<k>Problem Event Name|Application Name|Application Version|Application Timestamp|Fault Module Name|" +
+        @"Fault Module Version|Fault Module Timestamp|Exception Code|Exception Offset|Exception Data|OS Version|Locale ID|" +
+        @"Additional Information \d+)\s*:\s*(?<v>.*)$", RegexOptions.IgnoreCase)]
     private static partial Regex Named();
     [GeneratedRegex(@"^Problem Event Name\s*:\s*\S+", RegexOptions.IgnoreCase)] private static partial Regex ProblemDetailStart();
     // English, Portuguese, German, French, Spanish, Russian (https://github.com/dragokas/hijackthis/issues/102), Italian

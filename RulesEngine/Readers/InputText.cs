@@ -80,7 +80,8 @@ internal static partial class InputText
             Array.Fill(_madeIndex, -1);
         }
 
-        static int Next(ReadOnlySpan<char> text, int end) => end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
+        static int Next(ReadOnlySpan<char> text, int end) =>
+            end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
 
         public int Count => _starts.Length;
 

@@ -57,7 +57,11 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
         builder.AddKind("visual-studio-call-stack");
         // The outermost .exe frame is the process (php.exe!main, php-cgi.exe!main).
         for (int k = i - 1; k >= start; k--)
-            if (Parse(lines[k].Trimmed)?.Module is { } exe && exe.EndsWith(".exe", StringComparison.OrdinalIgnoreCase)) { builder.ProcessName ??= exe; break; }
+            if (Parse(lines[k].Trimmed)?.Module is { } exe && exe.EndsWith(".exe", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.ProcessName ??= exe;
+                break;
+            }
         builder.AddStack(new CrashReportBuilder.StackCandidate("visual-studio-call-stack", CrashReportBuilder.PriorityK, frames, null, null));
         return i - start;
     }

@@ -86,7 +86,7 @@ public static class HtmlRenderer
         var outcome = new DumpOutcome { Dump = r.Crash.Source.Path ?? "input", Result = json, DumpTime = r.Crash.Time };
         var source = r.Crash.Source;
         string sourceLine = source.Kind + (source.Path is null ? "" : " " + source.Path) +
-            (source.SkippedLines.Count == 0 ? "" : $" ({source.SkippedLines.Count} line(s) skipped by the reader)");
+            (source.SkippedLineCount == 0 ? "" : $" ({source.SkippedLineCount} line(s) skipped by the reader)");
         return BatchHtmlReport.RenderSingle(BatchReport.Build([outcome]), verbose, r.Crash.Process.Name, sourceLine);
     }
 }

@@ -131,7 +131,7 @@ public static class JsonRenderer
         Str(w, "kind", crash.Source.Kind);
         Str(w, "path", crash.Source.Path);
         w.WriteBoolean("live", crash.Source.Live);
-        w.WriteNumber("skipped_lines", crash.Source.SkippedLines.Count);
+        w.WriteNumber("skipped_lines", crash.Source.SkippedLineCount);
         StrArray(w, "notes", crash.Source.Notes);
         Str(w, "bucket", crash.SourceBucket);
         Str(w, "time", crash.Time?.ToString("o"));

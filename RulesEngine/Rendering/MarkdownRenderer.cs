@@ -37,7 +37,7 @@ public static class MarkdownRenderer
         if (v.SymbolsHint is not null) Row(sb, "Symbols", Md.Text(v.SymbolsHint));
         if (v.Advice is not null) Row(sb, "Advice", Md.Text(v.Advice));
         Row(sb, "Source", Md.Text(crash.Source.Kind + (crash.Source.Path is null ? "" : " " + crash.Source.Path)) +
-            (crash.Source.SkippedLines.Count == 0 ? "" : $" ({crash.Source.SkippedLines.Count} line(s) skipped by the reader)"));
+            (crash.Source.SkippedLineCount == 0 ? "" : $" ({crash.Source.SkippedLineCount} line(s) skipped by the reader)"));
         sb.Append('\n');
 
         sb.Append(h2).Append(" Symbols\n\n");

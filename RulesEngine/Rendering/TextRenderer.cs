@@ -40,14 +40,18 @@ public static class TextRenderer
             if (crash.Source.Path is { } path) o.Text($" {path}");
         }
         o.Line();
-        if (crash.Source.SkippedLines.Count > 0)
+        if (crash.Source.SkippedLineCount > 0)
         {
-            o.Warning($"The reader skipped {crash.Source.SkippedLines.Count} line(s) it could not read" +
+            o.Warning($"The reader skipped {crash.Source.SkippedLineCount} line(s) it could not read" +
                 (verbose ? ":" : " (-v lists them)."));
             o.Line();
             if (verbose)
+            {
                 foreach (var s in crash.Source.SkippedLines)
                     o.Line($"    line {s.LineNumber}: {s.Text}");
+                if (crash.Source.SkippedLineCount > crash.Source.SkippedLines.Count)
+                    o.Line($"    … and {crash.Source.SkippedLineCount - crash.Source.SkippedLines.Count} more");
+            }
         }
         foreach (var note in crash.Source.Notes) o.Line($"Note: {note}");
         o.Line();

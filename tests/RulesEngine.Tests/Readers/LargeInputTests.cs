@@ -155,4 +155,21 @@ public class LargeInputTests
         new Random(15).NextBytes(bytes);
         return bytes;
     }
+
+    [Test]
+    public void Skipped_lines_are_counted_all_and_listed_up_to_a_thousand()
+    {
+        // One k block whose every other line is noise: each noise line between two frames is skipped.
+        var sb = new StringBuilder("Child-SP          RetAddr           Call Site\n");
+        for (int k = 0; k < 1500; k++)
+            sb.Append($"00000000`0012f{k % 1000:d3} 00007ffb`1234abcd php8ts!zend_call_{k}+0x1f\n").Append($"noise {k}\n");
+        sb.Append("00000000`0012f8a8 00007ffb`1234abcd php8ts!zend_last+0x1f\n");
+        var crash = DebuggerText.Read(sb.ToString());
+        Assert.That(crash.Source.SkippedLineCount, Is.EqualTo(1500));
+        Assert.That(crash.Source.SkippedLines, Has.Count.EqualTo(FcgiExt.RulesEngine.Model.DataSource.MaxSkippedLinesListed));
+        Assert.That(crash.Source.SkippedLines[0].Text, Is.EqualTo("noise 0"));
+        Assert.That(FcgiExt.RulesEngine.Rendering.TextRenderer.Render(
+            FcgiExt.RulesEngine.Triage.Triager.Triage(crash, FcgiExt.RulesEngine.Catalog.RuleCatalog.LoadBuiltIn()), verbose: true),
+            Does.Contain("skipped 1500 line(s)").And.Contain("… and 500 more"));
+    }
 }

@@ -7,14 +7,17 @@ namespace FcgiExt.RulesEngine.Readers;
 /// The worker's exit code as web servers log it: Apache's "child process 3280 exited with status 3221225477" or
 /// "exit status 3221225477", IIS's FastCGI error page "Error Number: -1073741819 (0xc0000005)" / "Error Code
 /// 0xc0000005" under "The FastCGI process exited unexpectedly", and failed request tracing's
-/// ErrorCode="3221225477 (0xC0000005)" (or, in its table view, "ErrorCode 3221225477 ( 0xC0000005)"). Only the code is recorded (<see cref="ProcessInfo.ExitCode"/>): what it
+/// ErrorCode="3221225477 (0xC0000005)" (or, in its table view, "ErrorCode 3221225477 ( 0xC0000005)"), and the worker process
+/// events of IIS (W3SVC 1009, WAS 5009): "A process serving application pool 'DefaultAppPool' terminated unexpectedly. The
+/// process ID was '2928'. The process exit code was '0xc0000005'." Only the code is recorded (<see cref="ProcessInfo.ExitCode"/>): what it
 /// means is triage's business. Per-line string tests, no regular expressions.
 /// </summary>
 internal sealed class ExitCodeLineReader : IBlockReader
 {
     // Where the code follows; checked in this order on each line.
     static readonly string[] Markers =
-        ["exited with status", "exit status", "exited with code", "exit code", "Error Number:", "Error Code:", "Error Code", "ErrorCode"];
+        ["exited with status", "exit status", "exited with code", "exit code was", "exit code", "Error Number:", "Error Code:",
+         "Error Code", "ErrorCode"];
 
     public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
     {
@@ -33,6 +36,8 @@ internal sealed class ExitCodeLineReader : IBlockReader
         if (code is { } value) builder.ExitCode ??= value;
         // "C:\PHP\php-cgi.exe - The FastCGI process exited unexpectedly": the page names the worker.
         if (ExeOn(text) is { } exe) builder.ProcessName ??= exe;
+        // IIS's "A process serving application pool '…' terminated unexpectedly": only w3wp.exe serves application pools.
+        else if (text.Contains("serving application pool", StringComparison.OrdinalIgnoreCase)) builder.ProcessName ??= "w3wp.exe";
         else if (text.Contains("child process", StringComparison.OrdinalIgnoreCase) && text.Contains("AH0", StringComparison.Ordinal))
             builder.ProcessName ??= "httpd.exe";   // Apache's own children (mpm_winnt) are httpd.exe
         return 1;

@@ -18,6 +18,7 @@ public class ExitCodeLineTests
     [TestCase("Error Code 0xc0000374", 0xC0000374u)]
     [TestCase("php-cgi.exe exited with code 255", 255u)]
     [TestCase("Error Code: 0xffffffffc00000fd", 0xC00000FDu)]
+    [TestCase("The process exit code was '0xffffffff'.", 0xFFFFFFFFu)]
     public void The_code_in_a_log_line_is_recorded(string line, uint code)
     {
         var r = DebuggerText.Read(line);
@@ -53,6 +54,25 @@ public class ExitCodeLineTests
         var r = Fixture.Read("mongo-php-driver-666-debugdiag-crashrule-stack.txt");
         Assert.That(r.Exception?.Code, Is.EqualTo(0xC0000005u));
         Assert.That(r.Frames[0].Module, Is.EqualTo("php_mongodb"));
+    }
+
+    [Test]
+    public void Real_w3svc_1009_event_gives_code_and_worker()
+    {
+        // KB 892988: the whole event on one Description line, "The process ID was" before "The process exit code was".
+        var r = Fixture.Read("mskb-892988-w3svc1009-isapi-auth-type.txt");
+        Assert.That((r.Process.ExitCode, r.Process.Name, r.Source.Kind), Is.EqualTo(((uint?)0xC0000005u, "w3wp.exe", "server-log")));
+        Assert.That(r.Exception, Is.Null, "an exit code is not an exception record");
+        Assert.That(Triager.Triage(r, Catalog.Value).Verdict.Bucket, Does.StartWith("ACCESS_VIOLATION_c0000005"));
+    }
+
+    [Test]
+    public void Real_w3svc_1009_event_with_the_code_on_its_own_line()
+    {
+        // The event as the Event Viewer copies it: header fields, then the description over two lines.
+        var r = Fixture.Read("webtopics-kb982666-w3svc1009-iis6-binary-mismatch.txt");
+        Assert.That(r.Process.ExitCode, Is.EqualTo(0xFFFFFFFFu));
+        Assert.That(r.Source.Kind, Is.EqualTo("server-log"));
     }
 
     const string FastCgiPage = """

@@ -12,6 +12,8 @@ namespace FcgiExt.RulesEngine.Readers;
 /// </summary>
 internal sealed partial class AnalyzeReader : IBlockReader
 {
+    const int MaxFieldValue = 4096;
+
     public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
     {
         var line = lines[start];
@@ -43,8 +45,10 @@ internal sealed partial class AnalyzeReader : IBlockReader
         var f = Field().Match(text);
         if (!f.Success) return 0;
         var name = f.Groups["name"].Value.ToUpperInvariant();
-        var value = f.Groups["value"].Value.Trim();
         if (!KnownField(name)) return 0;
+        // A field's value is a name, a bucket or an address: the rest of a line that is a whole paste is not one.
+        var valueSpan = f.Groups["value"].ValueSpan;
+        var value = valueSpan[..Math.Min(valueSpan.Length, MaxFieldValue)].Trim().ToString();
         builder.AddKind("windbg-text");
         switch (name)
         {

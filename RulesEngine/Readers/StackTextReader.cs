@@ -304,14 +304,17 @@ internal sealed partial class StackTextReader : IBlockReader
     /// </summary>
     internal static string WithoutNote(string text)
     {
+        // A note follows a frame within its first few hundred characters; looking further in a line of megabytes only
+        // made a copy of most of it.
         foreach (var arrow in NoteMarkers)
         {
-            int at = text.IndexOf(arrow, StringComparison.Ordinal);
+            int at = text.AsSpan(0, Math.Min(text.Length, NoteWindow)).IndexOf(arrow, StringComparison.Ordinal);
             if (at > 0) text = text[..at].TrimEnd();
         }
         return text;
     }
 
+    const int NoteWindow = 4096;
     static readonly string[] NoteMarkers = [" <-", " <=", " \u2190", " --> ", " // "];
 
     static List<StackFrame> BuildFrames(List<(FrameLine Frame, bool Scan)> parsed, CrashReportBuilder builder)

@@ -57,8 +57,8 @@ internal sealed partial class DebugDiagReader : IBlockReader
             if (uint.TryParse(proc.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) builder.ProcessId ??= pid;
         }
         var chance = dump.Replace("_", "").Replace(" ", "");
-        if (chance.Contains("SecondChance", StringComparison.OrdinalIgnoreCase)) builder.SetFirstChance(false);
-        else if (chance.Contains("FirstChance", StringComparison.OrdinalIgnoreCase)) builder.SetFirstChance(true);
+        if (IgnoreCase.Contains(chance, "SecondChance")) builder.SetFirstChance(false);
+        else if (IgnoreCase.Contains(chance, "FirstChance")) builder.SetFirstChance(true);
         builder.SetCode(m.Code, CrashReportBuilder.ExceptionStrength.Summary);
         if (m.Access is { } kind) builder.AccessFromText ??= (kind, m.Target);
         if (m.Thread is not null) builder.FaultingThreadIndex ??= m.Thread;
@@ -224,8 +224,8 @@ internal static class SummaryText
     /// <summary>A line that may open the sentence (or its first part, when it is wrapped).</summary>
     public static bool MayStart(string text)
     {
-        if (text.IndexOf("assembly", StringComparison.OrdinalIgnoreCase) < 0 &&
-            text.IndexOf(".dmp", StringComparison.OrdinalIgnoreCase) < 0) return false;
+        if (IgnoreCase.IndexOf(text, "assembly") < 0 &&
+            IgnoreCase.IndexOf(text, ".dmp") < 0) return false;
         var (sq, _) = Squeeze(Window(text));
         return sq.Contains("assemblyinstr", StringComparison.Ordinal) || sq.EndsWith("theassembly", StringComparison.Ordinal)
             || sq.EndsWith("the", StringComparison.Ordinal) && sq.Contains(".dmp", StringComparison.Ordinal);
@@ -241,8 +241,8 @@ internal static class SummaryText
     public static string Window(string line)
     {
         if (line.Length <= WindowBefore + WindowAfter) return line;
-        int at = line.IndexOf("assembly", StringComparison.OrdinalIgnoreCase);
-        if (at < 0) at = line.IndexOf(".dmp", StringComparison.OrdinalIgnoreCase);
+        int at = IgnoreCase.IndexOf(line, "assembly");
+        if (at < 0) at = IgnoreCase.IndexOf(line, ".dmp");
         if (at < 0) return line;
         int from = Math.Max(0, at - WindowBefore);
         return line[from..Math.Min(line.Length, at + WindowAfter)];

@@ -102,10 +102,12 @@ public static class DebuggerText
     }
 
     /// <summary>
-    /// A file's text, decoded as <see cref="Decode"/> does but from the file in chunks: the text is made at its
-    /// final length (a first pass counts the characters), so reading never holds the file's bytes and its text at once
-    /// (bytes + text was 3× the file before any reader ran). Throws <see cref="DebuggerTextException"/> with a one-line
-    /// message naming the file when it cannot be read or is over <see cref="MaxFileBytes"/>.
+    /// A file's text, decoded as <see cref="Decode"/> does but from the file in chunks, without the blanks at its ends
+    /// (<see cref="InputText.ContentOf"/>). The text is made at its final length (a first pass counts the characters), so
+    /// reading never holds the file's bytes and its text at once (bytes + text was 3× the file before any reader ran), and
+    /// a text that is one line (a whole report pasted on one, with a line break after it) is that line, not a copy of it.
+    /// Throws <see cref="DebuggerTextException"/> with a one-line message naming the file when it cannot be read or is
+    /// over <see cref="MaxFileBytes"/>.
     /// </summary>
     public static string ReadText(string path)
     {
@@ -124,11 +126,12 @@ public static class DebuggerText
             var head = new byte[(int)Math.Min(length, 512)];
             file.ReadExactly(head);
             var (encoding, skip, bytes) = EncodingOf(head, length);
-            // Pass 1 counts, pass 2 fills: the decoder carries a character split across two chunks either way.
+            // Pass 1 counts and finds the content's ends, pass 2 fills: the decoder carries a character split across two
+            // chunks either way.
             var pass = new DecodePass(file, encoding.GetDecoder(), skip, bytes);
-            long chars = pass.Count();
+            var (from, chars) = pass.Count();
             if (chars > int.MaxValue) throw new IOException("too many characters");
-            return string.Create((int)chars, pass, static (span, p) => p.Fill(span));
+            return string.Create((int)chars, (pass, from), static (span, p) => p.pass.Fill(span, p.from));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -140,29 +143,44 @@ public static class DebuggerText
     sealed class DecodePass(FileStream file, Decoder decoder, int skip, long bytes)
     {
         readonly byte[] buffer = new byte[64 * 1024];
+        readonly char[] scratch = new char[64 * 1024 + 4];
 
-        public long Count()
+        /// <summary>Where the content starts and how many characters it has (<see cref="InputText.ContentOf"/>).</summary>
+        public (long From, long Count) Count()
         {
             // GetChars, not GetCharCount: counting leaves the decoder's state alone, so a character split across two chunks
             // would be counted once as garbage and once whole.
-            var scratch = new char[buffer.Length + 4];
-            long chars = 0;
+            long at = 0, from = -1, end = 0;
             for (var (chunk, last) = Start(); ; (chunk, last) = Next())
             {
-                chars += decoder.GetChars(buffer, 0, chunk, scratch, 0, last);
-                if (last) return chars;
+                int n = decoder.GetChars(buffer, 0, chunk, scratch, 0, last);
+                var chars = scratch.AsSpan(0, n);
+                if (from < 0 && InputText.LeadingBlanks(chars) is var lead && lead < n) from = at + lead;
+                if (InputText.LastContent(chars) is var final and >= 0) end = at + final + 1;
+                at += n;
+                if (last) return from < 0 || end <= from ? (0, 0) : (from, end - from);
             }
         }
 
-        public void Fill(Span<char> into)
+        /// <summary>The characters from <paramref name="from"/> on, as many as <paramref name="into"/> holds.</summary>
+        public void Fill(Span<char> into, long from)
         {
-            int at = 0;
+            long at = 0;
+            int filled = 0;
             for (var (chunk, last) = Start(); ; (chunk, last) = Next())
             {
-                at += decoder.GetChars(buffer.AsSpan(0, chunk), into[at..], last);
+                int n = decoder.GetChars(buffer, 0, chunk, scratch, 0, last);
+                long start = Math.Max(at, from);
+                int take = (int)Math.Min(at + n - start, into.Length - filled);
+                if (take > 0)
+                {
+                    scratch.AsSpan((int)(start - at), take).CopyTo(into[filled..]);
+                    filled += take;
+                }
+                at += n;
                 if (last) break;
             }
-            if (at != into.Length) throw new IOException("the file changed while it was read");
+            if (filled != into.Length) throw new IOException("the file changed while it was read");
         }
 
         long left;
@@ -189,11 +207,9 @@ public static class DebuggerText
     /// one in ten are other C0 control characters. Tab, line breaks, form feed and ESC (colour codes in a pasted
     /// terminal) are text; so are bytes that are not UTF-8 (a text saved in a legacy code page is still text).
     /// </summary>
-    public static bool LooksBinary(string text) => LooksBinary(text.AsSpan());
-
-    static bool LooksBinary(ReadOnlySpan<char> text)
+    public static bool LooksBinary(string text)
     {
-        var sample = text[..Math.Min(text.Length, TextSniffChars)];
+        var sample = text.AsSpan(0, Math.Min(text.Length, TextSniffChars));
         if (sample.Contains('\0')) return true;
         int controls = 0;
         foreach (var c in sample)

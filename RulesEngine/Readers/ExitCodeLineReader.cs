@@ -24,11 +24,11 @@ internal sealed class ExitCodeLineReader : IBlockReader
         var line = lines[start];
         if (line.Command is not null) return 0;
         var text = line.Trimmed;
-        bool fastCgiPage = text.Contains("FastCGI process exited unexpectedly", StringComparison.OrdinalIgnoreCase);
+        bool fastCgiPage = IgnoreCase.Contains(text, "FastCGI process exited unexpectedly");
         uint? code = null;
         foreach (var marker in Markers)
         {
-            int at = text.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
+            int at = IgnoreCase.IndexOf(text, marker);
             if (at >= 0 && CodeAfter(text, at + marker.Length) is { } c) { code = c; break; }
         }
         if (code is null && !fastCgiPage) return 0;
@@ -37,8 +37,8 @@ internal sealed class ExitCodeLineReader : IBlockReader
         // "C:\PHP\php-cgi.exe - The FastCGI process exited unexpectedly": the page names the worker.
         if (ExeOn(text) is { } exe) builder.ProcessName ??= exe;
         // IIS's "A process serving application pool '…' terminated unexpectedly": only w3wp.exe serves application pools.
-        else if (text.Contains("serving application pool", StringComparison.OrdinalIgnoreCase)) builder.ProcessName ??= "w3wp.exe";
-        else if (text.Contains("child process", StringComparison.OrdinalIgnoreCase) && text.Contains("AH0", StringComparison.Ordinal))
+        else if (IgnoreCase.Contains(text, "serving application pool")) builder.ProcessName ??= "w3wp.exe";
+        else if (IgnoreCase.Contains(text, "child process") && text.Contains("AH0", StringComparison.Ordinal))
             builder.ProcessName ??= "httpd.exe";   // Apache's own children (mpm_winnt) are httpd.exe
         return 1;
     }
@@ -60,8 +60,9 @@ internal sealed class ExitCodeLineReader : IBlockReader
         if (end < text.Length && char.IsAsciiLetterOrDigit(text[end])) return null;   // "status 3a" or a word: not a code
         var token = text[i..end];
         // "-1073741819 (0xc0000005)": the parenthesised hex is the same code, written unambiguously.
-        int open = text.IndexOf("(0x", end, StringComparison.OrdinalIgnoreCase);
-        if (!hex && open >= 0 && open - end <= 2 && CodeAfter(text, open + 1) is { } inner) return inner;
+        // Only right after the number: looking further scanned the rest of a long line for each marker.
+        int open = IgnoreCase.IndexOf(text.AsSpan(end, Math.Min(text.Length - end, 5)), "(0x");
+        if (!hex && open >= 0 && CodeAfter(text, end + open + 1) is { } inner) return inner;
         if (hex) return Hex.Parse(token[2..]) is { } h && (h <= uint.MaxValue || h >> 32 == 0xFFFFFFFF) ? (uint)h : null;
         if (token.StartsWith('-'))
             return long.TryParse(token, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n >= int.MinValue
@@ -71,7 +72,7 @@ internal sealed class ExitCodeLineReader : IBlockReader
 
     static string? ExeOn(string text)
     {
-        int exe = text.IndexOf(".exe", StringComparison.OrdinalIgnoreCase);
+        int exe = IgnoreCase.IndexOf(text, ".exe");
         if (exe < 0) return null;
         int s = exe;
         while (s > 0 && !char.IsWhiteSpace(text[s - 1]) && text[s - 1] is not ('"' or '\'' or '(' or '\\' or '/')) s--;

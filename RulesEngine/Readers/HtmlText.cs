@@ -70,7 +70,7 @@ internal static class HtmlText
         {
             while (p <= text.Length)
             {
-                int i = text[p..].IndexOf(token, StringComparison.OrdinalIgnoreCase);
+                int i = IgnoreCase.IndexOf(text[p..], token);
                 if (i < 0) return (-1, -1);
                 int at = p + i, e = at + token.Length;
                 if (!thenTagEnd) return (at, e);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
@@ -21,7 +22,7 @@ internal sealed record TextLine(int Number, string Raw, string Text, string? Com
 internal static partial class InputText
 {
     /// <summary>The text's lines, cleaned when asked for. Lines end at CRLF, CR or LF; the text after the last end is a
-    /// line too.</summary>
+    /// line too. The blanks at the text's ends are not read (<see cref="ContentOf"/>).</summary>
     /// <param name="owned">The text was made for this read and is seen by no one else (a file ReadText decoded): HTML is
     /// then turned into text over the string's own characters, so a report is never held twice.</param>
     public static IReadOnlyList<TextLine> Split(string text, bool owned = false)
@@ -29,18 +30,45 @@ internal static partial class InputText
         if (owned)
         {
             var chars = MemoryMarshal.AsMemory(text.AsMemory()).Span;
-            if (HtmlText.LooksLikeHtml(text)) return new Lines(text, HtmlText.ConvertInPlace(chars));
+            if (HtmlText.LooksLikeHtml(text)) return Content(text, HtmlText.ConvertInPlace(chars));
             // What Clean does to every line, done once over the whole text: a tab-separated report pasted as one line is
             // then not copied to be cleaned. (A skipped line then shows its tabs as blanks.)
             chars.Replace('\t', ' ');
             chars.Replace('\u00a0', ' ');
-            return new Lines(text, text.Length);
+            return Content(text, text.Length);
         }
-        if (!HtmlText.LooksLikeHtml(text)) return new Lines(text, text.Length);
+        if (!HtmlText.LooksLikeHtml(text)) return Content(text, text.Length);
         var copy = text.ToCharArray();
         int length = HtmlText.ConvertInPlace(copy);
-        return new Lines(new string(copy, 0, length), length);
+        return Content(new string(copy, 0, length), length);
     }
+
+    static Lines Content(string text, int length)
+    {
+        var (from, count) = ContentOf(text.AsSpan(0, length));
+        return new Lines(text, from, from + count);
+    }
+
+    /// <summary>
+    /// Where a text's content is: after the blanks that begin its first line and before the blanks and line breaks that
+    /// end it. Neither is any line's content (no line is dropped before the first, so line numbers stay), and a text that
+    /// is one line with a line break after it is then the line itself: a report pasted as one line is not copied to be
+    /// cut out of its text.
+    /// </summary>
+    public static (int From, int Count) ContentOf(ReadOnlySpan<char> text)
+    {
+        int from = LeadingBlanks(text), end = LastContent(text) + 1;
+        return end <= from ? (0, 0) : (from, end - from);
+    }
+
+    /// <summary>How many of a text's first characters are blanks within its first line.</summary>
+    public static int LeadingBlanks(ReadOnlySpan<char> text) => text.IndexOfAnyExcept(LineBlanks) is var i and >= 0 ? i : text.Length;
+
+    /// <summary>The last character that is not a blank or a line break, or -1.</summary>
+    public static int LastContent(ReadOnlySpan<char> text) => text.LastIndexOfAnyExcept(Blanks);
+
+    static readonly SearchValues<char> LineBlanks = SearchValues.Create(" \t\u00a0");
+    static readonly SearchValues<char> Blanks = SearchValues.Create(" \t\u00a0\r\n\f\v");
 
     /// <summary>
     /// Lines as ranges over the one text, each made (cut and cleaned) when a reader asks for it and kept while it is
@@ -55,13 +83,13 @@ internal static partial class InputText
         readonly TextLine?[] _made = new TextLine?[Window];
         readonly int[] _madeIndex = new int[Window];
 
-        /// <param name="text">The text; only its first <paramref name="length"/> characters are read.</param>
-        public Lines(string text, int length)
+        /// <param name="text">The text; only its characters from <paramref name="from"/> to <paramref name="to"/> are read.</param>
+        public Lines(string text, int from, int to)
         {
             _text = text;
-            var whole = text.AsSpan(0, length);
+            var whole = text.AsSpan(0, to);
             int count = 1;
-            for (int at = 0; ; count++)
+            for (int at = from; ; count++)
             {
                 int end = whole[at..].IndexOfAny('\r', '\n');
                 if (end < 0) break;
@@ -69,7 +97,7 @@ internal static partial class InputText
             }
             _starts = new int[count];
             _ends = new int[count];
-            int start = 0;
+            int start = from;
             for (int n = 0; n < count - 1; n++)
             {
                 int end = start + whole[start..].IndexOfAny('\r', '\n');

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using FcgiExt.RulesEngine.Model;
@@ -40,7 +41,7 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         {
             builder.AddKind("ruby-crash-report");
             var platform = m.Groups["platform"].Value;
-            bool windows = platform.Contains("mingw", StringComparison.OrdinalIgnoreCase) || platform.Contains("mswin", StringComparison.OrdinalIgnoreCase);
+            bool windows = IgnoreCase.Contains(platform, "mingw") || IgnoreCase.Contains(platform, "mswin");
             builder.ProcessName ??= windows ? "ruby.exe" : "ruby";
             builder.SetArchitecture(platform.StartsWith("x64", StringComparison.OrdinalIgnoreCase) || platform.StartsWith("x86_64", StringComparison.OrdinalIgnoreCase) ? Architecture.X64
                 : platform.StartsWith("i386", StringComparison.OrdinalIgnoreCase) || platform.StartsWith("i686", StringComparison.OrdinalIgnoreCase) ? Architecture.X86
@@ -57,21 +58,21 @@ internal sealed partial class RubyCrashReportReader : IBlockReader
         return 0;
     }
 
-    static readonly string[] MessageWords = [": warning:", "error", "fatal", "could not", "cannot", "failed"];
+    static readonly SearchValues<string> MessageWords = IgnoreCase.Any(": warning:", "error", "fatal", "could not", "cannot", "failed");
 
     /// <summary>A line a gem printed about a problem: a path inside a gem's folder with its line number, then a
     /// warning or an error ("…/gems/pg-1.5.4/lib/pg.rb:12: warning: …", "…/gems/ffi-1.15.5/lib/ffi/library.rb:145:in
     /// 'ffi_lib': Could not open library (LoadError)"). Plain string tests, not a regex: pasted lines can be long.</summary>
     internal static bool IsGemMessage(string line)
     {
-        int gems = line.IndexOf("/gems/", StringComparison.OrdinalIgnoreCase);
-        if (gems < 0) gems = line.IndexOf(@"\gems\", StringComparison.OrdinalIgnoreCase);
+        int gems = IgnoreCase.IndexOf(line, "/gems/");
+        if (gems < 0) gems = IgnoreCase.IndexOf(line, @"\gems\");
         if (gems < 0 || RubyGems.NameOf(line) is null) return false;
         // The message follows the "file:line:" after the gem path.
         int colon = line.IndexOf(':', gems);
         if (colon < 0 || colon + 1 >= line.Length || !char.IsAsciiDigit(line[colon + 1])) return false;
         var message = line[colon..];
-        return MessageWords.Any(w => message.Contains(w, StringComparison.OrdinalIgnoreCase));
+        return IgnoreCase.ContainsAny(message, MessageWords);
     }
 
     /// <summary>The file of a "[BUG]" line without its line number: "-e:1: [BUG] …" → "-e",

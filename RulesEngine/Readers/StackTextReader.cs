@@ -140,8 +140,8 @@ internal sealed partial class StackTextReader : IBlockReader
 
     static bool IsScanWarning(string text) =>
         text.StartsWith("WARNING:", StringComparison.OrdinalIgnoreCase) &&
-        (text.Contains("frames may be wrong", StringComparison.OrdinalIgnoreCase) ||
-         text.Contains("unwind information not available", StringComparison.OrdinalIgnoreCase));
+        (IgnoreCase.Contains(text, "frames may be wrong") ||
+         IgnoreCase.Contains(text, "unwind information not available"));
 
     /// <summary>
     /// Parses the frame at <paramref name="i"/>, rejoining what a paste split: kP's parameter lines, a line
@@ -386,8 +386,8 @@ internal static partial class SymbolWarnings
         if (m.Success) { builder.AddModule(ModuleFromPath(m.Groups["path"].Value, SymbolStatus.ExportOnly)); return true; }
         m = NoSymbols().Match(text);
         if (m.Success) { builder.AddModule(ModuleFromPath(m.Groups["path"].Value, SymbolStatus.None)); return true; }
-        if (Checksum().IsMatch(text) || text.Trim('*', ' ').Length == 0 || text.Contains("Symbol Loading Error", StringComparison.OrdinalIgnoreCase) ||
-            text.Contains("symbols", StringComparison.OrdinalIgnoreCase))
+        if (Checksum().IsMatch(text) || text.Trim('*', ' ').Length == 0 || IgnoreCase.Contains(text, "Symbol Loading Error") ||
+            IgnoreCase.Contains(text, "symbols"))
             return true;
         return false;
     }

@@ -28,7 +28,9 @@ internal static partial class CallSiteParser
             line = int.TryParse(src.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : null;
             s = s[..src.Index].TrimEnd();
         }
-        s = KvNotes().Replace(s, "").TrimEnd();
+        // kv's notes follow a call site of ordinary length. In a longer text (a whole report pasted as one line, or a name
+        // of megabytes) they are not looked for: taking them out made a copy of all of it.
+        if (s.Length <= NotesScanLimit) s = KvNotes().Replace(s, "").TrimEnd();
 
         // Bare address (address-only frame).
         var first = FirstToken(s);
@@ -71,6 +73,8 @@ internal static partial class CallSiteParser
         if (!IsPlausibleModule(module)) return null;
         return new CallSite(module, function, disp, null, file, line);
     }
+
+    const int NotesScanLimit = 16 * 1024;
 
     static ReadOnlySpan<char> FirstToken(string s)
     {

@@ -36,15 +36,14 @@ internal sealed partial class EventLogReader : IBlockReader
             // A pasted event is sometimes double-spaced (each field its own paragraph, as Markdown keeps it): one blank
             // line followed by another of the event's fields does not end the event.
             if (lines[i].IsBlank && fields.Count > 0 && i + 1 < lines.Count && lines[i + 1].Command is null
-                && Field().IsMatch(Localized.ToEnglish(lines[i + 1].Trimmed)))
+                && FieldOf(Localized.ToEnglish(lines[i + 1].Trimmed)) is not null)
             {
                 i++;
                 continue;
             }
             var t = Localized.ToEnglish(WithoutOpeningQuote(lines[i].Trimmed));
-            var f = Field().Match(t);
-            if (!f.Success) break;
-            fields.TryAdd(f.Groups["key"].Value, f.Groups["value"].Value.Trim());
+            if (FieldOf(t) is not { } f) break;
+            fields.TryAdd(f.Key, f.Value);
             i++;
         }
         var app = AppLine().Match(fields.TryGetValue("Faulting application name", out var a) ? "Faulting application name: " + a : text);
@@ -94,6 +93,28 @@ internal sealed partial class EventLogReader : IBlockReader
                 [new StackFrame { Module = engine, Displacement = Hex.Parse(off), Trust = FrameTrust.Context }], null, null));
         }
         builder.Note("The Application log event gives only the faulting module and offset: one frame, no function names.");
+    }
+
+    static readonly string[] FieldNames =
+    [
+        "Faulting application name", "Faulting module name", "Exception code", "Fault offset", "Faulting process id",
+        "Faulting application start time", "Faulting application path", "Faulting module path", "Report Id",
+        "Faulting package full name", "Faulting package-relative application ID",
+    ];
+
+    /// <summary>
+    /// "Label: value" for one of the event's labels (English, as <see cref="Localized.ToEnglish"/> gives them), the value
+    /// trimmed; null for any other line. By hand, not a regex: every line of an event comes here, and a match with its
+    /// groups and strings for each was most of what reading an event log export left to collect.
+    /// </summary>
+    static (string Key, string Value)? FieldOf(string line)
+    {
+        int colon = line.IndexOf(':');
+        if (colon <= 0) return null;
+        var label = line.AsSpan(0, colon).TrimEnd();
+        foreach (var name in FieldNames)
+            if (label.Equals(name, StringComparison.OrdinalIgnoreCase)) return (name, line.AsSpan(colon + 1).Trim().ToString());
+        return null;
     }
 
     static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
@@ -214,8 +235,6 @@ internal sealed partial class EventLogReader : IBlockReader
     private static partial Regex AppLine();
     [GeneratedRegex(@"^(?<name>[^,]+?)\s*(?:,\s*version:\s*(?<ver>[^,]*?))?\s*(?:,\s*time stamp:\s*(?<ts>0x[0-9a-fA-F]+))?\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex ModLine();
-    [GeneratedRegex(@"^(?<key>Faulting application name|Faulting module name|Exception code|Fault offset|Faulting process id|Faulting application start time|Faulting application path|Faulting module path|Report Id|Faulting package full name|Faulting package-relative application ID)\s*:\s*(?<value>.*)$", RegexOptions.IgnoreCase)]
-    private static partial Regex Field();
     [GeneratedRegex(@"Faulting application (?<app>\S+?),? version\s*(?<appver>[^,]*),\s*time stamp (?<appts>0x[0-9a-fA-F]+),\s*faulting module (?<mod>\S+?),? version\s*(?<modver>[^,]*),\s*time stamp (?<modts>0x[0-9a-fA-F]+),\s*exception code (?<code>0x[0-9a-fA-F]+),\s*fault offset (?<offset>0x[0-9a-fA-F]+)(?:,\s*process id (?<pid>0x[0-9a-fA-F]+))?", RegexOptions.IgnoreCase)]
     private static partial Regex Legacy();
 }

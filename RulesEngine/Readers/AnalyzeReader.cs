@@ -12,8 +12,6 @@ namespace FcgiExt.RulesEngine.Readers;
 /// </summary>
 internal sealed partial class AnalyzeReader : IBlockReader
 {
-    const int MaxFieldValue = 4096;
-
     public int TryRead(IReadOnlyList<TextLine> lines, int start, CrashReportBuilder builder, ReadState state)
     {
         var line = lines[start];
@@ -46,9 +44,7 @@ internal sealed partial class AnalyzeReader : IBlockReader
         if (!f.Success) return 0;
         var name = f.Groups["name"].Value.ToUpperInvariant();
         if (!KnownField(name)) return 0;
-        // A field's value is a name, a bucket or an address: the rest of a line that is a whole paste is not one.
-        var valueSpan = f.Groups["value"].ValueSpan;
-        var value = valueSpan[..Math.Min(valueSpan.Length, MaxFieldValue)].Trim().ToString();
+        var value = InputText.FieldValue(f.Groups["value"].ValueSpan);
         builder.AddKind("windbg-text");
         switch (name)
         {

@@ -113,7 +113,7 @@ internal sealed partial class EventLogReader : IBlockReader
         if (colon <= 0) return null;
         var label = line.AsSpan(0, colon).TrimEnd();
         foreach (var name in FieldNames)
-            if (label.Equals(name, StringComparison.OrdinalIgnoreCase)) return (name, line.AsSpan(colon + 1).Trim().ToString());
+            if (label.Equals(name, StringComparison.OrdinalIgnoreCase)) return (name, InputText.FieldValue(line.AsSpan(colon + 1)));
         return null;
     }
 
@@ -272,10 +272,10 @@ internal sealed partial class WerReportReader : IBlockReader
                 break;
             }
             var key = kv.Groups["key"].Value;
-            if (key.StartsWith("LoadedModule[", StringComparison.OrdinalIgnoreCase)) loaded.Add(kv.Groups["value"].Value.Trim());
-            else if (key.EndsWith("].Name", StringComparison.OrdinalIgnoreCase))
-                values.TryAdd(key, SignatureNames.English(kv.Groups["value"].Value.Trim()));
-            else values.TryAdd(key, kv.Groups["value"].Value.Trim());
+            var value = InputText.FieldValue(kv.Groups["value"].ValueSpan);
+            if (key.StartsWith("LoadedModule[", StringComparison.OrdinalIgnoreCase)) loaded.Add(value);
+            else if (key.EndsWith("].Name", StringComparison.OrdinalIgnoreCase)) values.TryAdd(key, SignatureNames.English(value));
+            else values.TryAdd(key, value);
             i++;
         }
         var sig = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -306,11 +306,13 @@ internal sealed partial class WerReportReader : IBlockReader
         {
             var t = SignatureNames.ToEnglish(lines[i].Trimmed);
             Match m;
-            if ((m = Positional().Match(t)).Success) positional[int.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture)] = m.Groups["v"].Value.Trim();
+            if ((m = Positional().Match(t)).Success)
+                positional[int.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture)] = InputText.FieldValue(m.Groups["v"].ValueSpan);
             else if ((m = Named().Match(t)).Success)
             {
-                if (m.Groups["k"].Value.Equals("Problem Event Name", StringComparison.OrdinalIgnoreCase)) eventName = m.Groups["v"].Value.Trim();
-                else sig.TryAdd(m.Groups["k"].Value, m.Groups["v"].Value.Trim());
+                if (m.Groups["k"].Value.Equals("Problem Event Name", StringComparison.OrdinalIgnoreCase))
+                    eventName = InputText.FieldValue(m.Groups["v"].ValueSpan);
+                else sig.TryAdd(m.Groups["k"].Value, InputText.FieldValue(m.Groups["v"].ValueSpan));
             }
             else break;
             i++;

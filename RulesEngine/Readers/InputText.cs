@@ -67,6 +67,20 @@ internal static partial class InputText
     /// <summary>The last character that is not a blank or a line break, or -1.</summary>
     public static int LastContent(ReadOnlySpan<char> text) => text.LastIndexOfAnyExcept(Blanks);
 
+    /// <summary>The most of a field's value a reader keeps.</summary>
+    public const int MaxFieldValue = 4096;
+
+    /// <summary>
+    /// A "name: value" or "key=value" field's value, trimmed, its first <see cref="MaxFieldValue"/> characters: a value is
+    /// a name, a path, a bucket or an address, and the rest of a line that is a whole report pasted as one is none of them
+    /// (taking it all copied the report).
+    /// </summary>
+    public static string FieldValue(ReadOnlySpan<char> value)
+    {
+        value = value.TrimStart();
+        return value[..Math.Min(value.Length, MaxFieldValue)].TrimEnd().ToString();
+    }
+
     static readonly SearchValues<char> LineBlanks = SearchValues.Create(" \t\u00a0");
     static readonly SearchValues<char> Blanks = SearchValues.Create(" \t\u00a0\r\n\f\v");
 

@@ -172,4 +172,24 @@ public class LargeInputTests
             FcgiExt.RulesEngine.Triage.Triager.Triage(crash, FcgiExt.RulesEngine.Catalog.RuleCatalog.LoadBuiltIn()), verbose: true),
             Does.Contain("skipped 1500 line(s)").And.Contain("… and 500 more"));
     }
+
+    [Test]
+    public void A_field_of_megabytes_keeps_its_first_4096_characters()
+    {
+        // A Report.wer and an event pasted with one value running on for megabytes (the rest of a report on its line):
+        // the value is a path or a name, kept to 4096 characters, and the fields before and after it are still read.
+        var huge = new string('x', 3 << 20);
+        var wer = DebuggerText.Read("Version=1\nEventType=APPCRASH\nAppPath=C:\\php\\php-cgi.exe" + huge +
+            "\nSig[0].Name=Application Name\nSig[0].Value=php-cgi.exe\nSig[3].Name=Fault Module Name\nSig[3].Value=php_redis.dll\n" +
+            "LoadedModule[0]=C:\\php\\ext\\php_redis.dll" + huge + "\n");
+        Assert.That(wer.Frames.Select(f => f.Module), Has.Some.EqualTo("php_redis"));
+        Assert.That(wer.Modules.Select(m => m.Path?.Length ?? 0).Max(), Is.EqualTo(4096));
+        var ev = DebuggerText.Read("Faulting application name: php-cgi.exe, version: 8.3.1.0, time stamp: 0x65a1b2c3\n" +
+            "Faulting module name: php_redis.dll, version: 6.0.2.0, time stamp: 0x65a1b2c3\nException code: 0xc0000005\n" +
+            "Fault offset: 0x0000000000012345\nFaulting process id: 0x1a2b\nFaulting application path: C:\\php\\php-cgi.exe" + huge +
+            "\nFaulting module path: C:\\php\\ext\\php_redis.dll\n");
+        Assert.That(ev.Process.ProcessId, Is.EqualTo(0x1a2b));
+        Assert.That(ev.Modules.Single(m => m.FileName == "php-cgi.exe").Path, Has.Length.EqualTo(4096));
+        Assert.That(ev.Modules.Single(m => m.Name == "php_redis").Path, Is.EqualTo(@"C:\php\ext\php_redis.dll"));
+    }
 }

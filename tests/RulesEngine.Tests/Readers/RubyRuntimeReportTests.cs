@@ -132,4 +132,34 @@ public class RubyRuntimeReportTests
         Assert.That(crash.Frames, Is.Not.Empty);
         Assert.That(crash.Runtime, Is.EqualTo((RuntimeReport?)null));
     }
+
+    [Test]
+    public void Eventmachine_fixture_reads_ruby_19_control_frames_with_b_l_d_fields()
+    {
+        // Ruby 1.9 prints "s:… b:… l:… d:…" where later versions print "e:…"; the last frame of the excerpt is cut off.
+        var crash = Fixture.Read("eventmachine-319-ruby193-x86-run-machine-fd-setsize.txt");
+        Assert.That(crash.Process.Architecture, Is.EqualTo(Architecture.X86));
+        Assert.That(crash.Runtime!.BugFile,
+            Is.EqualTo("K:/Ruby/lib/ruby/gems/1.9.1/gems/eventmachine-1.0.0.beta.4.1-x86-mingw32/lib/eventmachine.rb"));
+        Assert.That(crash.Runtime.ScriptFrames, Is.EqualTo(new[]
+        {
+            Native("run_machine"),
+            Script("K:/Ruby/lib/ruby/gems/1.9.1/gems/eventmachine-1.0.0.beta.4.1-x86-mingw32/lib/eventmachine.rb", 179),
+            Script("K:/Server/lib/server/events.rb", 152),
+            Script("K:/Server/lib/server/server.rb", 90),
+        }));
+        Assert.That(crash.Frames, Is.Empty, "no C backtrace in the excerpt");
+    }
+
+    [Test]
+    public void Ci_log_time_stamps_in_front_of_each_backtrace_line_are_not_part_of_the_frames()
+    {
+        // A GitHub Actions log puts "2022-01-26T07:36:27.1610716Z " before every line (win32-api #60).
+        var crash = Fixture.Read("win32-api-60-ruby27-actions-timestamps-callback.txt");
+        Assert.That(crash.Source.Kind, Is.EqualTo("ruby-crash-report"));
+        Assert.That(crash.Process.Architecture, Is.EqualTo(Architecture.X64));
+        Assert.That(crash.Frames.Select(f => f.Module), Is.EqualTo(new[] { "x64_msvcrt_ruby270", null, "msvcrt", "ntdll" }),
+            "the reporter's frames above the fault are dropped");
+        Assert.That(crash.Frames[0].Function, Is.EqualTo("ruby_sysinit"));
+    }
 }

@@ -138,7 +138,17 @@ public static class ConfidencePolicy
             f => Decided(f) && f.Owner.Evidence is not (OwnerEvidence.JitCode or OwnerEvidence.OsFault)
                  && f.Owner.Decisions.Take(Math.Max(f.DecidingPosition, 0)).Select(x => x.Frame).FirstOrDefault(x => x.Module is null && x.Function is null) is { } m
                 ? $"frame #{m.Index:d2} {m.Display} above the deciding frame is in no module (JIT code, a bad function pointer or a misread stack)" : null),
+        // An execute fault at the instruction pointer itself: the top frame is where a bad function pointer or return
+        // address led (an unloaded DLL, freed code), not code that ran; the caller that jumped there is the suspect.
+        new("execute-at-ip", Confidence.Low, "an execute fault at the instruction pointer: the top frame is a jump target",
+            f => Decided(f) && ExecuteAtIp(f.Crash.Exception) && f.Frames.Count > 0 && f.Owner.Deciding!.Frame == f.Frames[0]
+                ? $"the fault is an execute at the instruction pointer itself: #{f.Frames[0].Index:d2} {f.Frames[0].Display} is where " +
+                  "a bad function pointer or return address led (an unloaded module, freed code), not code that ran; the caller " +
+                  "that jumped there is the suspect" : null),
     ];
+
+    static bool ExecuteAtIp(ExceptionInfo? ex) =>
+        ex is { Access: AccessKind.Execute, Address: { } a, TargetAddress: { } t } && a == t;
 
     public static IReadOnlyList<AppliedReason> Evaluate(TriageFacts facts)
     {

@@ -342,4 +342,27 @@ public class HardClassBuiltInTests
             Assert.That(r.Verdict.Owner, Is.Not.EqualTo("mysql2 (gem)"));
         });
     }
+
+    // ---- execute fault at the instruction pointer --------------------------------------------------------
+
+    [Test]
+    public void An_execute_fault_at_the_instruction_pointer_keeps_the_top_frame_low()
+    {
+        // The shape of php-src GH-12974: a resource destructor called into php_pgsql.dll after ZTS shutdown had
+        // unloaded it ("Attempt to execute non-executable address"); the engine below made the call.
+        const ulong Target = 0x00007ffe1399c5a0;
+        var frames = new[] { "php_pgsql!_close_pgsql_plink", "php8ts!list_entry_destructor", "php8ts!zend_hash_graceful_reverse_destroy" };
+        static CrashReport Execute(CrashReport c) =>
+            c with { Exception = c.Exception! with { Address = Target, Parameters = [8, Target] } };
+        var plain = Triage("0xc0000005", frames);
+        var r = Triage("0xc0000005", Execute, frames);
+        Assert.Multiple(() =>
+        {
+            Assert.That(Reasons(plain), Has.None.StartsWith("execute-at-ip"), "a read fault in the same frames is not a jump target");
+            Assert.That(r.Verdict.Confidence, Is.EqualTo(Confidence.Low));
+            Assert.That(Reasons(r), Does.Contain("execute-at-ip (caps at low)"));
+            Assert.That(r.Verdict.ConfidenceReasons,
+                Has.Some.StartsWith("the fault is an execute at the instruction pointer itself: #00"));
+        });
+    }
 }

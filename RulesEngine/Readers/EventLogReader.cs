@@ -129,7 +129,7 @@ internal sealed partial class EventLogReader : IBlockReader
 
     /// <summary>
     /// Event Viewer writes the event in the server's language. The labels of the German, French, Portuguese
-    /// (Brazil), Spanish, Russian, Japanese, Chinese, Korean, Polish and (in part) Dutch texts are mapped to the English
+    /// (Brazil), Spanish, Russian, Japanese, Chinese, Korean, Polish and Dutch texts are mapped to the English
     /// ones so one parser reads them all. Each language's labels come from a real event text, cited above them.
     /// </summary>
     internal static class Localized
@@ -192,8 +192,13 @@ internal sealed partial class EventLogReader : IBlockReader
             ("Identyfikator procesu błędu", "Faulting process id"),
             ("Czas uruchomienia aplikacji powodującej błąd", "Faulting application start time"),
             ("Faulting ścieżka aplikacji", "Faulting application path"), ("Faulting ścieżka modułu", "Faulting module path"),
-            // Dutch: only these three labels were found in a real text (a public GitHub file found by content search).
+            // Dutch: these three labels were found in a real text (a public GitHub file found by content search); the
+            // others in https://github.com/microsoft/IIS.Administration/issues/333 (Windows 11 keeps "Faulting-" in two).
             ("Naam van foutmodule", "Faulting module name"), ("Uitzonderingscode", "Exception code"), ("Foutoffset", "Fault offset"),
+            ("Toepassingsnaam met fout", "Faulting application name"), ("Foutproces-id", "Faulting process id"),
+            ("Begintijd van foutieve toepassing", "Faulting application start time"),
+            ("Faulting-toepassingspad", "Faulting application path"), ("Faulting-modulepad", "Faulting module path"),
+            ("Rapport-id", "Report Id"),
             // Italian: https://github.com/files-community/Files/issues/8728 (Event Viewer copy; "Offset errore" has no colon).
             ("Nome dell'applicazione che ha generato l'errore", "Faulting application name"),
             ("Nome del modulo che ha generato l'errore", "Faulting module name"), ("Codice eccezione", "Exception code"),

@@ -5,7 +5,8 @@ namespace FcgiExt.RulesEngine.Readers;
 
 /// <summary>
 /// `.exr -1` (also under !analyze's EXCEPTION_RECORD), `.lastevent` and the debugger's event line
-/// "(1bf8.2bf8): Access violation - code c0000005 (first chance)".
+/// "(1bf8.2bf8): Access violation - code c0000005 (first chance)"; and Visual Studio's Output window lines
+/// "Unhandled exception at 0x000000007717298A (ntdll.dll) in w3wp.exe: 0xC000070A: …" and "Exception thrown at …".
 /// </summary>
 internal sealed partial class ExceptionRecordReader : IBlockReader
 {
@@ -26,6 +27,9 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
             builder.SetFirstChance(chance.Contains("not available") ? null : chance.Contains("second") ? false : chance.Contains("first") ? true : null);
             return 1;
         }
+
+        var vs = VsOutputLine().Match(text);
+        if (vs.Success) return ReadVsOutput(vs, builder);
 
         if (!ExceptionAddress().IsMatch(text) && !ExceptionCodeLine().IsMatch(text)) return 0;
 
@@ -89,6 +93,70 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
 
     const uint BreakpointCode = 0x80000003; // STATUS_BREAKPOINT
 
+    /// <summary>
+    /// A Visual Studio Output window line. "Unhandled exception" is the debugger's second chance: the first such line
+    /// is the crash (address, code, parameters, process, and the module Visual Studio names as a one-frame stack).
+    /// "Exception thrown" is a first-chance exception the program may have handled: it is only noted.
+    /// </summary>
+    static int ReadVsOutput(Match vs, CrashReportBuilder builder)
+    {
+        builder.AddKind("visual-studio-output");
+        var line = vs.Value;
+        if (!vs.Groups["kind"].Value.StartsWith("Unhandled", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Note("Visual Studio output, a first-chance exception: " + line);
+            return 1;
+        }
+        if (builder.HasCode) return 1;   // a later unhandled exception happened after the debugger went on
+        var address = Hex.Parse(vs.Groups["addr"].Value);
+        if (Hex.ParseCode(vs.Groups["code"].Value) is { } code) builder.SetCode(code, CrashReportBuilder.ExceptionStrength.Summary);
+        if (address is { } a) builder.SetAddress(a, CrashReportBuilder.ExceptionStrength.Summary);
+        builder.SetFirstChance(false);
+        builder.ProcessName ??= vs.Groups["proc"].Value.Trim();
+        var rest = vs.Groups["desc"].Value;
+        if (VsParameters().Match(rest) is { Success: true } pm)
+        {
+            var list = new List<ulong>();
+            var tokens = pm.Groups["list"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            foreach (var token in tokens)
+                if (Hex.Parse(token.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? token[2..] : token) is { } v) list.Add(v);
+            if (list.Count > 0) builder.SetParameters(list, CrashReportBuilder.ExceptionStrength.Summary);
+        }
+        // "Access violation reading location 0x0000000000000010" / "writing location" / "executing location".
+        if (VsAccess().Match(rest) is { Success: true } am)
+        {
+            var kind = am.Groups["kind"].Value.ToLowerInvariant() switch
+            {
+                "writing" => AccessKind.Write, "executing" => AccessKind.Execute, _ => AccessKind.Read,
+            };
+            builder.AccessFromText ??= (kind, Hex.Parse(am.Groups["target"].Value));
+        }
+        if (vs.Groups["module"].Success && !builder.HasStackAbove(CrashReportBuilder.PriorityFaultingInstruction))
+        {
+            var file = vs.Groups["module"].Value.Trim();
+            builder.AddModule(new ModuleInfo { FileName = file, Name = ModuleNames.EngineName(file) });
+            var frame = new StackFrame { InstructionPointer = address, Module = ModuleNames.EngineName(file), Trust = FrameTrust.Context };
+            builder.AddStack(new CrashReportBuilder.StackCandidate("visual-studio-output", CrashReportBuilder.PriorityFaultingInstruction,
+                [frame], null, null));
+        }
+        // Visual Studio writes a 64-bit process's addresses with 16 digits, a 32-bit one's with 8.
+        if (vs.Groups["addr"].Value.Length == 16) builder.SetArchitecture(Architecture.X64);
+        else if (vs.Groups["addr"].Value.Length == 8) builder.SetArchitecture(Architecture.X86);
+        return 1;
+    }
+
+    // "Unhandled exception at 0x000000007717298A (ntdll.dll) in w3wp.exe: 0xC000070A: Status 0x (parameters: …)."
+    // "Exception thrown at 0x000007FEF4CF88F4 in w3wp.exe: 0xC0000005: Access violation executing location 0x…."
+    [GeneratedRegex(@"^(?<kind>Unhandled exception|Exception thrown) at 0x(?<addr>[0-9a-fA-F]{1,16})" +
+        @"(?: \((?<module>[^()\s]+\.(?:dll|exe|sys|drv|ocx))\))? in (?<proc>[^:]+?): 0x(?<code>[0-9a-fA-F]{8})(?::\s*(?<desc>.*))?$",
+        RegexOptions.IgnoreCase)]
+    private static partial Regex VsOutputLine();
+    [GeneratedRegex(@"\(parameters:\s*(?<list>[0-9a-fA-Fx,\s]+)\)", RegexOptions.IgnoreCase)]
+    private static partial Regex VsParameters();
+    [GeneratedRegex(@"Access violation (?<kind>reading|writing|executing) location 0x(?<target>[0-9a-fA-F]{1,16})",
+        RegexOptions.IgnoreCase)]
+    private static partial Regex VsAccess();
+
     static bool LooksLikeRecordLine(string t) => RecordLike().IsMatch(t);
 
     // "(1bf8.2bf8): Access violation - code c0000005 (first/second chance not available)"
@@ -140,7 +208,23 @@ internal sealed partial class RegisterReader : IBlockReader
             if (named) builder.SetArchitecture(arch);
         }
         // The faulting instruction: "module!function+0x1f:" and the disassembly line under it.
-        if (i + 1 < lines.Count && lines[i].Command is null) i += ReadInstruction(lines, i, builder);
+        int read = i + 1 < lines.Count && lines[i].Command is null ? ReadInstruction(lines, i, builder) : 0;
+        if (read > 0) i += read;
+        // A paste cut after the symbol line (no disassembly under it): right after the registers it is still where the
+        // instruction pointer is, so it gives the frame; there are no instruction bytes.
+        else if (i < lines.Count && lines[i].Command is null && InstructionSymbol().Match(lines[i].Trimmed) is { Success: true } sym
+                 && CallSiteParser.Parse(sym.Groups["site"].Value) is { Module: not null } site
+                 && !builder.HasStackAbove(CrashReportBuilder.PriorityFaultingInstruction))
+        {
+            // Frame 0's instruction pointer comes from the registers when the report is built.
+            builder.AddStack(new CrashReportBuilder.StackCandidate("windbg-text", CrashReportBuilder.PriorityFaultingInstruction,
+                [new StackFrame
+                {
+                    Module = site.Module, Function = site.Function, Displacement = site.Displacement, Trust = FrameTrust.Context,
+                }], null, null));
+            builder.Note($"Faulting instruction: {sym.Groups["site"].Value} (the disassembly line is not in the text)");
+            i++;
+        }
         return Math.Max(1, i - start);
     }
 

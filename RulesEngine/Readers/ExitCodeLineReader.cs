@@ -24,6 +24,8 @@ internal sealed class ExitCodeLineReader : IBlockReader
         var line = lines[start];
         if (line.Command is not null) return 0;
         var text = line.Trimmed;
+        // Visual Studio's Output window: "The thread 0x6f54 has exited with code 0 (0x0)." is one thread, not the process.
+        if (text.StartsWith("The thread ", StringComparison.Ordinal)) return 0;
         bool fastCgiPage = IgnoreCase.Contains(text, "FastCGI process exited unexpectedly");
         uint? code = null;
         foreach (var marker in Markers)

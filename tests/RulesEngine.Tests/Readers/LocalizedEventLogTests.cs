@@ -11,6 +11,9 @@ public class LocalizedEventLogTests
     [TestCase("umaumacruise-18-event1000-japanese.txt", "UmaUmaCruise.exe", "ucrtbase", 0xC0000409u, 0x7286eUL, Architecture.X64)]
     [TestCase("xplist-37-event1000-chinese.txt", "Xplist.exe", "ntdll", 0xC00000FDu, 0x3ec71UL, Architecture.X64)]
     [TestCase("files-8728-event1000-italian.txt", "ShellExperienceHost.exe", "ucrtbase", 0xC0000409u, 0x7dd7eUL, Architecture.X64)]
+    // Dutch as Windows 11 writes it: two path labels keep the English "Faulting-" prefix; x86 worker (SysWOW64).
+    [TestCase("iis-administration-333-event1000-dutch-iiscore-arrhelper-x86.txt", "w3wp.exe", "iiscore", 0xC0000005u, 0xa6ecUL,
+        Architecture.X86)]
     public void Real_localized_events(string file, string app, string module, uint code, ulong offset, Architecture arch)
     {
         var r = Fixture.Read(file);

@@ -91,6 +91,18 @@ internal sealed class CrashReportBuilder
         if (Architecture == Architecture.Unknown) Architecture = a;
     }
 
+    /// <summary>
+    /// The architecture from how wide a tool printed an address or offset ("0x" not counted): WER and Visual Studio write
+    /// a 64-bit process's with 16 hex digits and a 32-bit one's with 8; any other width says nothing.
+    /// </summary>
+    public void SetArchitectureFromWidth(string hex)
+    {
+        hex = hex.Trim();
+        int digits = hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? hex.Length - 2 : hex.Length;
+        if (digits == 16) SetArchitecture(Architecture.X64);
+        else if (digits == 8) SetArchitecture(Architecture.X86);
+    }
+
     /// <summary>The disassembly line under `.ecxr`'s registers: address and instruction bytes.</summary>
     public (ulong Address, byte[] Bytes)? PastedInstruction;
 

@@ -76,10 +76,7 @@ internal sealed partial class EventLogReader : IBlockReader
         if (Hex.Parse(pid) is { } p && p <= uint.MaxValue) builder.ProcessId ??= (uint)p;
         if (Hex.ParseCode(code) is { } c) builder.SetCode(c, CrashReportBuilder.ExceptionStrength.Event);
         var off = offset.Trim();
-        // WER writes a 64-bit process's offset with 16 digits and a 32-bit one's with 8.
-        var digits = off.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? off.Length - 2 : off.Length;
-        if (digits == 16) builder.SetArchitecture(Architecture.X64);
-        else if (digits == 8) builder.SetArchitecture(Architecture.X86);
+        builder.SetArchitectureFromWidth(off);
         module = module.Trim().TrimEnd(',');
         if (module.Length > 0 && !module.Equals("unknown", StringComparison.OrdinalIgnoreCase))
         {
@@ -355,8 +352,7 @@ internal sealed partial class WerReportReader : IBlockReader
         if (Hex.ParseCode(sig.GetValueOrDefault("Exception Code")) is { } code) builder.SetCode(code, CrashReportBuilder.ExceptionStrength.Event);
         var module = sig.GetValueOrDefault("Fault Module Name");
         var offset = sig.GetValueOrDefault("Exception Offset") ?? "";
-        var digits = offset.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? offset.Length - 2 : offset.Length;
-        if (digits == 16) builder.SetArchitecture(Architecture.X64); else if (digits == 8) builder.SetArchitecture(Architecture.X86);
+        builder.SetArchitectureFromWidth(offset);
         if (!string.IsNullOrEmpty(module) && !module.Equals("unknown", StringComparison.OrdinalIgnoreCase))
         {
             var path = loaded.FirstOrDefault(p => ModuleNames.Same(ModuleNames.FileName(p), module));

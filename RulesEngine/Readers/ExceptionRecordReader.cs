@@ -119,7 +119,7 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
             var list = new List<ulong>();
             var tokens = pm.Groups["list"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             foreach (var token in tokens)
-                if (Hex.Parse(token.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? token[2..] : token) is { } v) list.Add(v);
+                if (Hex.Parse(token) is { } v) list.Add(v);
             if (list.Count > 0) builder.SetParameters(list, CrashReportBuilder.ExceptionStrength.Summary);
         }
         // "Access violation reading location 0x0000000000000010" / "writing location" / "executing location".
@@ -139,9 +139,7 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
             builder.AddStack(new CrashReportBuilder.StackCandidate("visual-studio-output", CrashReportBuilder.PriorityFaultingInstruction,
                 [frame], null, null));
         }
-        // Visual Studio writes a 64-bit process's addresses with 16 digits, a 32-bit one's with 8.
-        if (vs.Groups["addr"].Value.Length == 16) builder.SetArchitecture(Architecture.X64);
-        else if (vs.Groups["addr"].Value.Length == 8) builder.SetArchitecture(Architecture.X86);
+        builder.SetArchitectureFromWidth(vs.Groups["addr"].Value);
         return 1;
     }
 

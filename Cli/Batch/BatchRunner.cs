@@ -12,13 +12,22 @@ public interface IDumpAnalyzer : IAsyncDisposable
 {
     /// <summary>The !fcgi -json contract for one dump. Throws DumpAnalysisException for a dump it cannot triage.</summary>
     Task<JsonObject> AnalyzeAsync(string dumpPath, CancellationToken cancellation);
+
+    /// <summary>Brings the session up before its first dump, under its own bound (BatchOptions.StartTimeout), so a slow
+    /// start is not charged to that dump's --timeout. Throws for an engine that cannot start.</summary>
+    Task StartAsync(CancellationToken cancellation) => Task.CompletedTask;
 }
 
 public sealed record BatchOptions
 {
     public int Parallelism { get; init; } = Environment.ProcessorCount;
     public TimeSpan PerDumpTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long a new engine session may take to come up (Wine and the engine under load: a minute was seen).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
+
+/// <summary>An engine session that did not come up: the dump it was for fails with one line, the next gets a new one.</summary>
+sealed class EngineStartException(string message) : Exception(message);
 
 /// <summary>
 /// Runs dumps through N long-lived analyzers in parallel. A dump that times out or kills its
@@ -49,7 +58,7 @@ public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions
             while (!cancellation.IsCancellationRequested && queue.TryRead(out var dump))
             {
                 DumpStarted?.Invoke(dump);
-                var outcome = await AnalyzeOneAsync(dump, () => analyzer ??= createAnalyzer(), async () =>
+                var outcome = await AnalyzeOneAsync(dump, async () => analyzer ??= await StartAnalyzerAsync(cancellation), async () =>
                 {
                     if (analyzer is not null) await analyzer.DisposeAsync();
                     analyzer = null;
@@ -65,7 +74,28 @@ public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions
         }
     }
 
-    async Task<DumpOutcome?> AnalyzeOneAsync(DumpEntry dump, Func<IDumpAnalyzer> analyzer, Func<Task> dropAnalyzer,
+    async Task<IDumpAnalyzer> StartAnalyzerAsync(CancellationToken cancellation)
+    {
+        IDumpAnalyzer? analyzer = null;
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        bound.CancelAfter(options.StartTimeout);
+        try
+        {
+            analyzer = createAnalyzer();
+            await analyzer.StartAsync(bound.Token);
+            return analyzer;
+        }
+        catch (Exception e)
+        {
+            if (analyzer is not null) await analyzer.DisposeAsync();
+            if (cancellation.IsCancellationRequested) throw new OperationCanceledException(cancellation);
+            throw new EngineStartException(e is OperationCanceledException
+                ? $"the engine did not start within {options.StartTimeout.TotalSeconds:0} s"
+                : $"the engine did not start: {e.Message.ReplaceLineEndings(" ")}");
+        }
+    }
+
+    async Task<DumpOutcome?> AnalyzeOneAsync(DumpEntry dump, Func<Task<IDumpAnalyzer>> analyzer, Func<Task> dropAnalyzer,
         CancellationToken cancellation)
     {
         if (dump.LocalPath is null)
@@ -78,12 +108,16 @@ public sealed class BatchRunner(Func<IDumpAnalyzer> createAnalyzer, BatchOptions
             return new DumpOutcome { Dump = dump.Name, Error = $"{dump.Name}: {reason}" };
         }
         var time = MinidumpHeader.ReadTime(dump.LocalPath);
+        IDumpAnalyzer session;
+        try { session = await analyzer(); }   // before the dump's own timer starts
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested) { return null; }
+        catch (EngineStartException e) { return new DumpOutcome { Dump = dump.Name, DumpTime = time, Error = $"{dump.Name}: {e.Message}" }; }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(options.PerDumpTimeout);
         try
         {
-            var json = await analyzer().AnalyzeAsync(dump.LocalPath, timeout.Token);
+            var json = await session.AnalyzeAsync(dump.LocalPath, timeout.Token);
             return new DumpOutcome { Dump = dump.Name, Result = json, DumpTime = time };
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

@@ -33,11 +33,32 @@ public sealed class WineDumpAnalyzer(WineRunner wine, EngineAnalysisOptions opti
 {
     EngineServer? _server;
 
+    /// <summary>Starts `fcgihost serve` and waits for its answer to a ping: under load, Wine and the engine can take a
+    /// minute to come up, and that must not count against the first dump's --timeout.</summary>
+    public Task StartAsync(CancellationToken cancellation) => Task.Run(() =>
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var server = _server ??= wine.StartServer();
+        using (cancellation.Register(server.Kill))
+        {
+            try { ServeAnswer.Ready(server.Request(ServeAnswer.PingRequest, TimeSpan.FromDays(1))); }
+            catch (InvalidOperationException) when (cancellation.IsCancellationRequested)
+            {
+                DropServer();
+                throw new OperationCanceledException(cancellation);
+            }
+            catch (InvalidOperationException)
+            {
+                DropServer();
+                throw;
+            }
+        }
+    }, cancellation);
+
     public Task<JsonObject> AnalyzeAsync(string dumpPath, CancellationToken cancellation) => Task.Run(() =>
     {
         cancellation.ThrowIfCancellationRequested();
-        _server ??= wine.StartServer();
-        var server = _server;
+        var server = _server ??= wine.StartServer();
         var request = new JsonObject
         {
             ["dump"] = WineRunner.ToWinePath(dumpPath),
@@ -54,22 +75,27 @@ public sealed class WineDumpAnalyzer(WineRunner wine, EngineAnalysisOptions opti
             try { answer = server.Request(request.ToJsonString(), TimeSpan.FromDays(1)); }
             catch (InvalidOperationException) when (cancellation.IsCancellationRequested)
             {
-                _server = null;
+                DropServer();
                 throw new OperationCanceledException(cancellation);
             }
             catch (InvalidOperationException)
             {
-                _server = null; // the engine died: the next dump starts a new one
+                DropServer(); // the engine died: the next dump starts a new one
                 throw;
             }
         }
         return ServeAnswer.Verdict(answer, request["dump"]!.GetValue<string>());
     }, cancellation);
 
+    void DropServer()
+    {
+        _server?.Dispose();   // a killed server: Dispose only removes its answer files
+        _server = null;
+    }
+
     public ValueTask DisposeAsync()
     {
-        _server?.Dispose();
-        _server = null;
+        DropServer();
         return ValueTask.CompletedTask;
     }
 }
@@ -105,6 +131,20 @@ public sealed class InProcessDumpAnalyzer(EngineAnalysisOptions options) : IDump
 /// <summary>Reads one `fcgihost serve` answer line: the verdict contract, or the dump's one-line error.</summary>
 public static class ServeAnswer
 {
+    /// <summary>The request `fcgihost serve` answers at once, without a dump, once its engine is up.</summary>
+    public const string PingRequest = "{\"ping\":true}";
+
+    /// <summary>Checks the answer to PingRequest: any JSON object without "error" (an older host answers a ping with
+    /// "request without dump", and that is not ready: it would not know the request either).</summary>
+    public static void Ready(string answerLine)
+    {
+        JsonObject? answer;
+        try { answer = JsonNode.Parse(answerLine) as JsonObject; }
+        catch (JsonException) { answer = null; }
+        if (answer is null || answer["error"] is not null)
+            throw new InvalidOperationException($"the engine host did not answer its ready check: {answerLine}");
+    }
+
     /// <param name="dumpAsSent">The dump path in the request: stripped from the host's error (the batch names the dump itself).</param>
     public static JsonObject Verdict(string answerLine, string? dumpAsSent = null)
     {

@@ -13,6 +13,9 @@ namespace FcgiExt.DbgEng;
 public sealed record ServeRequest
 {
     public string Dump { get; init; } = "";
+    /// <summary>Answer at once, with no dump: the client learns the engine is up (Wine and DebugCreate are slow the
+    /// first time), so its per-dump timer starts only when a dump really starts.</summary>
+    public bool Ping { get; set; }
     [JsonPropertyName("sympath")] public string? SymbolPath { get; init; }
     [JsonPropertyName("exepath")] public string? ImagePath { get; init; }
     /// <summary>Commands to run (as after cdb -c); their output comes back in "output".</summary>
@@ -266,6 +269,12 @@ public static class EngineHost
                 try
                 {
                     request = JsonSerializer.Deserialize(line, HostJson.Default.ServeRequest);
+                    if (request is { Ping: true })
+                    {
+                        Write(stdout, JsonSerializer.Serialize(new ServeResponse(), HostJson.Default.ServeResponse) + "\n");
+                        stdout.Flush();
+                        continue;
+                    }
                     if (request is null || string.IsNullOrWhiteSpace(request.Dump)) throw new FormatException("request without \"dump\"");
                     engine.SetOutput(null);
                     engine.Open(request.Dump, new SessionOptions { SymbolPath = request.SymbolPath, ImagePath = request.ImagePath });

@@ -146,13 +146,34 @@ public unsafe class CrossFrontTests
         Assert.That(cli.ToJsonString(), Is.EqualTo(extension.ToJsonString()), "fcgi triage --stack-text vs !fcgi");
     }
 
+    [Test]
+    public void Serve_answers_a_ping_without_opening_a_dump_and_then_serves_the_next_request()
+    {
+        // The batch's ready check (fcgi triage starts its per-dump timer only after this answer).
+        var request = new JsonObject { ["dump"] = "fake.dmp", ["triage"] = true, ["collect"] = false, ["offline"] = true };
+        var stdout = new MemoryStream();
+        var stderr = new StringWriter();
+        FakeHostEngine? engine = null;
+        int code = EngineHost.Serve(new StringReader("{\"ping\":true}\n" + request.ToJsonString() + "\n"), stdout, stderr,
+            () => engine = new FakeHostEngine(FakeEngine.PhpXdebugCrash()));
+        Assert.That(code, Is.EqualTo(0), stderr.ToString());
+        var lines = Encoding.UTF8.GetString(stdout.ToArray()).Trim().Split('\n');
+        Assert.That(lines, Has.Length.EqualTo(2));
+        var ping = JsonNode.Parse(lines[0])!.AsObject();
+        Assert.That(ping["error"], Is.Null, lines[0]);
+        Assert.That(ping["verdict"], Is.Null, lines[0]);
+        Assert.That(engine!.Opened, Is.EqualTo(new[] { "fake.dmp" }), "the ping opened nothing; the dump request did");
+        Assert.That(JsonNode.Parse(lines[1])!["verdict"]?.GetValue<string>(), Does.Contain("\"owner\""), lines[1]);
+    }
+
     /// <summary>The serve loop's engine over a fake: no dump to open, the fake's interfaces for the procedure.</summary>
     sealed class FakeHostEngine(FakeEngine fake) : IHostEngine
     {
         readonly nint _client = EngineInterfaces.ComPointerFor(fake);
         EngineInterfaces? _interfaces;
+        public readonly List<string> Opened = [];
         public EngineInterfaces Interfaces => _interfaces ??= EngineInterfaces.FromClientPointer(_client);
-        public void Open(string dumpPath, SessionOptions options) { }
+        public void Open(string dumpPath, SessionOptions options) => Opened.Add(dumpPath);
         public void SetOutput(Action<uint, string>? output) { }
         public int Execute(string commands, bool echo = false) => 0;
         public void EndSession() { }

@@ -162,9 +162,11 @@ public class BatchPiecesTests
         Assert.That(tornAfter, Is.EqualTo(1), "only the torn fragment itself is unreadable");
     }
 
-    sealed class FakeAnalyzer(Func<string, CancellationToken, Task<JsonObject>> analyze, List<FakeAnalyzer> created) : IDumpAnalyzer
+    sealed class FakeAnalyzer(Func<string, CancellationToken, Task<JsonObject>> analyze, List<FakeAnalyzer> created,
+        Func<CancellationToken, Task>? start = null) : IDumpAnalyzer
     {
         public bool Disposed;
+        public Task StartAsync(CancellationToken cancellation) => start?.Invoke(cancellation) ?? Task.CompletedTask;
         public Task<JsonObject> AnalyzeAsync(string dumpPath, CancellationToken cancellation) => analyze(dumpPath, cancellation);
         public ValueTask DisposeAsync() { Disposed = true; return ValueTask.CompletedTask; }
         public FakeAnalyzer Register() { lock (created) created.Add(this); return this; }
@@ -197,6 +199,33 @@ public class BatchPiecesTests
         Assert.That(Err("text.dmp"), Does.EndWith("text.dmp: not a Windows dump file (no MDMP or PAGEDUMP signature)"));
         Assert.That(created, Has.Count.EqualTo(2), "the hung engine is replaced by a fresh one");
         Assert.That(created.All(a => a.Disposed), Is.True);
+    }
+
+    [Test]
+    public async Task A_slow_engine_start_is_not_charged_to_the_first_dump_and_a_start_that_never_ends_is_one_line()
+    {
+        foreach (var n in new[] { "a", "b", "c" })
+            File.WriteAllBytes(Path.Combine(_dir, n + ".dmp"), FakeMinidump());
+        var created = new List<FakeAnalyzer>();
+        var dumps = new DumpFinder(Path.Combine(_dir, "cache")).Find([_dir], []).OrderBy(d => d.Name).ToList();
+        var slow = await new BatchRunner(() => new FakeAnalyzer((_, _) => Task.FromResult(Contract("B", "Xdebug")), created,
+                ct => Task.Delay(600, ct)).Register(),
+            new BatchOptions { Parallelism = 1, PerDumpTimeout = TimeSpan.FromMilliseconds(200), StartTimeout = TimeSpan.FromSeconds(5) })
+            .RunAsync(dumps, CancellationToken.None);
+        Assert.That(slow.Select(r => r.Error), Is.All.Null, "a 0.6 s start does not count against the 0.2 s per-dump bound");
+        Assert.That(created, Has.Count.EqualTo(1), "one start serves every dump");
+
+        var hung = await new BatchRunner(() => new FakeAnalyzer((_, _) => Task.FromResult(Contract("B", "Xdebug")), created,
+                ct => Task.Delay(Timeout.Infinite, ct)).Register(),
+            new BatchOptions { Parallelism = 1, StartTimeout = TimeSpan.FromMilliseconds(300) }).RunAsync(dumps, CancellationToken.None);
+        Assert.That(hung.Select(r => r.Error), Is.EqualTo(dumps.Select(d => $"{d.Name}: the engine did not start within 0 s")),
+            "every dump gets its one line, and each one gets a fresh try at an engine");
+        Assert.That(created, Has.Count.EqualTo(1 + dumps.Count));
+        Assert.That(created.Skip(1).All(a => a.Disposed), Is.True, "an engine that did not start is disposed");
+
+        var broken = await new BatchRunner(() => throw new InvalidOperationException("no engine here"),
+            new BatchOptions { Parallelism = 1 }).RunAsync(dumps.Take(1).ToList(), CancellationToken.None);
+        Assert.That(broken.Single().Error, Is.EqualTo($"{dumps[0].Name}: the engine did not start: no engine here"));
     }
 
     [Test]

@@ -70,7 +70,8 @@ public static class EngineHost
         "usage: fcgihost engine <dump> [--sympath <paths>] [--exepath <paths>] -c \"<commands>\"\n" +
         "       fcgihost collect <dump> [--sympath <paths>] [--exepath <paths>] [--no-reload]\n" +
         "       fcgihost serve      (one JSON request per line on stdin: " +
-        "{\"dump\":…,\"sympath\":…,\"exepath\":…,\"commands\":…,\"collect\":true})\n" +
+        "{\"dump\":…,\"sympath\":…,\"exepath\":…,\"commands\":…,\"collect\":true};\n" +
+        "                   {\"ping\":true} is answered at once, once the engine is up)\n" +
         "       fcgihost capture (--pid N | --name <exe> | -- <command line>) --out <dir> [--children] [--first-chance] [--exits]\n" +
         "                        [--timeout S] [--sympath p] [--rules <file>]… [-c \"<commands at each stop>\"]   (one JSON event " +
         "per line)";

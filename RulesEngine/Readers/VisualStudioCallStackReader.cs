@@ -89,18 +89,22 @@ internal sealed partial class VisualStudioCallStackReader : IBlockReader
         ulong? address = null;
         if (Regex.IsMatch(function, "^[0-9a-fA-F]{8,16}$")) { address = Hex.Parse(function); function = ""; }
         int? line = m.Groups["line"].Success ? int.Parse(m.Groups["line"].Value, CultureInfo.InvariantCulture) : null;
-        ulong? disp = m.Groups["bytes"].Success ? ulong.Parse(m.Groups["bytes"].Value, CultureInfo.InvariantCulture) : null;
+        // Visual Studio 2005-2010 print the displacement in hex ("Line 53 + 0x3 bytes"), later ones in decimal.
+        ulong? disp = !m.Groups["bytes"].Success ? null
+            : m.Groups["bytes"].Value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? Hex.Parse(m.Groups["bytes"].Value)
+            : ulong.Parse(m.Groups["bytes"].Value, CultureInfo.InvariantCulture);
         return (module, function.Length > 0 ? function : null, address, disp, line, inline);
     }
 
     // "php7ts_debug.dll!execute_ex(_zend_execute_data * ex=0x000002cb52013030) Line 432	C"
-    // "php_ice.dll!00007ffa8d703f08()	Unknown", "php5ts.dll!zend_hash_find(...) Line 286 + 3 bytes	C"
+    // "php_ice.dll!00007ffa8d703f08()	Unknown", "php5ts.dll!zend_hash_find(...) Line 286 + 3 bytes	C",
+    // "php5ts_debug.dll!zend_register_constant(...)  Line 442 + 0x5e bytes	C" (Visual Studio 2010)
     // A localized Visual Studio translates the language column's "Unknown" and the word "Line":
     // "MacType64.Core.dll!00007ffa4c3067d4()	未知" (Chinese, https://github.com/snowie2000/mactype/issues/433).
     private const string FramePattern =
         @"^(?<module>[^\s!()]+\.(?:dll|exe|so|pyd))!(?<function>[^\s(]+(?:<[^>]*>)?[^\s(]*)"
         + @"\((?>[^()]+|\((?<d>)|\)(?<-d>))*(?(d)(?!))\)"
-        + @"(?:\s+(?:Line|Zeile|Ligne|Línea|Riga|Linha|строка|行)\s*(?<line>\d+)(?:\s*\+\s*(?<bytes>\d+)\s+bytes)?)?"
+        + @"(?:\s+(?:Line|Zeile|Ligne|Línea|Riga|Linha|строка|行)\s*(?<line>\d+)(?:\s*\+\s*(?<bytes>0x[0-9a-fA-F]+|\d+)\s+bytes)?)?"
         + @"(?:\s+(?:C\+\+|C|Asm|C#"
         + @"|Unknown|未知|不明|Unbekannt|Inconnu|Desconocido|Sconosciuto|Desconhecido|Неизвестно))?\s*$";
 

@@ -2,8 +2,9 @@ using FcgiExt.RulesEngine.Model;
 
 namespace FcgiExt.RulesEngine.Triage;
 
-/// <summary>A debug-heap fill value and what finding it in a pointer means.</summary>
-public sealed record HeapFillPattern(uint Value, string Filler, string Meaning);
+/// <summary>A debug-heap fill value and what finding it in a pointer means; <paramref name="Freed"/> when the
+/// heap writes it into blocks it frees (a pointer read from it is a use after free).</summary>
+public sealed record HeapFillPattern(uint Value, string Filler, string Meaning, bool Freed = false);
 
 /// <summary>A fill pattern found in an address: which pattern, in which half, and how far off.</summary>
 public sealed record HeapFillMatch(HeapFillPattern Pattern, bool HighDword, long Offset);
@@ -53,10 +54,10 @@ public static class ExceptionClassifier
     public static readonly IReadOnlyList<HeapFillPattern> HeapFillPatterns =
     [
         new(0xBAADF00D, "Windows debug heap (HeapAlloc/LocalAlloc)", "uninitialised heap memory used as a pointer"),
-        new(0xFEEEFEEE, "Windows debug heap (HeapFree)", "freed heap memory used as a pointer (use after free)"),
+        new(0xFEEEFEEE, "Windows debug heap (HeapFree)", "freed heap memory used as a pointer (use after free)", Freed: true),
         new(0xABABABAB, "Windows debug heap guard bytes", "read past the end of a heap block (buffer overrun)"),
         new(0xCDCDCDCD, "MSVC debug CRT (malloc)", "uninitialised malloc memory used as a pointer"),
-        new(0xDDDDDDDD, "MSVC debug CRT (free)", "freed malloc memory used as a pointer (use after free)"),
+        new(0xDDDDDDDD, "MSVC debug CRT (free)", "freed malloc memory used as a pointer (use after free)", Freed: true),
         new(0xFDFDFDFD, "MSVC debug CRT no-man's-land", "read past either end of a malloc block (buffer overrun)"),
     ];
 

@@ -74,6 +74,12 @@ public static class ConfidencePolicy
             f => Evidence(f, OwnerEvidence.DoubleFree)
                 ? $"the heap found a block freed twice; {f.Owner.Owner?.Name} freed it the second time, which module freed it first is not on this stack"
                 : null),
+        // The pointer came from a block the heap had already freed: the faulting frame used it, but the code that freed
+        // it too early (or kept the stale pointer) is not on this stack.
+        new("freed-memory-use", Confidence.Medium, "an access through freed memory: the code that freed it is not on this stack",
+            f => Decided(f) && FreedFill(f.Crash.Exception) is { } p
+                ? $"the faulting access went through freed memory (0x{p.Value:X8}, {p.Filler}): {f.Owner.Owner?.Name} used it, which " +
+                  "code freed it too early is not on this stack" : null),
         new("os-fault", Confidence.Medium, "the fault is inside Windows or the C runtime; the owner is the first caller outside them",
             f => Evidence(f, OwnerEvidence.OsFault) && !f.Owner.UnknownCodeBetween
                 ? $"the fault is inside {f.Owner.EvidenceFrame?.Display}: {f.Owner.Owner?.Name} is the first caller outside Windows and the C " +
@@ -146,6 +152,10 @@ public static class ConfidencePolicy
                   "a bad function pointer or return address led (an unloaded module, freed code), not code that ran; the caller " +
                   "that jumped there is the suspect" : null),
     ];
+
+    static HeapFillPattern? FreedFill(ExceptionInfo? ex) =>
+        ex is { Code: ExceptionCodes.AccessViolation, TargetAddress: { } t }
+        && ExceptionClassifier.MatchHeapFill(t) is { Pattern.Freed: true } m ? m.Pattern : null;
 
     static bool ExecuteAtIp(ExceptionInfo? ex) =>
         ex is { Access: AccessKind.Execute, Address: { } a, TargetAddress: { } t } && a == t;

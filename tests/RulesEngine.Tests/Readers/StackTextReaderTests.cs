@@ -253,4 +253,30 @@ public class StackTextReaderTests
         Assert.That(r.Frames[0].SourceLine, Is.EqualTo(286));
         Assert.That(r.Frames[1].InstructionPointer, Is.EqualTo(0x00007ffa8d703f08UL));
     }
+
+    [TestCase("Line 53 + 0x3 bytes\tC", 3UL)]
+    [TestCase("Line 53 + 3 bytes\tC", 3UL)]
+    [TestCase("Line 53 + 0x1d bytes    C", 0x1dUL)]
+    public void Visual_studio_2010_displacement_in_hex_or_decimal(string tail, ulong displacement)
+    {
+        // Visual Studio 2005-2010 print "+ 0x3 bytes"; a paste may have spaces where the columns had tabs.
+        var r = DebuggerText.Read(
+            $"    php5ts_debug.dll!_zend_is_inconsistent(const _hashtable * ht, const char * file, int line)  {tail}\n" +
+            "    php5ts_debug.dll!zend_register_constant(_zend_constant * c, void * * * tsrm_ls)  Line 442  C\n");
+        Assert.That(r.Source.Kind, Is.EqualTo("visual-studio-call-stack"));
+        Assert.That(r.Frames, Has.Count.EqualTo(2));
+        Assert.That((r.Frames[0].SourceLine, r.Frames[0].Displacement), Is.EqualTo(((int?)53, (ulong?)displacement)));
+    }
+
+    [Test]
+    public void Visual_studio_2010_call_stack_pasted_with_markdown_escapes()
+    {
+        // https://github.com/aterrien/forp-PHP-profiler/issues/2: "\*" for "*" in the arguments, ">" quoting the last frames.
+        var r = Fixture.Read("forp-2-vs-unhandled-md-escaped-zm-startup.txt");
+        Assert.That(r.Source.Kind, Is.EqualTo("visual-studio-call-stack"));
+        Assert.That(r.Frames.Select(f => f.Display).Take(2),
+            Is.EqualTo(new[] { "php5ts_debug!_zend_is_inconsistent+0x3", "php5ts_debug!_zend_hash_add_or_update+0x17" }));
+        Assert.That(r.Exception?.Code, Is.EqualTo(0xC0000005u));
+        Assert.That(r.Exception?.TargetAddress, Is.EqualTo(0xfeeeff16UL));
+    }
 }

@@ -70,6 +70,21 @@ public class HardClassTests
     }
 
     [Test]
+    public void A_pointer_read_from_freed_memory_caps_the_user_at_medium()
+    {
+        // 0xfeeeff16: the debug heap's HeapFree fill (0xFEEEFEEE) plus a field offset. The frame that used the stale
+        // pointer is the walk's owner; the code that freed the block is not on the stack.
+        var freed = Run(["php_redis!redis_sock_read", "php8ts!execute_ex"], 0xC0000005, [0, 0xfeeeff16]);
+        Assert.That((freed.Verdict.Owner, freed.Verdict.Confidence), Is.EqualTo(("PhpRedis", Confidence.Medium)),
+            string.Join("\n", freed.Explanation));
+        Assert.That(ReasonIds(freed), Has.Member("freed-memory-use"));
+
+        // Uninitialised memory (0xBAADF00D) is the reader's own bug: no such cap.
+        var uninitialised = Run(["php_redis!redis_sock_read", "php8ts!execute_ex"], 0xC0000005, [0, 0xbaadf00d]);
+        Assert.That(ReasonIds(uninitialised), Has.No.Member("freed-memory-use"));
+    }
+
+    [Test]
     public void Page_heap_at_work_makes_the_faulting_frame_the_culprit()
     {
         var stop = Run(["verifier!AVrfpDphReportCorruptedBlock", "verifier!AVrfpDphFindBusyMemoryNoCheck", "verifier!AVrfDebugPageHeapFree",

@@ -85,6 +85,16 @@ internal sealed class CrashReportBuilder
         if (firstChanceKnown && firstChance is not null) return;
         firstChance = value; firstChanceKnown = true;
     }
+    /// <summary>
+    /// The debugger's event line for exception <paramref name="eventCode"/> says second chance: after "g" the debugger
+    /// reports the same exception again as "(!!! second chance !!!)" when no handler took it, so that later line beats
+    /// an earlier "(first chance)" of the same code (the code of another exception does not change what is kept).
+    /// </summary>
+    public void SetSecondChanceOf(uint eventCode)
+    {
+        if (firstChance is true && code is { } c && c != eventCode) return;
+        firstChance = false; firstChanceKnown = true;
+    }
 
     public void SetArchitecture(Architecture a)
     {

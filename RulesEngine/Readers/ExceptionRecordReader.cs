@@ -20,11 +20,14 @@ internal sealed partial class ExceptionRecordReader : IBlockReader
         if (ev.Success)
         {
             builder.AddKind("windbg-text");
-            if (Hex.ParseCode(ev.Groups["code"].Value) is { } code) builder.SetCode(code, CrashReportBuilder.ExceptionStrength.Summary);
+            var evCode = Hex.ParseCode(ev.Groups["code"].Value);
+            if (evCode is { } code) builder.SetCode(code, CrashReportBuilder.ExceptionStrength.Summary);
             if (Hex.Parse(ev.Groups["pid"].Value) is { } pid && pid <= uint.MaxValue) builder.ProcessId ??= (uint)pid;
             if (Hex.Parse(ev.Groups["tid"].Value) is { } tid && tid <= uint.MaxValue) builder.FaultingThreadId ??= (uint)tid;
             var chance = ev.Groups["chance"].Value.ToLowerInvariant();
-            builder.SetFirstChance(chance.Contains("not available") ? null : chance.Contains("second") ? false : chance.Contains("first") ? true : null);
+            if (chance.Contains("not available")) builder.SetFirstChance(null);
+            else if (chance.Contains("second") && evCode is { } second) builder.SetSecondChanceOf(second);
+            else builder.SetFirstChance(chance.Contains("second") ? false : chance.Contains("first") ? true : null);
             return 1;
         }
 

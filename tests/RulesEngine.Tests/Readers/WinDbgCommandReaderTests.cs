@@ -94,6 +94,27 @@ public class WinDbgCommandReaderTests
     }
 
     [Test]
+    public void Second_chance_event_of_the_same_exception_beats_its_first_chance_line()
+    {
+        // After "g" the debugger reports the unhandled exception again (shape of aspnet/AspNetCoreModule#57).
+        var text = """
+            (a8c.a00): Unknown exception - code c000070a (first chance)
+            (a8c.a00): Unknown exception - code c000070a (!!! second chance !!!)
+            """;
+        var r = DebuggerText.Read(text);
+        Assert.That(r.Exception!.Code, Is.EqualTo(0xC000070Au));
+        Assert.That(r.Exception.FirstChance, Is.False);
+
+        // A second chance of another code does not relabel the first exception, which stays the one read.
+        var other = DebuggerText.Read("""
+            (a8c.a00): Access violation - code c0000005 (first chance)
+            (a8c.a00): Unknown exception - code c000070a (!!! second chance !!!)
+            """);
+        Assert.That(other.Exception!.Code, Is.EqualTo(0xC0000005u));
+        Assert.That(other.Exception.FirstChance, Is.True);
+    }
+
+    [Test]
     public void Registers_x86_and_faulting_instruction()
     {
         var text = """

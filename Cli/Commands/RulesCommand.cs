@@ -45,17 +45,21 @@ public static class RulesCommand
         Description = "Leave the built-in catalog out (by default user catalogs are layered over it)",
     };
 
-    private static Command Lint()
+    private static Command Lint() => OverCatalogs("lint", "Check catalogs: every problem as file:line:col: message (bad YAML, " +
+        "unknown key, bad regex or glob, duplicate id, unknown owner, bad category, shadowed or unreachable rule). Exit 1 on errors.",
+        RunLint);
+
+    // lint and test take the same inputs: catalog paths (positional or --rules) over the built-in one unless --no-builtin.
+    private static Command OverCatalogs(string name, string description, Func<IReadOnlyList<string>, bool, TextWriter, int> run)
     {
         var paths = PathsArgument();
         var rules = SiteCatalogs.RulesOption();
         var noBuiltIn = NoBuiltInOption();
-        var cmd = new Command("lint", "Check catalogs: every problem as file:line:col: message (bad YAML, unknown key, bad regex or " +
-            "glob, duplicate id, unknown owner, bad category, shadowed or unreachable rule). Exit 1 on errors.");
+        var cmd = new Command(name, description);
         cmd.Arguments.Add(paths);
         cmd.Options.Add(noBuiltIn);
         cmd.Options.Add(rules);
-        cmd.SetAction(r => RunLint(Given(r, paths, rules), !r.GetValue(noBuiltIn), Console.Out));
+        cmd.SetAction(r => run(Given(r, paths, rules), !r.GetValue(noBuiltIn), Console.Out));
         return cmd;
     }
 
@@ -72,19 +76,8 @@ public static class RulesCommand
         return errors > 0 ? 1 : 0;
     }
 
-    private static Command Test()
-    {
-        var paths = PathsArgument();
-        var rules = SiteCatalogs.RulesOption();
-        var noBuiltIn = NoBuiltInOption();
-        var cmd = new Command("test", "Run every rule's examples (built-in and the given catalogs); print each failure with expected vs " +
-            "got and the walk's trace. Exit 1 on failures.");
-        cmd.Arguments.Add(paths);
-        cmd.Options.Add(noBuiltIn);
-        cmd.Options.Add(rules);
-        cmd.SetAction(r => RunTest(Given(r, paths, rules), !r.GetValue(noBuiltIn), Console.Out));
-        return cmd;
-    }
+    private static Command Test() => OverCatalogs("test", "Run every rule's examples (built-in and the given catalogs); print each " +
+        "failure with expected vs got and the walk's trace. Exit 1 on failures.", RunTest);
 
     public static int RunTest(IReadOnlyList<string> paths, bool includeBuiltIn, TextWriter output)
     {

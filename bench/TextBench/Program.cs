@@ -51,7 +51,7 @@ try
         $"{"once s",6}" +
         (baseline is null ? "" : $" {"before MB/s",11} {"before peak/input",17}"));
     double worstRate = double.MaxValue;
-    var worstRatio = sizes.ToDictionary(mb => mb, _ => 0.0);
+    var worstRatio = sizes.Distinct().ToDictionary(mb => mb, _ => 0.0);   // "1,1" is one size
     foreach (var (name, file) in formats)
     {
         var text = DebuggerText.Decode(File.ReadAllBytes(Path.Combine(fixtures, file)));

@@ -9,9 +9,12 @@ using FcgiExt.RulesEngine.Readers;
 // never flatter the next. The figures are the readers' steady state (see One: JIT, regex construction and the GC's
 // young generation are in the baseline; "once s" is what the first read of the input's first 512 KB took, JIT
 // included). Peak memory is the process's peak working set (VmHWM) while reading, minus its working set just before:
-// what reading this input cost (the file decoded, the readers' garbage not yet collected included).
+// what reading this input cost (the file decoded, the readers' garbage not yet collected included). The baseline is a
+// collected heap with fresh budgets and its young generation resident, so a collection the warm-up left due does not
+// land in the read. "alloc/input" is every byte the read allocated (garbage the GC took back during it included) over
+// the input's: not memory held, but the churn that decides how often the GC runs, exact where the peak is not.
 //   TextBench [sizes MB, default 1,4,16] [timeout s, default 120] [--baseline <another build's TextBench.dll>]
-//   TextBench --one <file>   (the child: prints "seconds peakBytes onceSeconds")
+//   TextBench --one <file>   (the child: prints "seconds peakBytes onceSeconds allocatedBytes")
 // With --baseline, each input is read by that build's child too, right before this build's: before and after figures
 // side by side from one run on the same inputs (peak/input counts the input file's bytes; the text in memory is two
 // bytes a character).
@@ -48,7 +51,7 @@ var tmp = Directory.CreateTempSubdirectory("fcgi-textbench-");
 try
 {
     Console.WriteLine($"{"format",-16} {"shape",-9} {"MB",4} {"seconds",8} {"MB/s",8} {"peak MB",8} {"peak/input",10} " +
-        $"{"once s",6}" +
+        $"{"once s",6} {"alloc/input",11}" +
         (baseline is null ? "" : $" {"before MB/s",11} {"before peak/input",17}"));
     double worstRate = double.MaxValue;
     var worstRatio = sizes.Distinct().ToDictionary(mb => mb, _ => 0.0);   // "1,1" is one size
@@ -64,18 +67,19 @@ try
                 string before = "";
                 if (baseline is not null)
                 {
-                    var (bok, bsec, bpeak, _) = RunChild("dotnet", [baseline], path, timeout);
+                    var (bok, bsec, bpeak, _, _) = RunChild("dotnet", [baseline], path, timeout);
                     before = bok ? $" {bytes / 1048576.0 / Math.Max(bsec, 1e-6),11:F1} {bpeak / (double)bytes,17:F2}"
                         : $" {"-",11} {"-",17}";
                 }
-                var (ok, seconds, peak, once) = RunChild(self, selfArgs, path, timeout);
+                var (ok, seconds, peak, once, allocated) = RunChild(self, selfArgs, path, timeout);
                 double inMb = bytes / 1048576.0;
                 string sec = ok ? $"{seconds,8:F2}" : $"{(seconds < 0 ? "error" : ">" + timeout),8}";
                 string rate = ok ? $"{inMb / Math.Max(seconds, 1e-6),8:F1}" : $"{"-",8}";
                 string pk = ok ? $"{peak / 1048576.0,8:F1}" : $"{"-",8}";
                 string ratio = ok ? $"{peak / (double)bytes,10:F2}" : $"{"-",10}";
                 string first = ok ? $"{once,6:F2}" : $"{"-",6}";
-                Console.WriteLine($"{name,-16} {shape,-9} {mb,4} {sec} {rate} {pk} {ratio} {first}{before}");
+                string alloc = ok ? $"{allocated / (double)bytes,11:F2}" : $"{"-",11}";
+                Console.WriteLine($"{name,-16} {shape,-9} {mb,4} {sec} {rate} {pk} {ratio} {first} {alloc}{before}");
                 if (ok)
                 {
                     worstRate = Math.Min(worstRate, inMb / Math.Max(seconds, 1e-6));
@@ -113,18 +117,26 @@ static int One(string path)
         DebuggerText.Read(warm);
     }
     warm = null;
+    // A full collection resets the GC's budgets (the warm-up's large text used up the large object heap's, and the read's
+    // text would otherwise start a full collection of the warm-up's leftovers in the middle of the read); it also gives
+    // the young generation's pages back, so the garbage after it makes them resident again.
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    GC.Collect();
     for (int g = 0; g < 64 * 1024 * 1024 / 4096; g++) GC.KeepAlive(new byte[4072]);
     GC.Collect(0);
     using var process = Process.GetCurrentProcess();
     process.Refresh();
     long before = process.WorkingSet64;
+    long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
     var sw = Stopwatch.StartNew();
     // Binary files too: the readers' cost on garbage is what is measured.
     var report = DebuggerText.ReadFile(path, refuseBinary: false);
     sw.Stop();
     GC.KeepAlive(report);
+    long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
     process.Refresh();
-    Console.WriteLine($"{sw.Elapsed.TotalSeconds:R} {Math.Max(0, process.PeakWorkingSet64 - before)} {once:R}");
+    Console.WriteLine($"{sw.Elapsed.TotalSeconds:R} {Math.Max(0, process.PeakWorkingSet64 - before)} {once:R} {allocated}");
     return 0;
 }
 
@@ -153,7 +165,7 @@ static long Write(string path, string fixture, string shape, int mb)
     return encoded.Length;
 }
 
-static (bool Ok, double Seconds, long Peak, double Once) RunChild(string self, string[] selfArgs, string path, int timeout)
+static (bool Ok, double Seconds, long Peak, double Once, long Allocated) RunChild(string self, string[] selfArgs, string path, int timeout)
 {
     var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true };
     foreach (var a in selfArgs) start.ArgumentList.Add(a);
@@ -166,13 +178,14 @@ static (bool Ok, double Seconds, long Peak, double Once) RunChild(string self, s
     {
         child.Kill(entireProcessTree: true);
         child.WaitForExit();
-        return (false, timeout, 0, 0);
+        return (false, timeout, 0, 0, 0);
     }
     var parts = output.Result.Trim().Split(' ');
-    if (child.ExitCode != 0 || parts.Length < 2) return (false, -1, 0, 0);
+    if (child.ExitCode != 0 || parts.Length < 2) return (false, -1, 0, 0, 0);
     var invariant = System.Globalization.CultureInfo.InvariantCulture;
-    // An older build's child (--baseline) prints no third figure.
-    return (true, double.Parse(parts[0], invariant), long.Parse(parts[1]), parts.Length > 2 ? double.Parse(parts[2], invariant) : 0);
+    // An older build's child (--baseline) prints no third or fourth figure.
+    return (true, double.Parse(parts[0], invariant), long.Parse(parts[1]), parts.Length > 2 ? double.Parse(parts[2], invariant) : 0,
+        parts.Length > 3 ? long.Parse(parts[3]) : -1);
 }
 
 static string FindRoot()

@@ -23,9 +23,14 @@ public static partial class SymbolPlaceholders
     [GeneratedRegex(@"\{(?<name>[a-z_]+)\}")]
     private static partial Regex Placeholder();
 
-    // php_xdebug-3.3.1-8.3-vs16-x86_64 → PHP 8.3, vs16; php_pdo_sqlsrv_83_ts_x64 → PHP 8.3, ts, x64
-    [GeneratedRegex(@"[-_](?<major>[5-8])[._]?(?<minor>\d)(?:[-_]|$)")]
+    // php_xdebug-3.3.1-8.3-vs16-x86_64 → PHP 8.3, vs16; php_pdo_sqlsrv_83_ts_x64 → PHP 8.3, ts, x64. Every place a
+    // PHP version could be (lookarounds: two can share a separator), for PhpVersionFromName to choose among.
+    [GeneratedRegex(@"(?<=[-_])(?<major>[5-8])[._]?(?<minor>\d)(?=[-_]|$)")]
     private static partial Regex PhpVersionInName();
+
+    // What follows a PHP version in a build's name: thread safety or the compiler (…_7_3_vc15_x86_64, …_83_ts_x64).
+    [GeneratedRegex(@"\G[-_](?:ts|nts|zts|vc\d|vs\d)", RegexOptions.IgnoreCase)]
+    private static partial Regex BuildTagAfter();
 
     // A versioned extension file name as xdebug.org ships them: php_xdebug-3.3.1-8.3-vs16-x86_64.dll (TS),
     // php_xdebug-3.3.1-8.3-vs16-nts-x86_64.dll (NTS); the PECL zip's DLL is plain php_xdebug.dll.
@@ -41,6 +46,29 @@ public static partial class SymbolPlaceholders
         "module", "engine_name", "file_version", "version", "php_version", "php_minor", "ts", "nts", "compiler", "arch",
         "debug_pack", "ext", "ext_version", "pecl_zip", "pdb", "pdb_guid", "pdb_age", "pdb_store_path", "pdb_identity",
     };
+
+    /// <summary>
+    /// The PHP version a build's name gives, or null when it does not say which of its numbers that is. An extension's
+    /// own version comes first in its name (php_tideways_xhprof_5_0_0_master_39806cc8_7_3_vc15_x86_64 is tideways 5.0.0 for
+    /// PHP 7.3), and x86_64's "64" is no PHP 6.4. The PHP version is the number a thread-safety or compiler tag follows;
+    /// without one, the only number that stands alone (not part of a longer version such as 7_4_8_1).
+    /// </summary>
+    public static (int Major, int Minor)? PhpVersionFromName(string name)
+    {
+        Match? tagged = null;
+        var alone = new List<Match>();
+        foreach (Match m in PhpVersionInName().Matches(name))
+        {
+            int end = m.Index + m.Length;
+            if (m.Index >= 4 && name.AsSpan(m.Index - 4, 3).Equals("x86", StringComparison.OrdinalIgnoreCase)) continue;
+            if (BuildTagAfter().IsMatch(name, end)) { tagged ??= m; continue; }
+            bool digitAfter = end + 1 < name.Length && char.IsAsciiDigit(name[end + 1]);
+            bool digitBefore = m.Index >= 2 && char.IsAsciiDigit(name[m.Index - 2]);
+            if (!digitAfter && !digitBefore) alone.Add(m);
+        }
+        var chosen = tagged ?? (alone.Count == 1 ? alone[0] : null);
+        return chosen is null ? null : (Int(chosen.Groups["major"].Value), Int(chosen.Groups["minor"].Value));
+    }
 
     public static string Expand(string text, ModuleInfo module, CrashReport crash)
     {
@@ -198,8 +226,7 @@ public static partial class SymbolPlaceholders
                     var parts = vn.Groups["php"].Value.Split('.');
                     return (Int(parts[0]), Int(parts[1]));
                 }
-                var m = PhpVersionInName().Match(Engine(module));
-                return m.Success ? (Int(m.Groups["major"].Value), Int(m.Groups["minor"].Value)) : null;
+                return PhpVersionFromName(Engine(module));
             }
         }
 

@@ -65,6 +65,28 @@ public class ExactSymbolAdviceTests
     public void Compiler_per_linker_version(string linker, string? compiler) =>
         Assert.That(SymbolPlaceholders.CompilerForLinker(linker), Is.EqualTo(compiler));
 
+    // The extension's own version and x86_64 are numbers in the name too; a name that does not say which is PHP's gives none.
+    [TestCase("php_tideways_xhprof_5_0_0_master_39806cc8_7_3_vc15_x86_64", "7.3")]   // samples/tideways-xhprof-analyze.txt
+    [TestCase("php_xdebug_3_3_1_8_3_vs16_x86_64", "8.3")]
+    [TestCase("php_pdo_sqlsrv_83_ts_x64", "8.3")]
+    [TestCase("php_sqlsrv_74_nts_x86", "7.4")]
+    [TestCase("php_foo_7_4", "7.4")]
+    [TestCase("php_foo_x86_64", null)]
+    [TestCase("php_foo_5_0_0", null)]
+    [TestCase("php_foo_7_4_8_1", null)]
+    public void Php_version_in_a_build_name_is_the_one_its_tags_follow(string name, string? version) =>
+        Assert.That(SymbolPlaceholders.PhpVersionFromName(name) is { } v ? $"{v.Major}.{v.Minor}" : null, Is.EqualTo(version));
+
+    [Test]
+    public void Tideways_is_built_with_a_debug_pack_for_the_php_its_name_gives_not_fetched_from_pecl()
+    {
+        // Tideways is no PECL package (its Windows DLLs were AppVeyor artifacts): no windows.php.net zip to point at.
+        var tideways = new ModuleInfo { Name = "php_tideways_xhprof_5_0_0_master_39806cc8_7_3_vc15_x86_64" };
+        var advice = Advice(tideways, Architecture.X64);
+        Assert.That(advice, Does.Contain("for PHP 7.3 with PHP's SDK and --enable-debug-pack"), advice);
+        Assert.That(advice, Does.Not.Contain("windows.php.net/downloads"), advice);
+    }
+
     [Test]
     public void Versioned_xdebug_file_name_points_at_the_pecl_zip_of_the_same_build()
     {

@@ -20,9 +20,9 @@ public sealed class NamePattern
     public bool MatchesEverything { get; }
 
     private readonly string _lowered;
-    private readonly Regex? _regex;
+    private readonly LinearRegex? _regex;
 
-    private NamePattern(string text, PatternKind kind, Regex? regex)
+    private NamePattern(string text, PatternKind kind, LinearRegex? regex)
     {
         Text = text;
         Kind = kind;
@@ -50,26 +50,24 @@ public sealed class NamePattern
             var body = text[1..close];
             if (flags.Any(f => f != 'i')) { error = $"bad regex '{text}': unknown flag(s) '{flags}' (only 'i' is supported)"; return null; }
             if (body.Length == 0) { error = $"bad regex '{text}': empty expression"; return null; }
-            // NonBacktracking: site catalogs are written by people, and a pattern like (a+)+$ must not run away on a
-            // long frame name; this engine is linear in the name. Not Compiled: NativeAOT builds (the !fcgi
-            // extension) interpret regexes anyway, and compiling every catalog regex would dominate the load time.
-            var options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking |
-                (flags.Contains('i') ? RegexOptions.IgnoreCase : 0);
-            try
-            {
-                return new NamePattern(text, PatternKind.Regex, new Regex(body, options, TimeSpan.FromMilliseconds(200)));
-            }
-            catch (NotSupportedException e)
+            if (RegexShape.NonLinearConstruct(body) is { } construct)
             {
                 error = $"bad regex '{text}': it needs a construct that cannot run in linear time (a backreference, a lookaround, " +
-                        $"an atomic group or a conditional); write it without: {FirstLine(e.Message)}";
+                        $"an atomic group, a balancing group, a conditional or \\G); write it without: {construct}";
                 return null;
+            }
+            bool ignoreCase = flags.Contains('i');
+            try
+            {
+                // The syntax, checked by the parser alone (the backtracking interpreter's regex is built but never run).
+                _ = new Regex(body, RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : 0));
             }
             catch (ArgumentException e)
             {
                 error = $"bad regex '{text}': {FirstLine(e.Message)}";
                 return null;
             }
+            return new NamePattern(text, PatternKind.Regex, new LinearRegex(body, ignoreCase));
         }
         if (text != text.Trim()) { error = $"bad glob '{text}': leading or trailing white space"; return null; }
         bool glob = text.IndexOfAny(['*', '?']) >= 0;
@@ -87,10 +85,55 @@ public sealed class NamePattern
         };
     }
 
-    private bool SafeRegexMatch(string name)
+    private bool SafeRegexMatch(string name) => _regex!.IsMatch(name);
+
+    /// <summary>Builds the regex now (lint and the tests: every pattern the catalog loads must build).</summary>
+    public string? BuildError() => _regex?.BuildError();
+
+    /// <summary>
+    /// A catalog regex in .NET's linear-time engine: site catalogs are written by people, and a pattern like (a+)+$ must
+    /// not run away on a long frame name. Built on the first name that gets past its required prefixes (see
+    /// <see cref="RegexShape"/>): building costs half a megabyte each, and most never meet a name they could match. Not
+    /// Compiled: NativeAOT builds (the !fcgi extension) interpret regexes anyway.
+    /// </summary>
+    private sealed class LinearRegex(string body, bool ignoreCase)
     {
-        try { return _regex!.IsMatch(name); }
-        catch (RegexMatchTimeoutException) { return false; }
+        private readonly IReadOnlyList<string> _prefixes = RegexShape.RequiredPrefixes(body);
+        private Regex? _built;
+        private string? _buildError;
+
+        public bool IsMatch(string name)
+        {
+            if (_prefixes.Count > 0 && !_prefixes.Any(p => RegexShape.MayStartWith(name, p, ignoreCase))) return false;
+            var regex = Build();
+            if (regex is null) return false;
+            try { return regex.IsMatch(name); }
+            catch (RegexMatchTimeoutException) { return false; }
+        }
+
+        public string? BuildError()
+        {
+            Build();
+            return _buildError;
+        }
+
+        private Regex? Build()
+        {
+            if (_built is not null || _buildError is not null) return _built;
+            (_built, _buildError) = Built.GetOrAdd((body, ignoreCase), static key =>
+            {
+                var options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking | (key.IgnoreCase ? RegexOptions.IgnoreCase : 0);
+                try { return (new Regex(key.Body, options, TimeSpan.FromMilliseconds(200)), null); }
+                // What RegexShape did not foresee: the pattern matches nothing, and lint reports it (BuildError).
+                catch (Exception e) when (e is NotSupportedException or ArgumentException) { return (null, FirstLine(e.Message)); }
+            });
+            return _built;
+        }
+
+        /// <summary>One build per expression: rules repeat them (the PHP core's in every catalog file that names it), and a
+        /// regex is immutable and safe to share between threads.</summary>
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Body, bool IgnoreCase), (Regex?, string?)> Built
+            = new();
     }
 
     /// <summary>True when every name this pattern's <paramref name="other"/> matches is also matched by this one

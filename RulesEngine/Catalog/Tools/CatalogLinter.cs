@@ -16,6 +16,11 @@ public static class CatalogLinter
         {
             if (Unreachable(rule) is { } why)
                 result.Add(At(rule.Location, $"rule '{rule.Id}' is unreachable: {why}"));
+            // Loading checks a regex's syntax and the constructs the linear engine refuses; lint builds each one too, so
+            // what that check did not foresee is an error here rather than a rule that silently never matches.
+            foreach (var pattern in new[] { rule.Match.Module?.Pattern, rule.Match.Function, rule.Match.Process?.Pattern, rule.Match.Exception?.Class })
+                if (pattern?.BuildError() is { } error)
+                    result.Add(At(rule.Location, $"rule '{rule.Id}': bad regex '{pattern.Text}': {error}"));
         }
         // Only a rule whose module pattern is not one exact name can cover rules of other module names: index the exact
         // ones by name, so 57,000 rules are linted in seconds instead of comparing every pair.

@@ -1,0 +1,241 @@
+namespace FcgiExt.RulesEngine.Catalog;
+
+/// <summary>
+/// What a catalog regex's text shows without building it. .NET's linear-time engine (NonBacktracking) costs about half
+/// a megabyte and a few milliseconds per regex to build, 150 MB and a second for the built-in catalog; most rules'
+/// regexes never meet a name they could match (a module regex per extension), so a pattern is built when a name first
+/// gets past its required prefix, and the constructs that engine refuses are found here at load, where the catalog's
+/// other errors are. A test holds this scanner to the engine's own verdict.
+/// </summary>
+public static class RegexShape
+{
+    /// <summary>The first construct NonBacktracking does not support (a lookaround, an atomic group, a conditional, a
+    /// backreference, a balancing group, \G), as "what at column N", or null.</summary>
+    public static string? NonLinearConstruct(string body)
+    {
+        bool inClass = false;
+        for (int i = 0; i < body.Length; i++)
+        {
+            char c = body[i];
+            if (c == '\\')
+            {
+                if (i + 1 >= body.Length) return null;   // a trailing backslash: the syntax check reports it
+                char e = body[++i];
+                if (inClass) continue;
+                if (e is >= '1' and <= '9') return $"a backreference (\\{e}) at column {i}";
+                if (e == 'k') return $"a backreference (\\k) at column {i}";
+                if (e == 'G') return $"the \\G anchor at column {i}";
+                continue;
+            }
+            if (inClass)
+            {
+                if (c == ']') inClass = false;
+                continue;
+            }
+            if (c == '[')
+            {
+                inClass = true;
+                // "[]…]" and "[^]…]": a ']' right after the opening is a literal.
+                if (i + 1 < body.Length && body[i + 1] == '^') i++;
+                if (i + 1 < body.Length && body[i + 1] == ']') i++;
+                continue;
+            }
+            if (c != '(' || i + 1 >= body.Length || body[i + 1] != '?') continue;
+            var rest = body.AsSpan(i + 2);
+            if (rest.StartsWith("#"))
+            {
+                // (?#comment): nothing in it is syntax.
+                int close = body.IndexOf(')', i);
+                if (close < 0) return null;
+                i = close;
+                continue;
+            }
+            int column = i + 1;
+            if (rest.StartsWith("=") || rest.StartsWith("!") || rest.StartsWith("<=") || rest.StartsWith("<!"))
+                return $"a lookaround at column {column}";
+            if (rest.StartsWith(">")) return $"an atomic group at column {column}";
+            if (rest.StartsWith("(")) return $"a conditional at column {column}";
+            if (rest.Length > 0 && rest[0] is '<' or '\'')
+            {
+                // (?<name>…) is a group; (?<name-other>…) and (?<-other>…) are balancing groups.
+                char end = rest[0] == '<' ? '>' : '\'';
+                int close = rest[1..].IndexOf(end);
+                if (close >= 0 && rest[1..(close + 1)].Contains('-')) return $"a balancing group at column {column}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Literal texts one of which every match starts the name with: "^php_zmq([-_]…)?(\.dll)?$" gives php_zmq,
+    /// "^(kernelbase|kernel32)(\.dll)?$" kernelbase and kernel32, "^a$|^b$" a and b. Empty when the expression is not
+    /// anchored at the start in every branch or starts with something that is not a literal; a name that starts with none
+    /// of them cannot match. Only letters, digits and plain punctuation count as literals, so comparing needs no regex
+    /// knowledge; at most <see cref="MaxPrefixes"/> (more say too little to be worth it).
+    /// </summary>
+    public static IReadOnlyList<string> RequiredPrefixes(string body)
+    {
+        var all = new List<string>();
+        foreach (var branch in Alternatives(body, 0, body.Length))
+        {
+            if (branch.Length == 0 || body[branch.Start] != '^') return [];
+            var (prefixes, _) = Sequence(body, branch.Start + 1, branch.End);
+            if (prefixes.Contains("")) return [];
+            all.AddRange(prefixes);
+            if (all.Count > MaxPrefixes) return [];
+        }
+        // A prefix that starts with another one adds nothing: "php_gd" already lets "php_gd2.dll" through.
+        return all.Distinct().Where(p => !all.Any(q => q.Length < p.Length && p.StartsWith(q, StringComparison.Ordinal))).ToList();
+    }
+
+    const int MaxPrefixes = 64;
+
+    /// <summary>The prefixes a sequence's matches start with, and whether the whole sequence was literal (so what follows
+    /// it extends them).</summary>
+    static (List<string> Prefixes, bool Whole) Sequence(string body, int from, int to)
+    {
+        var prefixes = new List<string> { "" };
+        int i = from;
+        while (i < to)
+        {
+            List<string> item;
+            bool whole;
+            int next;
+            char c = body[i];
+            if (c == '(')
+            {
+                int close = ClosingParen(body, i);
+                if (close < 0 || close >= to) return (prefixes, false);
+                int inner = GroupBodyStart(body, i);
+                if (inner < 0) return (prefixes, false);   // a look-around, an inline option, a comment
+                (item, whole) = (new List<string>(), true);
+                foreach (var alt in Alternatives(body, inner, close))
+                {
+                    var (p, w) = Sequence(body, alt.Start, alt.End);
+                    item.AddRange(p);
+                    whole &= w;
+                }
+                next = close + 1;
+            }
+            else if (Literal(body, i) is var (ch, after) && after > i)
+            {
+                (item, whole, next) = ([ch.ToString()], true, after);
+            }
+            else return (prefixes, false);
+            // A quantifier: "?" makes the item one of its texts or none ("(lib)?sybdb": libsybdb or sybdb; a lazy "??"
+            // the same); "*" and "{" may also repeat it, so the prefixes end before it; "+" keeps it once, then ends them.
+            char q = next < to ? body[next] : '\0';
+            if (q is '*' or '{') return (prefixes, false);
+            if (q == '?')
+            {
+                item.Add("");
+                next++;
+                if (next < to && body[next] == '?') next++;
+            }
+            var extended = prefixes.SelectMany(p => item.Select(x => p + x)).Distinct().ToList();
+            if (extended.Count > MaxPrefixes) return (prefixes, false);
+            prefixes = extended;
+            if (q == '+' || !whole) return (prefixes, false);
+            i = next;
+        }
+        return (prefixes, true);
+    }
+
+    /// <summary>A literal character at <paramref name="i"/> and where the next item starts; (_, i) when not one.</summary>
+    static (char Char, int After) Literal(string body, int i)
+    {
+        char c = body[i];
+        if (c == '\\' && i + 1 < body.Length && body[i + 1] is '.' or '-' or '_' or '$' or '^' or '+' or '*' or '?' or '(' or ')'
+            or '[' or ']' or '{' or '}' or '|' or '\\' or '/')
+            return (body[i + 1], i + 2);
+        if (char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or ',' or ':' or '@' or '%' or '~' or '=' or '!' or '\'' or '"' or '<' or '>')
+            return (c, i + 1);
+        return (c, i);
+    }
+
+    /// <summary>Where a group's own expression starts: after "(", "(?:", "(?&lt;name&gt;" or "(?'name'"; -1 for the groups that
+    /// are not plain (look-arounds, inline options, comments, conditionals).</summary>
+    static int GroupBodyStart(string body, int open)
+    {
+        if (open + 1 >= body.Length || body[open + 1] != '?') return open + 1;
+        if (open + 2 >= body.Length) return -1;
+        char k = body[open + 2];
+        if (k == ':') return open + 3;
+        if (k is '<' or '\'' && open + 3 < body.Length && body[open + 3] is not ('=' or '!'))
+        {
+            int end = body.IndexOf(k == '<' ? '>' : '\'', open + 3);
+            return end < 0 ? -1 : end + 1;
+        }
+        return -1;
+    }
+
+    /// <summary>The ")" that closes the group opened at <paramref name="open"/>, or -1.</summary>
+    static int ClosingParen(string body, int open)
+    {
+        int depth = 0;
+        bool inClass = false;
+        for (int i = open; i < body.Length; i++)
+        {
+            char c = body[i];
+            if (c == '\\') { i++; continue; }
+            if (inClass) { if (c == ']') inClass = false; continue; }
+            if (c == '[') { inClass = true; i = SkipClassStart(body, i); continue; }
+            if (c == '(') depth++;
+            else if (c == ')' && --depth == 0) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>The branches of an alternation between <paramref name="from"/> and <paramref name="to"/>, at its own depth.</summary>
+    static List<(int Start, int End, int Length)> Alternatives(string body, int from, int to)
+    {
+        var result = new List<(int, int, int)>();
+        int depth = 0, start = from;
+        bool inClass = false;
+        for (int i = from; i < to; i++)
+        {
+            char c = body[i];
+            if (c == '\\') { i++; continue; }
+            if (inClass) { if (c == ']') inClass = false; continue; }
+            if (c == '[') { inClass = true; i = SkipClassStart(body, i); continue; }
+            if (c == '(') depth++;
+            else if (c == ')') depth--;
+            else if (c == '|' && depth == 0) { result.Add((start, i, i - start)); start = i + 1; }
+        }
+        result.Add((start, to, to - start));
+        return result;
+    }
+
+    /// <summary>"[]…]" and "[^]…]": a ']' right after the opening is a literal; the index of the last character skipped.</summary>
+    static int SkipClassStart(string body, int open)
+    {
+        int i = open;
+        if (i + 1 < body.Length && body[i + 1] == '^') i++;
+        if (i + 1 < body.Length && body[i + 1] == ']') i++;
+        return i;
+    }
+
+    /// <summary>
+    /// False only when <paramref name="name"/> certainly does not start with <paramref name="prefix"/>: a character of the
+    /// name that is not ASCII decides nothing (case-insensitive regexes match the Kelvin sign for "k"), so the regex then
+    /// decides.
+    /// </summary>
+    public static bool MayStartWith(string name, string prefix, bool ignoreCase)
+    {
+        if (name.Length < prefix.Length)
+        {
+            // Too short, unless a character that is not ASCII could stand for more than itself.
+            foreach (var ch in name) if (!char.IsAscii(ch)) return true;
+            return false;
+        }
+        for (int i = 0; i < prefix.Length; i++)
+        {
+            char n = name[i], p = prefix[i];
+            if (!char.IsAscii(n)) return true;
+            if (n == p) continue;
+            if (ignoreCase && char.IsAsciiLetter(p) && (n | 0x20) == (p | 0x20)) continue;
+            return false;
+        }
+        return true;
+    }
+}

@@ -309,8 +309,22 @@ public sealed class RuleCatalog : IOwnerCatalog
     };
 
     /// <summary>Every rule matching one frame, best first (sentinels included; the walk uses them separately).</summary>
-    public IReadOnlyList<CatalogRule> MatchingRules(StackFrame frame, CrashReport crash, string? exceptionClass = null) =>
-        MatchingRules(frame, new WalkContext(this, crash, exceptionClass));
+    public IReadOnlyList<CatalogRule> MatchingRules(StackFrame frame, CrashReport crash, string? exceptionClass = null)
+    {
+        if (exceptionClass is not null) return MatchingRules(frame, new WalkContext(this, crash, exceptionClass));
+        var ctx = QuestionsAbout(crash);
+        lock (ctx) return MatchingRules(frame, ctx);
+    }
+
+    /// <summary>
+    /// What the rules answered about one crash's modules and frames, kept while the crash is: triage asks about every frame
+    /// several times (tags for exits, heap checks, reporting frames; the owner of a module), and matching every rule's
+    /// module pattern again for each question was most of a triage's time. The catalog and the crash do not change, so
+    /// the answers do not either.
+    /// </summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<CrashReport, WalkContext> _questions = new();
+
+    private WalkContext QuestionsAbout(CrashReport crash) => _questions.GetValue(crash, c => new WalkContext(this, c));
 
     private static List<CatalogRule> MatchingRules(StackFrame frame, WalkContext ctx)
     {
@@ -534,10 +548,12 @@ public sealed class RuleCatalog : IOwnerCatalog
     {
         var candidate = ModuleCandidate.For(module);
         if (candidate.EngineName is null && candidate.FileName is null) return null;
-        var ctx = new WalkContext(this, crash);
-        var rules = ctx.RulesForModule(candidate)
-            .Where(r => r.OwnerId is not null && r.Match.Module is { } m && !m.Pattern.MatchesEverything && ctx.ConditionsHold(r))
-            .ToList();
+        var ctx = QuestionsAbout(crash);
+        List<CatalogRule> rules;
+        lock (ctx)
+            rules = ctx.RulesForModule(candidate)
+                .Where(r => r.OwnerId is not null && r.Match.Module is { } m && !m.Pattern.MatchesEverything && ctx.ConditionsHold(r))
+                .ToList();
         rules.Sort((a, b) =>
         {
             int fa = a.Match.Function is null || a.Match.Function.MatchesEverything ? 0 : 1;

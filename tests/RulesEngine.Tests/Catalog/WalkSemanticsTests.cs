@@ -399,4 +399,31 @@ public class WalkSemanticsTests
         var (crashing, _) = FcgiExt.RulesEngine.Catalog.Tools.FrameText.Crash(["php_xdebug!f", "php8ts!execute_ex"], "0xc0000005", null);
         Assert.That(ClassifyStep.Run(crashing, catalog).ExitFrame, Is.Null, "an exception is never an exit");
     }
+
+    [Test]
+    public void What_the_catalog_answered_about_one_crash_is_never_the_answer_for_another()
+    {
+        // The catalog keeps its answers per crash: two crashes with the same frames and other processes or exception
+        // codes must each get their own, in any order and asked again.
+        var catalog = WithRules("""
+              - id: cgi-exit
+                match: { module: 'm.dll', function: 'f', process: php-cgi.exe }
+                action: ignore
+                tags: [ exit ]
+              - id: av-heap
+                match: { module: '/^m(\.dll)?$/i', function: 'f', exception: 0xc0000005 }
+                action: ignore
+                tags: [ heap-check ]
+            """);
+        var (cgi, _) = FcgiExt.RulesEngine.Catalog.Tools.FrameText.Crash(["m!f"], "0xc0000005", "php-cgi.exe");
+        var (ruby, _) = FcgiExt.RulesEngine.Catalog.Tools.FrameText.Crash(["m!f"], "0xc0000374", "ruby.exe");
+        for (int round = 0; round < 2; round++)
+        {
+            Assert.That(catalog.FrameHasTag(cgi.FaultingThread!.Frames[0], cgi, "exit"), Is.True);
+            Assert.That(catalog.FrameHasTag(ruby.FaultingThread!.Frames[0], ruby, "exit"), Is.False);
+            Assert.That(catalog.FrameHasTag(ruby.FaultingThread!.Frames[0], ruby, "heap-check"), Is.False);
+            Assert.That(catalog.FrameHasTag(cgi.FaultingThread!.Frames[0], cgi, "heap-check"), Is.True);
+            Assert.That(catalog.FrameHasTag(ruby.FaultingThread!.Frames[0], ruby with { }, "exit"), Is.False, "a copy is a crash too");
+        }
+    }
 }

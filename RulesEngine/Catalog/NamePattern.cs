@@ -99,12 +99,16 @@ public sealed class NamePattern
     private sealed class LinearRegex(string body, bool ignoreCase)
     {
         private readonly IReadOnlyList<string> _prefixes = RegexShape.RequiredPrefixes(body);
+        // Most module regexes are a list of names with optional extensions: matching them is a lookup.
+        private readonly IReadOnlySet<string>? _language = RegexShape.FiniteLanguage(body) is { } names
+            ? new HashSet<string>(names, ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal) : null;
         private Regex? _built;
         private string? _buildError;
 
         public bool IsMatch(string name)
         {
             if (_prefixes.Count > 0 && !_prefixes.Any(p => RegexShape.MayStartWith(name, p, ignoreCase))) return false;
+            if (_language is not null && RegexShape.InLanguage(name, _language) is { } known) return known;
             var regex = Build();
             if (regex is null) return false;
             try { return regex.IsMatch(name); }

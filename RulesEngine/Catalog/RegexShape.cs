@@ -73,26 +73,48 @@ public static class RegexShape
     /// of them cannot match. Only letters, digits and plain punctuation count as literals, so comparing needs no regex
     /// knowledge; at most <see cref="MaxPrefixes"/> (more say too little to be worth it).
     /// </summary>
-    public static IReadOnlyList<string> RequiredPrefixes(string body)
+    public static IReadOnlyList<string> RequiredPrefixes(string body) => Analyze(body).Prefixes;
+
+    /// <summary>
+    /// Every name the expression matches, when they are few and written out: "^(ws2_32|mswsock)(\.dll)?$" matches
+    /// ws2_32, mswsock, ws2_32.dll and mswsock.dll and nothing else, so such a rule needs no regex at all. Null when the
+    /// expression is not one of literals, small character classes and optional parts, anchored at both ends in every
+    /// branch. (A "$" also matches before a final line break, as the engine's does; see <see cref="InLanguage"/>.)
+    /// </summary>
+    public static IReadOnlyList<string>? FiniteLanguage(string body) => Analyze(body).Language;
+
+    /// <summary>True when <paramref name="name"/> is one of <paramref name="language"/>'s names as the regex would match it;
+    /// null when a character that is not ASCII leaves it to the regex (case-insensitive "k" matches the Kelvin sign).</summary>
+    public static bool? InLanguage(string name, IReadOnlySet<string> language)
+    {
+        foreach (var ch in name) if (!char.IsAscii(ch)) return null;
+        return language.Contains(name) || (name.EndsWith('\n') && language.Contains(name[..^1]));
+    }
+
+    static (IReadOnlyList<string> Prefixes, IReadOnlyList<string>? Language) Analyze(string body)
     {
         var all = new List<string>();
+        bool finite = true;
         foreach (var branch in Alternatives(body, 0, body.Length))
         {
-            if (branch.Length == 0 || body[branch.Start] != '^') return [];
-            var (prefixes, _) = Sequence(body, branch.Start + 1, branch.End);
-            if (prefixes.Contains("")) return [];
+            if (branch.Length == 0 || body[branch.Start] != '^') return ([], null);
+            var (prefixes, _, ended) = Sequence(body, branch.Start + 1, branch.End);
+            finite &= ended;
+            if (prefixes.Contains("") && !ended) return ([], null);
             all.AddRange(prefixes);
-            if (all.Count > MaxPrefixes) return [];
+            if (all.Count > MaxPrefixes) return ([], null);
         }
+        var distinct = all.Distinct().ToList();
         // A prefix that starts with another one adds nothing: "php_gd" already lets "php_gd2.dll" through.
-        return all.Distinct().Where(p => !all.Any(q => q.Length < p.Length && p.StartsWith(q, StringComparison.Ordinal))).ToList();
+        var minimal = distinct.Where(p => !distinct.Any(q => q.Length < p.Length && p.StartsWith(q, StringComparison.Ordinal))).ToList();
+        return (minimal.Contains("") ? [] : minimal, finite ? distinct : null);
     }
 
     const int MaxPrefixes = 64;
 
-    /// <summary>The prefixes a sequence's matches start with, and whether the whole sequence was literal (so what follows
-    /// it extends them).</summary>
-    static (List<string> Prefixes, bool Whole) Sequence(string body, int from, int to)
+    /// <summary>The prefixes a sequence's matches start with; whether the whole sequence was literal (so what follows it
+    /// extends them); whether it ended at a final "$" (so they are all it matches).</summary>
+    static (List<string> Prefixes, bool Whole, bool Ended) Sequence(string body, int from, int to)
     {
         var prefixes = new List<string> { "" };
         int i = from;
@@ -102,30 +124,35 @@ public static class RegexShape
             bool whole;
             int next;
             char c = body[i];
+            if (c == '$' && i == to - 1) return (prefixes, true, true);
             if (c == '(')
             {
                 int close = ClosingParen(body, i);
-                if (close < 0 || close >= to) return (prefixes, false);
+                if (close < 0 || close >= to) return (prefixes, false, false);
                 int inner = GroupBodyStart(body, i);
-                if (inner < 0) return (prefixes, false);   // a look-around, an inline option, a comment
+                if (inner < 0) return (prefixes, false, false);   // a look-around, an inline option, a comment
                 (item, whole) = (new List<string>(), true);
                 foreach (var alt in Alternatives(body, inner, close))
                 {
-                    var (p, w) = Sequence(body, alt.Start, alt.End);
+                    var (p, w, ended) = Sequence(body, alt.Start, alt.End);
                     item.AddRange(p);
-                    whole &= w;
+                    whole &= w && !ended;   // a "$" inside a group: what follows it is not simply appended
                 }
                 next = close + 1;
+            }
+            else if (c == '[' && ClassChars(body, i) is var (chars, end) && chars is not null)
+            {
+                (item, whole, next) = (chars, true, end);
             }
             else if (Literal(body, i) is var (ch, after) && after > i)
             {
                 (item, whole, next) = ([ch.ToString()], true, after);
             }
-            else return (prefixes, false);
+            else return (prefixes, false, false);
             // A quantifier: "?" makes the item one of its texts or none ("(lib)?sybdb": libsybdb or sybdb; a lazy "??"
             // the same); "*" and "{" may also repeat it, so the prefixes end before it; "+" keeps it once, then ends them.
             char q = next < to ? body[next] : '\0';
-            if (q is '*' or '{') return (prefixes, false);
+            if (q is '*' or '{') return (prefixes, false, false);
             if (q == '?')
             {
                 item.Add("");
@@ -133,12 +160,36 @@ public static class RegexShape
                 if (next < to && body[next] == '?') next++;
             }
             var extended = prefixes.SelectMany(p => item.Select(x => p + x)).Distinct().ToList();
-            if (extended.Count > MaxPrefixes) return (prefixes, false);
+            if (extended.Count > MaxPrefixes) return (prefixes, false, false);
             prefixes = extended;
-            if (q == '+' || !whole) return (prefixes, false);
+            if (q == '+' || !whole) return (prefixes, false, false);
             i = next;
         }
-        return (prefixes, true);
+        return (prefixes, true, false);
+    }
+
+    /// <summary>A small character class of letters, digits and ranges of them ("[5-8]", "[aw]") as its characters, and
+    /// where the next item starts; null chars for any other class (negated, escapes, wide ranges).</summary>
+    static (List<string>? Chars, int After) ClassChars(string body, int open)
+    {
+        var chars = new List<string>();
+        int i = open + 1;
+        if (i < body.Length && body[i] == '^') return (null, open);
+        for (; i < body.Length && body[i] != ']'; i++)
+        {
+            char c = body[i];
+            if (!char.IsAsciiLetterOrDigit(c) && c is not '_') return (null, open);
+            if (i + 2 < body.Length && body[i + 1] == '-' && body[i + 2] != ']')
+            {
+                char last = body[i + 2];
+                if (!char.IsAsciiLetterOrDigit(last) || last < c || last - c > 15) return (null, open);
+                for (char x = c; x <= last; x++) chars.Add(x.ToString());
+                i += 2;
+            }
+            else chars.Add(c.ToString());
+            if (chars.Count > 16) return (null, open);
+        }
+        return i < body.Length && chars.Count > 0 ? (chars.Distinct().ToList(), i + 1) : (null, open);
     }
 
     /// <summary>A literal character at <paramref name="i"/> and where the next item starts; (_, i) when not one.</summary>

@@ -18,7 +18,8 @@ public static class CatalogLinter
                 result.Add(At(rule.Location, $"rule '{rule.Id}' is unreachable: {why}"));
             // Loading checks a regex's syntax and the constructs the linear engine refuses; lint builds each one too, so
             // what that check did not foresee is an error here rather than a rule that silently never matches.
-            foreach (var pattern in new[] { rule.Match.Module?.Pattern, rule.Match.Function, rule.Match.Process?.Pattern, rule.Match.Exception?.Class })
+            var match = rule.Match;
+            foreach (var pattern in new[] { match.Module?.Pattern, match.Function, match.Process?.Pattern, match.Exception?.Class })
                 if (pattern?.BuildError() is { } error)
                     result.Add(At(rule.Location, $"rule '{rule.Id}': bad regex '{pattern.Text}': {error}"));
         }

@@ -33,7 +33,8 @@ public class RegexShapeTests
         // Fixed seed: a failure replays. Only patterns the parser accepts count; of those, the scanner must say what the
         // engine says, both ways (a pattern it passed and the engine refused would never match, silently).
         var random = new Random(20261206);
-        string[] atoms = ["(", ")", "(?", "=", "!", "<", ">", "'", "-", "a", "b", "1", @"\", "k", "G", "[", "]", "^", "|", "+", "*", "?", ":", "#", "n"];
+        string[] atoms =
+            ["(", ")", "(?", "=", "!", "<", ">", "'", "-", "a", "b", "1", @"\", "k", "G", "[", "]", "^", "|", "+", "*", "?", ":", "#", "n"];
         int checkedPatterns = 0;
         for (int n = 0; n < 3000 && checkedPatterns < 300; n++)
         {
@@ -64,7 +65,7 @@ public class RegexShapeTests
     [TestCase(@"^(?i)php", "")]
     [TestCase(@"^php(?=x)", "php")]
     [TestCase(@"zend_mm_", "")]
-    [TestCase(@"^php[5-8]", "php")]
+    [TestCase(@"^php[5-8]", "php5,php6,php7,php8")]
     [TestCase(@"^(a|)b", "ab,b")]
     public void Required_prefixes(string body, string prefixes) =>
         Assert.That(string.Join(",", RegexShape.RequiredPrefixes(body)), Is.EqualTo(prefixes));
@@ -130,5 +131,55 @@ public class RegexShapeTests
         var module = NamePattern.Parse("/^php_zmq(\\.dll)?$/i", out _)!;
         Assert.That(module.Matches("php_xdebug.dll"), Is.False);
         Assert.That(module.Matches("PHP_ZMQ.dll"), Is.True);
+    }
+
+    [TestCase(@"^(ws2_32|mswsock)(\.dll)?$", "ws2_32.dll,ws2_32,mswsock.dll,mswsock")]
+    [TestCase(@"^php[5-6](ts)?$", "php5ts,php5,php6ts,php6")]
+    [TestCase(@"^psqlodbc\d+[aw](\.dll)?$", null)]
+    [TestCase(@"^zlib\.so$|^zlib1$", "zlib.so,zlib1")]
+    [TestCase(@"^(a$|b)c$", null)]
+    [TestCase(@"^[^a]$", null)]
+    [TestCase(@"^abc", null)]
+    [TestCase(@"^$", "")]
+    public void Finite_language(string body, string? names) =>
+        Assert.That(RegexShape.FiniteLanguage(body) is { } l ? string.Join(",", l) : null, Is.EqualTo(names));
+
+    [Test]
+    public void A_finite_language_answers_as_the_regex_does()
+    {
+        // Every built-in regex that is a list of names: each name, other cases, a line break after it (the engine's "$"
+        // matches before one), one character more or less, and names one letter off; where the lookup answers, the
+        // engine must agree.
+        var catalog = RuleCatalog.LoadBuiltIn();
+        var random = new Random(11);
+        int finite = 0, answered = 0;
+        foreach (var text in catalog.Rules.SelectMany(r => new[] { r.Match.Module?.Pattern, r.Match.Function })
+                     .Where(p => p is { Kind: PatternKind.Regex }).Select(p => p!.Text).Distinct())
+        {
+            int close = text.LastIndexOf('/');
+            var body = text[1..close];
+            bool ignoreCase = text[(close + 1)..].Contains('i');
+            if (RegexShape.FiniteLanguage(body) is not { } names) continue;
+            finite++;
+            var set = new HashSet<string>(names, ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+            var engine = new Regex(body, Linear | (ignoreCase ? RegexOptions.IgnoreCase : 0));
+            var tries = new List<string>();
+            foreach (var n in names)
+            {
+                tries.AddRange([n, n.ToUpperInvariant(), n + "\n", n + "x", "x" + n, n + "\n\n"]);
+                if (n.Length > 0) tries.Add(n[..^1]);
+                var chars = (n.Length > 0 ? n : "a").ToCharArray();
+                chars[random.Next(chars.Length)] = "aZ_9.-"[random.Next(6)];
+                tries.Add(new string(chars));
+            }
+            foreach (var name in tries)
+            {
+                if (RegexShape.InLanguage(name, set) is not { } known) continue;
+                Assert.That(known, Is.EqualTo(engine.IsMatch(name)), $"{text} on '{name.Replace("\n", "\\n")}'");
+                answered++;
+            }
+        }
+        Assert.That(finite, Is.GreaterThan(40), "built-in regexes that are lists of names");
+        Assert.That(answered, Is.GreaterThan(1000));
     }
 }

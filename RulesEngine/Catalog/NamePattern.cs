@@ -81,11 +81,9 @@ public sealed class NamePattern
         {
             PatternKind.Exact => string.Equals(Text, name, StringComparison.OrdinalIgnoreCase),
             PatternKind.Glob => MatchesEverything || GlobMatch(_lowered, name.ToLowerInvariant()),
-            _ => SafeRegexMatch(name),
+            _ => _regex!.IsMatch(name),
         };
     }
-
-    private bool SafeRegexMatch(string name) => _regex!.IsMatch(name);
 
     /// <summary>Builds the regex now (lint and the tests: every pattern the catalog loads must build).</summary>
     public string? BuildError() => _regex?.BuildError();
@@ -96,18 +94,28 @@ public sealed class NamePattern
     /// <see cref="RegexShape"/>): building costs half a megabyte each, and most never meet a name they could match. Not
     /// Compiled: NativeAOT builds (the !fcgi extension) interpret regexes anyway.
     /// </summary>
-    private sealed class LinearRegex(string body, bool ignoreCase)
+    private sealed class LinearRegex
     {
-        private readonly IReadOnlyList<string> _prefixes = RegexShape.RequiredPrefixes(body);
+        private readonly string _body;
+        private readonly bool _ignoreCase;
+        private readonly IReadOnlyList<string> _prefixes;
         // Most module regexes are a list of names with optional extensions: matching them is a lookup.
-        private readonly IReadOnlySet<string>? _language = RegexShape.FiniteLanguage(body) is { } names
-            ? new HashSet<string>(names, ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal) : null;
+        private readonly IReadOnlySet<string>? _language;
         private Regex? _built;
         private string? _buildError;
 
+        public LinearRegex(string body, bool ignoreCase)
+        {
+            (_body, _ignoreCase) = (body, ignoreCase);
+            var (prefixes, language) = RegexShape.Literals(body);
+            _prefixes = prefixes;
+            _language = language is null
+                ? null : new HashSet<string>(language, ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+        }
+
         public bool IsMatch(string name)
         {
-            if (_prefixes.Count > 0 && !_prefixes.Any(p => RegexShape.MayStartWith(name, p, ignoreCase))) return false;
+            if (_prefixes.Count > 0 && !_prefixes.Any(p => RegexShape.MayStartWith(name, p, _ignoreCase))) return false;
             if (_language is not null && RegexShape.InLanguage(name, _language) is { } known) return known;
             var regex = Build();
             if (regex is null) return false;
@@ -124,7 +132,7 @@ public sealed class NamePattern
         private Regex? Build()
         {
             if (_built is not null || _buildError is not null) return _built;
-            (_built, _buildError) = Built.GetOrAdd((body, ignoreCase), static key =>
+            (_built, _buildError) = Built.GetOrAdd((_body, _ignoreCase), static key =>
             {
                 var options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking | (key.IgnoreCase ? RegexOptions.IgnoreCase : 0);
                 try { return (new Regex(key.Body, options, TimeSpan.FromMilliseconds(200)), null); }

@@ -13,31 +13,18 @@ public static class RegexShape
     /// backreference, a balancing group, \G), as "what at column N", or null.</summary>
     public static string? NonLinearConstruct(string body)
     {
-        bool inClass = false;
-        for (int i = 0; i < body.Length; i++)
+        int commentEnd = -1;
+        foreach (int i in SyntaxAt(body, 0, body.Length))
         {
+            if (i <= commentEnd) continue;
             char c = body[i];
             if (c == '\\')
             {
                 if (i + 1 >= body.Length) return null;   // a trailing backslash: the syntax check reports it
-                char e = body[++i];
-                if (inClass) continue;
-                if (e is >= '1' and <= '9') return $"a backreference (\\{e}) at column {i}";
-                if (e == 'k') return $"a backreference (\\k) at column {i}";
-                if (e == 'G') return $"the \\G anchor at column {i}";
-                continue;
-            }
-            if (inClass)
-            {
-                if (c == ']') inClass = false;
-                continue;
-            }
-            if (c == '[')
-            {
-                inClass = true;
-                // "[]…]" and "[^]…]": a ']' right after the opening is a literal.
-                if (i + 1 < body.Length && body[i + 1] == '^') i++;
-                if (i + 1 < body.Length && body[i + 1] == ']') i++;
+                char e = body[i + 1];
+                if (e is >= '1' and <= '9') return $"a backreference (\\{e}) at column {i + 1}";
+                if (e == 'k') return $"a backreference (\\k) at column {i + 1}";
+                if (e == 'G') return $"the \\G anchor at column {i + 1}";
                 continue;
             }
             if (c != '(' || i + 1 >= body.Length || body[i + 1] != '?') continue;
@@ -45,9 +32,8 @@ public static class RegexShape
             if (rest.StartsWith("#"))
             {
                 // (?#comment): nothing in it is syntax.
-                int close = body.IndexOf(')', i);
-                if (close < 0) return null;
-                i = close;
+                commentEnd = body.IndexOf(')', i);
+                if (commentEnd < 0) return null;
                 continue;
             }
             int column = i + 1;
@@ -73,7 +59,7 @@ public static class RegexShape
     /// of them cannot match. Only letters, digits and plain punctuation count as literals, so comparing needs no regex
     /// knowledge; at most <see cref="MaxPrefixes"/> (more say too little to be worth it).
     /// </summary>
-    public static IReadOnlyList<string> RequiredPrefixes(string body) => Analyze(body).Prefixes;
+    public static IReadOnlyList<string> RequiredPrefixes(string body) => Literals(body).Prefixes;
 
     /// <summary>
     /// Every name the expression matches, when they are few and written out: "^(ws2_32|mswsock)(\.dll)?$" matches
@@ -81,17 +67,18 @@ public static class RegexShape
     /// expression is not one of literals, small character classes and optional parts, anchored at both ends in every
     /// branch. (A "$" also matches before a final line break, as the engine's does; see <see cref="InLanguage"/>.)
     /// </summary>
-    public static IReadOnlyList<string>? FiniteLanguage(string body) => Analyze(body).Language;
+    public static IReadOnlyList<string>? FiniteLanguage(string body) => Literals(body).Language;
 
     /// <summary>True when <paramref name="name"/> is one of <paramref name="language"/>'s names as the regex would match it;
     /// null when a character that is not ASCII leaves it to the regex (case-insensitive "k" matches the Kelvin sign).</summary>
     public static bool? InLanguage(string name, IReadOnlySet<string> language)
     {
-        foreach (var ch in name) if (!char.IsAscii(ch)) return null;
+        if (!System.Text.Ascii.IsValid(name)) return null;
         return language.Contains(name) || (name.EndsWith('\n') && language.Contains(name[..^1]));
     }
 
-    static (IReadOnlyList<string> Prefixes, IReadOnlyList<string>? Language) Analyze(string body)
+    /// <summary><see cref="RequiredPrefixes"/> and <see cref="FiniteLanguage"/> from one reading of the expression.</summary>
+    public static (IReadOnlyList<string> Prefixes, IReadOnlyList<string>? Language) Literals(string body)
     {
         var all = new List<string>();
         bool finite = true;
@@ -224,15 +211,10 @@ public static class RegexShape
     static int ClosingParen(string body, int open)
     {
         int depth = 0;
-        bool inClass = false;
-        for (int i = open; i < body.Length; i++)
+        foreach (int i in SyntaxAt(body, open, body.Length))
         {
-            char c = body[i];
-            if (c == '\\') { i++; continue; }
-            if (inClass) { if (c == ']') inClass = false; continue; }
-            if (c == '[') { inClass = true; i = SkipClassStart(body, i); continue; }
-            if (c == '(') depth++;
-            else if (c == ')' && --depth == 0) return i;
+            if (body[i] == '(') depth++;
+            else if (body[i] == ')' && --depth == 0) return i;
         }
         return -1;
     }
@@ -242,13 +224,9 @@ public static class RegexShape
     {
         var result = new List<(int, int, int)>();
         int depth = 0, start = from;
-        bool inClass = false;
-        for (int i = from; i < to; i++)
+        foreach (int i in SyntaxAt(body, from, to))
         {
             char c = body[i];
-            if (c == '\\') { i++; continue; }
-            if (inClass) { if (c == ']') inClass = false; continue; }
-            if (c == '[') { inClass = true; i = SkipClassStart(body, i); continue; }
             if (c == '(') depth++;
             else if (c == ')') depth--;
             else if (c == '|' && depth == 0) { result.Add((start, i, i - start)); start = i + 1; }
@@ -257,13 +235,29 @@ public static class RegexShape
         return result;
     }
 
-    /// <summary>"[]…]" and "[^]…]": a ']' right after the opening is a literal; the index of the last character skipped.</summary>
-    static int SkipClassStart(string body, int open)
+    /// <summary>
+    /// Where the expression's syntax is, from <paramref name="from"/> to <paramref name="to"/>: every character outside a
+    /// character class, an escape as its backslash (the character after it is not syntax). Classes are skipped whole:
+    /// "[]…]" and "[^]…]" start with a literal ']', and a class's own escapes do not end it.
+    /// </summary>
+    static IEnumerable<int> SyntaxAt(string body, int from, int to)
     {
-        int i = open;
-        if (i + 1 < body.Length && body[i + 1] == '^') i++;
-        if (i + 1 < body.Length && body[i + 1] == ']') i++;
-        return i;
+        for (int i = from; i < to; i++)
+        {
+            char c = body[i];
+            if (c == '[')
+            {
+                int j = i;
+                if (j + 1 < body.Length && body[j + 1] == '^') j++;
+                if (j + 1 < body.Length && body[j + 1] == ']') j++;
+                for (j++; j < body.Length && body[j] != ']'; j++)
+                    if (body[j] == '\\') j++;
+                i = j;
+                continue;
+            }
+            yield return i;
+            if (c == '\\') i++;
+        }
     }
 
     /// <summary>
@@ -276,8 +270,7 @@ public static class RegexShape
         if (name.Length < prefix.Length)
         {
             // Too short, unless a character that is not ASCII could stand for more than itself.
-            foreach (var ch in name) if (!char.IsAscii(ch)) return true;
-            return false;
+            return !System.Text.Ascii.IsValid(name);
         }
         for (int i = 0; i < prefix.Length; i++)
         {
